@@ -1,0 +1,69 @@
+import { AppError, assertNever, type ErrorCode, type FieldIssue } from "@conclave/errors";
+import type { Logger } from "@conclave/log";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+
+/** RFC 9457 problem details. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: FieldIssue[];
+}
+
+export function statusOf(code: ErrorCode): number {
+  switch (code) {
+    case "validation":
+      return 400;
+    case "not_found":
+      return 404;
+    case "conflict":
+      return 409;
+    case "payload_too_large":
+      return 413;
+    case "unavailable":
+      return 503;
+    case "timeout":
+      return 504;
+    case "permanent":
+    case "internal":
+      return 500;
+    default:
+      return assertNever(code, "error code");
+  }
+}
+
+export function problemOf(e: AppError): Problem {
+  const status = statusOf(e.code);
+  const problem: Problem = {
+    type: `https://conclave.dev/problems/${e.code.replaceAll("_", "-")}`,
+    title: e.code.replaceAll("_", " "),
+    status,
+    detail: status >= 500 && e.code !== "unavailable" ? "internal error" : e.message,
+  };
+  if (e.fields.length > 0) problem.errors = e.fields;
+  return problem;
+}
+
+/** The edge's one error handler: everything becomes `application/problem+json`. */
+export function onError(log: Logger) {
+  return (err: Error, c: Context) => {
+    let e: AppError;
+    if (err instanceof AppError) e = err;
+    else if (err instanceof HTTPException && err.status === 413)
+      e = new AppError("payload_too_large", "request body is over the limit");
+    else if (err instanceof HTTPException)
+      e = new AppError(err.status === 404 ? "not_found" : "validation", err.message);
+    else e = new AppError("internal", "unexpected error", { cause: err });
+    const problem = problemOf(e);
+    if (problem.status >= 500)
+      log.error(
+        { err: err.message, cause: e.cause instanceof Error ? e.cause.message : undefined, path: c.req.path },
+        e.message,
+      );
+    return c.body(JSON.stringify(problem), problem.status as 400, {
+      "content-type": "application/problem+json",
+    });
+  };
+}

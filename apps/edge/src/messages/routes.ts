@@ -1,0 +1,43 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { EdgeContext } from "../context.js";
+import { GroupIdParam } from "../groups/schemas.js";
+import { jsonBody, params } from "../http/validate.js";
+import { getTurn } from "./get-turn.js";
+import { listMessages } from "./list-messages.js";
+import { postMessage } from "./post-message.js";
+
+const HistoryQuery = z.strictObject({
+  afterSeq: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+const TurnParams = GroupIdParam.extend({ turnId: z.uuid("must be a UUID") });
+
+export function messageRoutes(ctx: EdgeContext) {
+  const body = z.strictObject({
+    content: z.string().trim().min(1).max(ctx.config.MAX_MESSAGE_CHARS),
+    authorName: z.string().trim().min(1).max(100).optional(),
+  });
+  return new Hono()
+    .post("/:groupId/messages", async (c) => {
+      const { groupId } = params(c.req.param(), GroupIdParam, "path");
+      const input = await jsonBody(c, body);
+      // Until accounts exist, a poster is anonymous; the auth issue binds the actor to the caller.
+      const actor = {
+        kind: "user" as const,
+        id: "anonymous",
+        ...(input.authorName ? { name: input.authorName } : {}),
+      };
+      const posted = await postMessage({ ctx, groupId, actor, content: input.content });
+      return c.json(posted, 202);
+    })
+    .get("/:groupId/messages", async (c) => {
+      const { groupId } = params(c.req.param(), GroupIdParam, "path");
+      const q = params(c.req.query(), HistoryQuery, "query");
+      return c.json(await listMessages({ ctx, groupId, ...q }));
+    })
+    .get("/:groupId/turns/:turnId", async (c) => {
+      const { groupId, turnId } = params(c.req.param(), TurnParams, "path");
+      return c.json(await getTurn({ ctx, groupId, turnId }));
+    });
+}

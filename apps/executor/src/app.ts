@@ -1,0 +1,62 @@
+import {
+  dispatchTo,
+  jetstream,
+  type NatsConnection,
+  provision,
+  type RunningConsumer,
+  runConsumer,
+} from "@conclave/bus";
+import { createScriptedProvider, type LlmProvider } from "@conclave/llm";
+import type { Logger } from "@conclave/log";
+import type { Service } from "@conclave/runtime";
+import { CONSUMERS, names as namesOf } from "@conclave/subjects";
+import type { ExecutorConfig } from "./config.js";
+import { runLlmCall } from "./run-llm-call.js";
+
+export interface ExecutorDeps {
+  config: Pick<
+    ExecutorConfig,
+    "CONCLAVE_NS" | "EXECUTOR_CONCURRENCY" | "LLM_TIMEOUT_MS" | "LLM_MAX_ATTEMPTS" | "FAULT_CRASH_BEFORE_ACK"
+  >;
+  nc: NatsConnection;
+  log: Logger;
+  /** Providers by name; the scripted provider is always there. */
+  providers?: LlmProvider[];
+}
+
+/** The executor pool member: runs `work.llm` items and emits each agent's outcome. */
+export function createExecutor(deps: ExecutorDeps): Service {
+  const { config, nc, log } = deps;
+  const names = namesOf(config.CONCLAVE_NS);
+  let running: RunningConsumer | undefined;
+  return {
+    async start() {
+      await provision(nc, names);
+      const js = jetstream(nc);
+      const providers = new Map<string, LlmProvider>(
+        [createScriptedProvider(), ...(deps.providers ?? [])].map((p) => [p.name, p]),
+      );
+      const callDeps = {
+        js,
+        names,
+        providers,
+        timeoutMs: config.LLM_TIMEOUT_MS,
+        maxAttempts: config.LLM_MAX_ATTEMPTS,
+      };
+      running = await runConsumer({
+        js,
+        names,
+        log,
+        stream: names.stream("work"),
+        consumer: CONSUMERS.executorLlm,
+        concurrency: config.EXECUTOR_CONCURRENCY,
+        crashBeforeAckAfter: config.FAULT_CRASH_BEFORE_ACK,
+        handle: dispatchTo({ "work.llm": (e, meta) => runLlmCall(callDeps, e, meta) }),
+      });
+      log.info({ ns: names.ns, providers: [...providers.keys()] }, "executor started");
+    },
+    async stop() {
+      await running?.stop();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { baseEnv, type Env, parseConfig, port } from "@conclave/config";
+import { z } from "zod";
+
+const schema = z.object({
+  ...baseEnv,
+  HOST: z.string().default("127.0.0.1"),
+  FANOUT_PORT: port(3001),
+  /** Seconds between heartbeats on an idle socket; a client that misses two pongs is dropped. */
+  WS_HEARTBEAT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+  /** Bytes queued for one socket before it is closed as a slow consumer (4008). */
+  WS_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
+  /** Groups one socket may follow at once. */
+  WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1000).default(50),
+  /** Largest client frame accepted. */
+  WS_MAX_FRAME_BYTES: z.coerce
+    .number()
+    .int()
+    .min(256)
+    .max(1024 * 1024)
+    .default(16 * 1024),
+});
+
+export type FanoutConfig = z.infer<typeof schema>;
+export const loadConfig = (env: Env) => parseConfig(schema, env);

@@ -1,0 +1,32 @@
+import type { Server } from "node:http";
+import { connectBus } from "@conclave/bus";
+import { redactConfig } from "@conclave/config";
+import { createLogger } from "@conclave/log";
+import { runUntilSignal } from "@conclave/runtime";
+import { serve } from "@hono/node-server";
+import { createFanout, type Fanout } from "./app.js";
+import { loadConfig } from "./config.js";
+
+const config = loadConfig(process.env);
+const log = createLogger({ app: "fanout", level: config.LOG_LEVEL });
+log.info({ config: redactConfig(config) }, "config");
+const nc = await connectBus({ url: config.NATS_URL, name: "fanout", log });
+let fanout: Fanout | undefined;
+let server: Server | undefined;
+await runUntilSignal(
+  {
+    async start() {
+      fanout = await createFanout({ config, nc, log });
+      server = serve({ fetch: fanout.app.fetch, hostname: config.HOST, port: config.FANOUT_PORT }, (info) =>
+        log.info({ port: info.port }, "fanout listening"),
+      ) as Server;
+      fanout.attach(server);
+    },
+    async stop() {
+      await fanout?.stop();
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await nc.drain();
+    },
+  },
+  log,
+);

@@ -1,0 +1,161 @@
+import { DeliverPolicy, type JetStreamClient } from "@conclave/bus";
+import { describeError } from "@conclave/errors";
+import type { Logger } from "@conclave/log";
+import { type Names, parseEnvelope } from "@conclave/subjects";
+import type { WebSocket } from "ws";
+import { CLOSE, ClientFrame } from "./protocol.js";
+
+export interface SessionLimits {
+  heartbeatMs: number;
+  maxBufferedBytes: number;
+  maxSubscriptions: number;
+}
+
+interface Subscription {
+  stop(): void;
+}
+
+/**
+ * One WebSocket client: each subscription is an ordered JetStream consumer on the group's subject,
+ * started after the client's last seq, so a reconnect resumes with no gap and no duplicate.
+ */
+export function startSocketSession(deps: {
+  ws: WebSocket;
+  js: JetStreamClient;
+  names: Names;
+  log: Logger;
+  limits: SessionLimits;
+}): { close(code: number, reason: string): void } {
+  const { ws, js, names, log, limits } = deps;
+  const subs = new Map<string, Subscription>();
+  let alive = true;
+  let badFrames = 0;
+
+  const send = (frame: object): boolean => {
+    if (ws.readyState !== ws.OPEN) return false;
+    if (ws.bufferedAmount > limits.maxBufferedBytes) {
+      log.warn({ buffered: ws.bufferedAmount }, "slow consumer: closing socket");
+      close(CLOSE.slowConsumer, "slow consumer: too many events waiting");
+      return false;
+    }
+    ws.send(JSON.stringify(frame));
+    return true;
+  };
+
+  const subscribe = async (groupId: string, afterSeq: number | undefined) => {
+    if (subs.has(groupId)) subs.get(groupId)?.stop();
+    if (!subs.has(groupId) && subs.size >= limits.maxSubscriptions) {
+      send({
+        type: "error",
+        code: "too_many_subscriptions",
+        message: `at most ${limits.maxSubscriptions} groups per socket`,
+        groupId,
+      });
+      return;
+    }
+    let stopped = false;
+    const placeholder: Subscription = { stop: () => (stopped = true) };
+    subs.set(groupId, placeholder);
+    const opts =
+      afterSeq === undefined
+        ? { filter_subjects: names.groupFilter(groupId), deliver_policy: DeliverPolicy.New }
+        : {
+            filter_subjects: names.groupFilter(groupId),
+            deliver_policy: DeliverPolicy.StartSequence,
+            opt_start_seq: afterSeq + 1,
+          };
+    try {
+      const consumer = await js.consumers.get(names.stream("conv"), opts);
+      const messages = await consumer.consume({ max_messages: 256 });
+      const sub: Subscription = {
+        stop: () => {
+          stopped = true;
+          void messages.close();
+        },
+      };
+      if (stopped || subs.get(groupId) !== placeholder) {
+        sub.stop();
+        return;
+      }
+      subs.set(groupId, sub);
+      send({ type: "subscribed", groupId, afterSeq: afterSeq ?? null });
+      for await (const m of messages) {
+        if (stopped) break;
+        const parsed = parseEnvelope(m.json());
+        if (!parsed.ok) {
+          log.error({ seq: m.seq, issues: parsed.issues }, "invalid event in stream; not relayed");
+          continue;
+        }
+        if (!send({ type: "event", groupId, seq: m.seq, event: parsed.envelope })) break;
+      }
+    } catch (e) {
+      log.error({ groupId, err: describeError(e) }, "subscription failed");
+      send({
+        type: "error",
+        code: "subscription_failed",
+        message: "could not follow the group; subscribe again",
+        groupId,
+      });
+      if (subs.get(groupId) === placeholder) subs.delete(groupId);
+    }
+  };
+
+  const onFrame = (data: Buffer) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(data.toString("utf8"));
+    } catch {
+      return reject([{ path: "", message: "frame is not JSON" }]);
+    }
+    const frame = ClientFrame.safeParse(raw);
+    if (!frame.success)
+      return reject(frame.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
+    const f = frame.data;
+    switch (f.type) {
+      case "subscribe":
+        void subscribe(f.groupId, f.afterSeq);
+        return;
+      case "unsubscribe":
+        subs.get(f.groupId)?.stop();
+        subs.delete(f.groupId);
+        send({ type: "unsubscribed", groupId: f.groupId });
+        return;
+      case "ping":
+        send({ type: "pong", at: new Date().toISOString() });
+        return;
+    }
+  };
+
+  const reject = (errors: { path: string; message: string }[]) => {
+    send({ type: "error", code: "invalid_frame", message: "frame rejected", errors });
+    if (++badFrames > 20) close(CLOSE.protocolError, "too many invalid frames");
+  };
+
+  // Heartbeat both ways: a frame the client can see, and a ping whose missing pong ends the socket.
+  const heartbeat = setInterval(() => {
+    if (!alive) {
+      ws.terminate();
+      return;
+    }
+    alive = false;
+    ws.ping();
+    send({ type: "heartbeat", at: new Date().toISOString() });
+  }, limits.heartbeatMs);
+
+  const cleanup = () => {
+    clearInterval(heartbeat);
+    for (const s of subs.values()) s.stop();
+    subs.clear();
+  };
+  const close = (code: number, reason: string) => {
+    cleanup();
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+  };
+
+  ws.on("pong", () => (alive = true));
+  ws.on("message", (data: Buffer) => onFrame(data));
+  ws.on("close", cleanup);
+  ws.on("error", (e) => log.warn({ err: e.message }, "socket error"));
+  send({ type: "welcome", protocol: 1, heartbeatMs: limits.heartbeatMs });
+  return { close };
+}

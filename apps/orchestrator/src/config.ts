@@ -1,0 +1,14 @@
+import { baseEnv, dbEnv, type Env, parseConfig } from "@conclave/config";
+import { z } from "zod";
+
+const schema = z.object({
+  ...baseEnv,
+  ...dbEnv,
+  /** A turn that has not ended after this long fails with reason `timeout`. */
+  TURN_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+  /** Conversation events handled at once by one replica (across groups). */
+  ORCHESTRATOR_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
+});
+
+export type OrchestratorConfig = z.infer<typeof schema>;
+export const loadConfig = (env: Env) => parseConfig(schema, env);

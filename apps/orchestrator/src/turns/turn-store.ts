@@ -1,0 +1,82 @@
+import { type JetStreamClient, type KV, publishEnvelope } from "@conclave/bus";
+import { AppError } from "@conclave/errors";
+import type { Logger } from "@conclave/log";
+import { type AnyEnvelope, type Names, parseEnvelope } from "@conclave/subjects";
+import { type Decision, emptyState, GroupState } from "./state.js";
+
+const MAX_ATTEMPTS = 16;
+
+export interface TurnStore {
+  /**
+   * Runs `decide` on the group's current state and stores the result by compare-and-set, retrying
+   * on a concurrent change. Decided events go through the state's outbox: stored with the state,
+   * then published (with deterministic ids), then cleared, so a crash anywhere re-publishes, never loses.
+   */
+  transact(groupId: string, decide: (state: GroupState) => Promise<Decision | null>): Promise<void>;
+  read(groupId: string): Promise<GroupState>;
+}
+
+export function createTurnStore(deps: { kv: KV; js: JetStreamClient; names: Names; log: Logger }): TurnStore {
+  const { kv, js, names } = deps;
+
+  const load = async (groupId: string): Promise<{ state: GroupState; rev: number }> => {
+    const entry = await kv.get(groupId);
+    if (entry?.operation !== "PUT") return { state: emptyState(groupId), rev: entry?.revision ?? 0 };
+    return { state: GroupState.parse(entry.json()), rev: entry.revision };
+  };
+
+  /** Returns the new revision, or null when another replica changed the state first. */
+  const cas = async (
+    groupId: string,
+    state: GroupState,
+    rev: number,
+    existed: boolean,
+  ): Promise<number | null> => {
+    const data = JSON.stringify(state);
+    try {
+      return existed ? await kv.update(groupId, data, rev) : await kv.create(groupId, data);
+    } catch (e) {
+      if (e instanceof Error && /wrong last sequence|key exists/i.test(e.message)) return null;
+      throw new AppError("unavailable", "turn state could not be stored", { cause: e });
+    }
+  };
+
+  const publishAll = async (outbox: unknown[]) => {
+    for (const raw of outbox) {
+      const parsed = parseEnvelope(raw);
+      if (!parsed.ok)
+        throw new AppError("internal", `outbox holds an invalid envelope: ${JSON.stringify(parsed.issues)}`);
+      await publishEnvelope(js, names, parsed.envelope);
+    }
+  };
+
+  return {
+    read: async (groupId) => (await load(groupId)).state,
+    async transact(groupId, decide) {
+      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        const loaded = await load(groupId);
+        let { state, rev } = loaded;
+        let existed = rev > 0;
+        if (state.outbox.length > 0) {
+          await publishAll(state.outbox);
+          state = { ...state, outbox: [] };
+          const r = await cas(groupId, state, rev, existed);
+          if (r === null) continue;
+          rev = r;
+          existed = true;
+        }
+        const decision = await decide(state);
+        if (!decision) return;
+        const emit: AnyEnvelope[] = decision.emit;
+        const stored = await cas(groupId, { ...decision.state, outbox: emit }, rev, existed);
+        if (stored === null) continue;
+        if (emit.length === 0) return;
+        await publishAll(emit);
+        // If this loses a race, the winner flushed the same outbox first (publishing is idempotent).
+        await cas(groupId, { ...decision.state, outbox: [] }, stored, true);
+        return;
+      }
+      throw new AppError("unavailable", `turn state of group ${groupId} kept changing; will retry`);
+    },
+  };
+}

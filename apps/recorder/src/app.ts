@@ -1,0 +1,46 @@
+import { jetstream, type NatsConnection, provision, type RunningConsumer, runConsumer } from "@conclave/bus";
+import type { Db } from "@conclave/db";
+import { AppError } from "@conclave/errors";
+import type { Logger } from "@conclave/log";
+import type { Service } from "@conclave/runtime";
+import { CONSUMERS, isConvEvent, names as namesOf } from "@conclave/subjects";
+import type { RecorderConfig } from "./config.js";
+import { recordEvent } from "./record-event.js";
+
+export interface RecorderDeps {
+  config: Pick<RecorderConfig, "CONCLAVE_NS" | "RECORDER_CONCURRENCY" | "FAULT_CRASH_BEFORE_ACK">;
+  nc: NatsConnection;
+  db: Db;
+  log: Logger;
+}
+
+/** The recorder: projects every conversation event into PostgreSQL, acking after commit. */
+export function createRecorder(deps: RecorderDeps): Service {
+  const { config, nc, db, log } = deps;
+  const names = namesOf(config.CONCLAVE_NS);
+  let running: RunningConsumer | undefined;
+  return {
+    async start() {
+      await provision(nc, names);
+      running = await runConsumer({
+        js: jetstream(nc),
+        names,
+        log,
+        stream: names.stream("conv"),
+        consumer: CONSUMERS.recorder,
+        concurrency: config.RECORDER_CONCURRENCY,
+        crashBeforeAckAfter: config.FAULT_CRASH_BEFORE_ACK,
+        handle: async (e, meta) => {
+          if (!isConvEvent(e))
+            throw new AppError("permanent", `${e.type} does not belong on the conversation stream`);
+          const fresh = await recordEvent(db, e, meta.seq);
+          if (!fresh) meta.log.info("already recorded; skipped");
+        },
+      });
+      log.info({ ns: names.ns }, "recorder started");
+    },
+    async stop() {
+      await running?.stop();
+    },
+  };
+}

@@ -1,0 +1,186 @@
+import { describeError, isAppError } from "@conclave/errors";
+import type { Logger } from "@conclave/log";
+import { type AnyEnvelope, type Names, parseEnvelope } from "@conclave/subjects";
+import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import { headers } from "@nats-io/transport-node";
+
+/** What a handler may ask for instead of an ack: redelivery after a delay (e.g. a timer not yet due). */
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing is acked
+export type HandlerResult = void | { retryInMs: number };
+
+export interface MessageMeta {
+  seq: number;
+  subject: string;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+  log: Logger;
+}
+
+export type EnvelopeHandler = (envelope: AnyEnvelope, meta: MessageMeta) => Promise<HandlerResult>;
+
+export interface ConsumerOptions {
+  js: JetStreamClient;
+  names: Names;
+  stream: string;
+  consumer: string;
+  log: Logger;
+  handle: EnvelopeHandler;
+  /** Messages handled at once by this process. */
+  concurrency?: number;
+  /** Deliveries before a failing message is dead-lettered; keep equal to the consumer's max_deliver. */
+  maxDeliver?: number;
+  /** Backoff for retries: base × 2^(delivery-1), capped, with jitter. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** How often a long handler tells JetStream it is still working (below the consumer's ack_wait). */
+  workingEveryMs?: number;
+  /**
+   * Failpoint for crash tests: after this many handled messages, the process kills itself with
+   * SIGKILL after the handler's side effects and before the ack. Never set in production.
+   */
+  crashBeforeAckAfter?: number;
+}
+
+export interface RunningConsumer {
+  /** Stops pulling, waits for in-flight handlers to settle their messages. */
+  stop(): Promise<void>;
+  readonly inFlight: number;
+}
+
+/** The decision for a failed delivery: retry later, or give up (terminate and dead-letter). */
+export function decideFailure(
+  error: unknown,
+  deliveryCount: number,
+  o: { maxDeliver: number; retryBaseMs: number; retryMaxMs: number; random?: () => number },
+): { action: "term"; reason: string } | { action: "nak"; delayMs: number } {
+  if (isAppError(error) && error.permanent)
+    return { action: "term", reason: `${error.code}: ${error.message}` };
+  if (deliveryCount >= o.maxDeliver)
+    return { action: "term", reason: `gave up after ${deliveryCount} deliveries: ${describeError(error)}` };
+  const exp = Math.min(o.retryMaxMs, o.retryBaseMs * 2 ** (deliveryCount - 1));
+  const jitter = 0.5 + (o.random ?? Math.random)() * 0.5;
+  return { action: "nak", delayMs: Math.round(exp * jitter) };
+}
+
+/**
+ * The one consumer wrapper: validates each envelope against the catalog, runs the handler, and
+ * decides ack, nak-with-delay, or term with a dead letter. A schema failure is never retried.
+ */
+export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> {
+  const concurrency = o.concurrency ?? 32;
+  const policy = {
+    maxDeliver: o.maxDeliver ?? 20,
+    retryBaseMs: o.retryBaseMs ?? 250,
+    retryMaxMs: o.retryMaxMs ?? 30_000,
+  };
+  const workingEveryMs = o.workingEveryMs ?? 10_000;
+  const consumer = await o.js.consumers.get(o.stream, o.consumer);
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: concurrency });
+  const log = o.log.child({ consumer: o.consumer });
+  const inFlight = new Set<Promise<void>>();
+  let handled = 0;
+  let waiters: (() => void)[] = [];
+
+  const deadLetter = async (msg: JsMsg, reason: string) => {
+    const h = headers();
+    h.set("Conclave-Dlq-Reason", reason.slice(0, 1000));
+    h.set("Conclave-Dlq-Stream", o.stream);
+    h.set("Conclave-Dlq-Consumer", o.consumer);
+    h.set("Conclave-Dlq-Subject", msg.subject);
+    h.set("Conclave-Dlq-Seq", String(msg.seq));
+    await o.js.publish(o.names.dlqSubject(o.stream), msg.data, {
+      headers: h,
+      msgID: `${o.stream}:${msg.seq}`,
+    });
+  };
+
+  const terminate = async (msg: JsMsg, reason: string, mlog: Logger) => {
+    mlog.error({ reason }, "message terminated and dead-lettered");
+    try {
+      await deadLetter(msg, reason);
+    } catch (e) {
+      // Keep it for redelivery rather than lose it: the dead letter did not land.
+      mlog.error({ err: describeError(e) }, "dead-letter publish failed; will retry");
+      msg.nak(1000);
+      return;
+    }
+    msg.term(reason.slice(0, 200));
+  };
+
+  const handleOne = async (msg: JsMsg) => {
+    const deliveryCount = msg.info.deliveryCount;
+    let raw: unknown;
+    try {
+      raw = msg.json();
+    } catch {
+      await terminate(msg, "body is not JSON", log.child({ seq: msg.seq }));
+      return;
+    }
+    const parsed = parseEnvelope(raw);
+    if (!parsed.ok) {
+      const reason = `schema: ${parsed.issues.map((i) => `${i.path || "(root)"} ${i.message}`).join("; ")}`;
+      await terminate(msg, reason, log.child({ seq: msg.seq, subject: msg.subject }));
+      return;
+    }
+    const e = parsed.envelope;
+    const mlog = log.child({
+      eventId: e.id,
+      type: e.type,
+      groupId: e.groupId,
+      turnId: e.turnId,
+      seq: msg.seq,
+    });
+    const keepAlive = setInterval(() => msg.working(), workingEveryMs);
+    try {
+      const result = await o.handle(e, { seq: msg.seq, subject: msg.subject, deliveryCount, log: mlog });
+      handled++;
+      if (o.crashBeforeAckAfter !== undefined && handled >= o.crashBeforeAckAfter) {
+        mlog.warn("failpoint: crashing before ack");
+        process.kill(process.pid, "SIGKILL");
+      }
+      if (result && "retryInMs" in result) msg.nak(Math.max(0, result.retryInMs));
+      else
+        await msg
+          .ackAck()
+          .catch((err: unknown) => mlog.warn({ err: describeError(err) }, "ack not confirmed"));
+    } catch (error) {
+      const decision = decideFailure(error, deliveryCount, policy);
+      if (decision.action === "term") await terminate(msg, decision.reason, mlog);
+      else {
+        mlog.warn(
+          { err: describeError(error), deliveryCount, retryInMs: decision.delayMs },
+          "handler failed; will retry",
+        );
+        msg.nak(decision.delayMs);
+      }
+    } finally {
+      clearInterval(keepAlive);
+    }
+  };
+
+  const loop = (async () => {
+    for await (const msg of messages) {
+      while (inFlight.size >= concurrency) await new Promise<void>((r) => waiters.push(r));
+      const p = handleOne(msg)
+        .catch((e: unknown) => log.error({ err: describeError(e) }, "unexpected consumer error"))
+        .finally(() => {
+          inFlight.delete(p);
+          const w = waiters;
+          waiters = [];
+          for (const r of w) r();
+        });
+      inFlight.add(p);
+    }
+  })();
+
+  return {
+    get inFlight() {
+      return inFlight.size;
+    },
+    async stop() {
+      messages.stop();
+      await loop.catch(() => undefined);
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}

@@ -1,0 +1,26 @@
+export {
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+} from "@nats-io/jetstream";
+export { type KV, Kvm } from "@nats-io/kv";
+export { connectBus, type NatsConnection } from "./connect.js";
+export {
+  decideFailure,
+  type EnvelopeHandler,
+  type HandlerResult,
+  type MessageMeta,
+  type RunningConsumer,
+  runConsumer,
+} from "./consume.js";
+export { dispatchTo, type HandlerMap } from "./dispatch.js";
+export {
+  consumerConfigs,
+  PROVISION_DEFAULTS,
+  type ProvisionOptions,
+  provision,
+  streamConfigs,
+} from "./provision.js";
+export { type Published, publishEnvelope, subjectOf } from "./publish.js";

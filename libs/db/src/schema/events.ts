@@ -1,0 +1,21 @@
+import { sql } from "drizzle-orm";
+import { bigint, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+
+/** Every conversation event as recorded, keyed by event id: the projection's idempotency key. */
+export const events = pgTable(
+  "events",
+  {
+    id: uuid("id").primaryKey(),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    groupId: uuid("group_id").notNull(),
+    turnId: uuid("turn_id"),
+    causationId: uuid("causation_id"),
+    type: text("type").notNull(),
+    v: integer("v").notNull(),
+    actor: jsonb("actor").notNull(),
+    payload: jsonb("payload").notNull(),
+    at: timestamp("at", { withTimezone: true, mode: "string" }).notNull(),
+    recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [index("events_group_seq_idx").on(t.groupId, t.seq)],
+);

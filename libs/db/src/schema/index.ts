@@ -1,0 +1,4 @@
+export * from "./events.js";
+export * from "./groups.js";
+export * from "./messages.js";
+export * from "./turns.js";

@@ -1,0 +1,54 @@
+/** The closed set of error codes; transports map each to a status or an ack decision in one place. */
+export type ErrorCode =
+  | "validation"
+  | "not_found"
+  | "conflict"
+  | "payload_too_large"
+  | "unavailable"
+  | "timeout"
+  | "permanent"
+  | "internal";
+
+const PERMANENT: ReadonlySet<ErrorCode> = new Set([
+  "validation",
+  "not_found",
+  "conflict",
+  "payload_too_large",
+  "permanent",
+]);
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** The one error class of the project: a code from the closed union, a message, and an optional cause. */
+export class AppError extends Error {
+  override readonly name = "AppError";
+  readonly code: ErrorCode;
+  readonly fields: FieldIssue[];
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; fields?: FieldIssue[] } = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.fields = options.fields ?? [];
+  }
+  /** A permanent error is never retried: the message is terminated (and dead-lettered). */
+  get permanent(): boolean {
+    return PERMANENT.has(this.code);
+  }
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}
+
+/** For exhaustive switches over unions: a compile error when a case is missing. */
+export function assertNever(value: never, what = "value"): never {
+  throw new AppError("internal", `unexpected ${what}: ${JSON.stringify(value)}`);
+}
+
+/** A short, loggable description of anything thrown. */
+export function describeError(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

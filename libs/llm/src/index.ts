@@ -1,0 +1,2 @@
+export type { Completion, CompletionRequest, LlmProvider } from "./provider.js";
+export { createScriptedProvider } from "./scripted.js";

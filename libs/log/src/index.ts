@@ -1,0 +1,32 @@
+import { type Logger, pino } from "pino";
+
+export type { Logger };
+
+/** Paths that never reach a log line. */
+const REDACT = [
+  "password",
+  "*.password",
+  "token",
+  "*.token",
+  "accessToken",
+  "refreshToken",
+  "*.accessToken",
+  "*.refreshToken",
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "req.headers.authorization",
+  "apiKey",
+  "*.apiKey",
+];
+
+/** The root logger of an app: JSON lines on stdout, bound to the app's name, secrets redacted. */
+export function createLogger(options: { app: string; level?: string }): Logger {
+  return pino({
+    name: options.app,
+    level: options.level ?? "info",
+    redact: { paths: REDACT, censor: "[redacted]" },
+    base: { app: options.app },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}

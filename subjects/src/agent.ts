@@ -1,0 +1,23 @@
+import { z } from "zod";
+import { Id } from "./common.js";
+
+/** `agent.replied`: an agent's final answer in a turn (persisted; token deltas are not). */
+export const AGENT_REPLIED = "agent.replied";
+export const AgentReplied = z.object({
+  agentId: Id,
+  agentName: z.string(),
+  content: z.string().max(200_000),
+  provider: z.string(),
+  model: z.string(),
+  latencyMs: z.number().int().min(0),
+});
+export type AgentReplied = z.infer<typeof AgentReplied>;
+
+/** `agent.failed`: an agent could not answer (a permanent provider error). */
+export const AGENT_FAILED = "agent.failed";
+export const AgentFailed = z.object({
+  agentId: Id,
+  agentName: z.string(),
+  error: z.string().max(4000),
+});
+export type AgentFailed = z.infer<typeof AgentFailed>;

@@ -1,0 +1,113 @@
+import { z } from "zod";
+import { AGENT_FAILED, AGENT_REPLIED, AgentFailed, AgentReplied } from "./agent.js";
+import { Actor, Id } from "./common.js";
+import { MESSAGE_POSTED, MessagePosted } from "./message.js";
+import { TURN_COMPLETED, TURN_FAILED, TURN_STARTED, TurnCompleted, TurnFailed, TurnStarted } from "./turn.js";
+import { WORK_LLM, WORK_TIMER, WorkLlm, WorkTimer } from "./work.js";
+
+/** Every event and work item, keyed by type: its schema version and payload schema. */
+export const catalog = {
+  [MESSAGE_POSTED]: { v: 1, kind: "event", payload: MessagePosted },
+  [TURN_STARTED]: { v: 1, kind: "event", payload: TurnStarted },
+  [AGENT_REPLIED]: { v: 1, kind: "event", payload: AgentReplied },
+  [AGENT_FAILED]: { v: 1, kind: "event", payload: AgentFailed },
+  [TURN_COMPLETED]: { v: 1, kind: "event", payload: TurnCompleted },
+  [TURN_FAILED]: { v: 1, kind: "event", payload: TurnFailed },
+  [WORK_LLM]: { v: 1, kind: "work", payload: WorkLlm },
+  [WORK_TIMER]: { v: 1, kind: "work", payload: WorkTimer },
+} as const;
+
+type Catalog = typeof catalog;
+export type EventType = keyof Catalog;
+/** Conversation events (persisted per group); the rest are work items. */
+export type ConvEventType = { [K in EventType]: Catalog[K]["kind"] extends "event" ? K : never }[EventType];
+export type WorkType = Exclude<EventType, ConvEventType>;
+export type PayloadOf<T extends EventType> = z.infer<Catalog[T]["payload"]>;
+
+export const EVENT_TYPES = Object.keys(catalog) as EventType[];
+export const CONV_EVENT_TYPES = EVENT_TYPES.filter((t) => catalog[t].kind === "event") as ConvEventType[];
+
+/** The one envelope every event and work item travels in. */
+export interface Envelope<T extends EventType = EventType> {
+  /** UUIDv7; also the `Nats-Msg-Id`, so a re-publish is deduplicated. */
+  id: string;
+  type: T;
+  v: number;
+  groupId: string;
+  turnId: string | null;
+  causationId: string | null;
+  at: string;
+  actor: Actor;
+  payload: PayloadOf<T>;
+}
+/** An envelope of any type, narrowed by `type`. */
+export type AnyEnvelope = { [K in EventType]: Envelope<K> }[EventType];
+export type AnyConvEnvelope = { [K in ConvEventType]: Envelope<K> }[ConvEventType];
+
+const Head = z.object({
+  id: Id,
+  type: z.enum(EVENT_TYPES as [EventType, ...EventType[]]),
+  v: z.number().int().positive(),
+  groupId: Id,
+  turnId: Id.nullable(),
+  causationId: Id.nullable(),
+  at: z.iso.datetime(),
+  actor: Actor,
+  payload: z.unknown(),
+});
+
+export type ParseResult =
+  | { ok: true; envelope: AnyEnvelope }
+  | { ok: false; issues: { path: string; message: string }[] };
+
+/** Validates an incoming envelope against the catalog (consumers call this; failures are never retried). */
+export function parseEnvelope(raw: unknown): ParseResult {
+  const head = Head.safeParse(raw);
+  if (!head.success) return { ok: false, issues: flatten(head.error) };
+  const entry = catalog[head.data.type];
+  if (head.data.v !== entry.v) {
+    return {
+      ok: false,
+      issues: [{ path: "v", message: `unsupported version ${head.data.v} of ${head.data.type}` }],
+    };
+  }
+  const payload = entry.payload.safeParse(head.data.payload);
+  if (!payload.success) {
+    return { ok: false, issues: flatten(payload.error).map((i) => ({ ...i, path: `payload.${i.path}` })) };
+  }
+  return { ok: true, envelope: { ...head.data, payload: payload.data } as AnyEnvelope };
+}
+
+function flatten(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+}
+
+/** Builds a valid envelope; a schema failure here is our bug, so it throws. */
+export function makeEnvelope<T extends EventType>(input: {
+  id: string;
+  type: T;
+  groupId: string;
+  turnId: string | null;
+  causationId: string | null;
+  actor: Actor;
+  payload: PayloadOf<T>;
+  at?: string;
+}): Envelope<T> {
+  const entry = catalog[input.type];
+  const payload = entry.payload.parse(input.payload) as PayloadOf<T>;
+  return {
+    id: Id.parse(input.id),
+    type: input.type,
+    v: entry.v,
+    groupId: Id.parse(input.groupId),
+    turnId: input.turnId,
+    causationId: input.causationId,
+    at: input.at ?? new Date().toISOString(),
+    actor: input.actor,
+    payload,
+  };
+}
+
+export function isConvEvent(e: AnyEnvelope): e is AnyConvEnvelope {
+  return catalog[e.type].kind === "event";
+}

@@ -1,0 +1,69 @@
+/**
+ * Stream, consumer, bucket and subject names. Every name carries the deployment namespace
+ * (`CONCLAVE_NS`), so several deployments and every test run share one NATS without overlap.
+ */
+
+/** A namespace is a subject token and a stream-name prefix: letters, digits, `_` and `-`. */
+export const NAMESPACE_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+
+export const STREAMS = {
+  /** Conversation events, per group: the durable history that fanout and replay read. */
+  conv: "CONV",
+  /** Work items for the executor pool and the orchestrator's timers (work-queue retention). */
+  work: "WORK",
+  /** Poison messages, with the reason they were terminated. */
+  dlq: "DLQ",
+} as const;
+
+export const CONSUMERS = {
+  orchestrator: "orchestrator",
+  orchestratorTimers: "orchestrator-timers",
+  executorLlm: "executor-llm",
+  recorder: "recorder",
+} as const;
+
+export const BUCKETS = {
+  /** Per-group turn state of the orchestrator, updated by compare-and-set. */
+  turns: "turns",
+} as const;
+
+export type StreamKey = keyof typeof STREAMS;
+
+/** The names of one deployment, derived once from its namespace. */
+export interface Names {
+  readonly ns: string;
+  stream(key: StreamKey): string;
+  bucket(key: keyof typeof BUCKETS): string;
+  /** `ns.conv.<groupId>.<type>` */
+  convSubject(groupId: string, type: string): string;
+  /** All events of one group: `ns.conv.<groupId>.>` */
+  groupFilter(groupId: string): string;
+  /** One event type of one group, e.g. the group's `message.posted` queue. */
+  groupTypeFilter(groupId: string, type: string): string;
+  /** Every conversation event: `ns.conv.>` */
+  convFilter(): string;
+  /** `ns.work.llm`, `ns.work.timer` */
+  workSubject(kind: "llm" | "timer"): string;
+  workFilter(): string;
+  dlqSubject(stream: string): string;
+  dlqFilter(): string;
+}
+
+export function names(ns: string): Names {
+  if (!NAMESPACE_PATTERN.test(ns)) {
+    throw new Error(`namespace ${JSON.stringify(ns)} must match ${NAMESPACE_PATTERN}`);
+  }
+  return {
+    ns,
+    stream: (key) => `${ns}_${STREAMS[key]}`,
+    bucket: (key) => `${ns}_${BUCKETS[key]}`,
+    convSubject: (groupId, type) => `${ns}.conv.${groupId}.${type}`,
+    groupFilter: (groupId) => `${ns}.conv.${groupId}.>`,
+    groupTypeFilter: (groupId, type) => `${ns}.conv.${groupId}.${type}`,
+    convFilter: () => `${ns}.conv.>`,
+    workSubject: (kind) => `${ns}.work.${kind}`,
+    workFilter: () => `${ns}.work.>`,
+    dlqSubject: (stream) => `${ns}.dlq.${stream}`,
+    dlqFilter: () => `${ns}.dlq.>`,
+  };
+}
