@@ -1,0 +1,28 @@
+import { randomBytes } from "node:crypto";
+import { openDb } from "@conclave/db";
+import postgres from "postgres";
+import { testEnv } from "./env.js";
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated PostgreSQL database of this test's own on the shared server. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `conclave_test_${randomBytes(5).toString("hex")}`;
+  const admin = postgres(testEnv.TEST_PG_ADMIN_URL, { max: 1, onnotice: () => undefined });
+  await admin.unsafe(`create database "${name}"`);
+  const url = new URL(testEnv.TEST_PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  const handle = await openDb({ url: url.toString(), poolSize: 1 });
+  await handle.migrate();
+  await handle.close();
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+      await admin.end();
+    },
+  };
+}

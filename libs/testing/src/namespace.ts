@@ -1,0 +1,39 @@
+import { randomBytes } from "node:crypto";
+import { connectBus, jetstreamManager, Kvm, type NatsConnection } from "@conclave/bus";
+import { BUCKETS, type Names, names, STREAMS } from "@conclave/subjects";
+import { testEnv } from "./env.js";
+import { quietLogger } from "./logger.js";
+
+/** A namespace of this test's own, so its streams, consumers and subjects overlap nobody's. */
+export function uniqueNamespace(prefix = "t"): string {
+  return `${prefix}_${randomBytes(5).toString("hex")}`;
+}
+
+export interface TestBus {
+  nc: NatsConnection;
+  names: Names;
+  /** Deletes this namespace's streams and buckets, and closes the connection. */
+  dispose(): Promise<void>;
+}
+
+export async function openTestBus(ns = uniqueNamespace()): Promise<TestBus> {
+  const nc = await connectBus({ url: testEnv.TEST_NATS_URL, name: `test-${ns}`, log: quietLogger() });
+  const n = names(ns);
+  return {
+    nc,
+    names: n,
+    async dispose() {
+      const jsm = await jetstreamManager(nc);
+      for (const key of Object.keys(STREAMS) as (keyof typeof STREAMS)[])
+        await jsm.streams.delete(n.stream(key)).catch(() => undefined);
+      const kvm = new Kvm(nc);
+      for (const key of Object.keys(BUCKETS) as (keyof typeof BUCKETS)[]) {
+        await kvm
+          .open(n.bucket(key))
+          .then((kv) => kv.destroy())
+          .catch(() => undefined);
+      }
+      await nc.close();
+    },
+  };
+}

@@ -1,0 +1,107 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { testEnv } from "./env.js";
+import { waitUntil } from "./wait.js";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+export type AppName = "edge" | "orchestrator" | "executor" | "recorder" | "fanout";
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** One app running as its own process, with its log lines kept. */
+export class AppProcess {
+  readonly lines: string[] = [];
+  private proc: ChildProcess;
+  private exit: Promise<number | null>;
+  constructor(
+    readonly app: AppName,
+    private readonly env: Record<string, string>,
+  ) {
+    [this.proc, this.exit] = this.spawn();
+  }
+
+  private spawn(): [ChildProcess, Promise<number | null>] {
+    const proc = spawn(process.execPath, ["--import", "tsx", `apps/${this.app}/src/main.ts`], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? "", ...this.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString("utf8").split("\n")) {
+        if (!line) continue;
+        this.lines.push(line);
+        if (testEnv.TEST_APP_LOGS) process.stderr.write(`[${this.app}] ${line}\n`);
+      }
+    };
+    proc.stdout?.on("data", onData);
+    proc.stderr?.on("data", onData);
+    const exit = new Promise<number | null>((resolve) =>
+      proc.once("exit", (code, signal) => resolve(code ?? (signal ? -1 : null))),
+    );
+    return [proc, exit];
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  get running(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** Waits for a log line containing `text`. */
+  async waitForLog(text: string, timeoutMs = 30_000): Promise<string> {
+    return waitUntil(
+      `${this.app} to log "${text}"`,
+      () => this.lines.find((l) => l.includes(text)),
+      timeoutMs,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n--- ${this.app} log ---\n${this.lines.slice(-30).join("\n")}`);
+    });
+  }
+
+  async waitForExit(timeoutMs = 15_000): Promise<number | null> {
+    return waitUntil(
+      `${this.app} to exit`,
+      async () => {
+        if (this.running) return undefined;
+        return { code: await this.exit };
+      },
+      timeoutMs,
+    ).then((r) => r.code);
+  }
+
+  kill(signal: NodeJS.Signals = "SIGKILL"): void {
+    this.proc.kill(signal);
+  }
+
+  /** Starts the app again (after a kill), with extra or changed environment. */
+  restart(env: Record<string, string | undefined> = {}): void {
+    if (this.running) throw new Error(`${this.app} is still running`);
+    for (const [k, v] of Object.entries(env)) {
+      if (v === undefined) delete this.env[k];
+      else this.env[k] = v;
+    }
+    this.lines.length = 0;
+    [this.proc, this.exit] = this.spawn();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.proc.kill("SIGTERM");
+    await this.waitForExit(20_000).catch(() => this.proc.kill("SIGKILL"));
+  }
+}

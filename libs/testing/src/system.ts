@@ -1,0 +1,118 @@
+import { createTestDatabase, type TestDatabase } from "./database.js";
+import { testEnv } from "./env.js";
+import { openTestBus, type TestBus, uniqueNamespace } from "./namespace.js";
+import { type AppName, AppProcess, freePort } from "./processes.js";
+import { waitUntil } from "./wait.js";
+
+export interface SystemOptions {
+  orchestrators?: number;
+  executors?: number;
+  /** Extra environment for every app, or per app. */
+  env?: Record<string, string>;
+  envFor?: Partial<Record<AppName, Record<string, string>>>;
+}
+
+/** The whole system, every app a separate process, on its own namespace and database. */
+export interface TestSystem {
+  ns: string;
+  bus: TestBus;
+  db: TestDatabase;
+  edgeUrl: string;
+  streamUrl: string;
+  apps: AppProcess[];
+  app(name: AppName, index?: number): AppProcess;
+  /** Starts an app process (e.g. another replica) and waits until it is up. */
+  spawn(name: AppName, env?: Record<string, string>): Promise<AppProcess>;
+  /** POST JSON to the edge. */
+  post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  get(path: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  stop(): Promise<void>;
+}
+
+const READY_LOG: Record<AppName, string> = {
+  edge: "edge listening",
+  fanout: "fanout listening",
+  orchestrator: "orchestrator started",
+  executor: "executor started",
+  recorder: "recorder started",
+};
+
+export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
+  const ns = uniqueNamespace();
+  const [bus, db, edgePort, fanoutPort] = await Promise.all([
+    openTestBus(ns),
+    createTestDatabase(),
+    freePort(),
+    freePort(),
+  ]);
+  const base: Record<string, string> = {
+    CONCLAVE_NS: ns,
+    NATS_URL: testEnv.TEST_NATS_URL,
+    DATABASE_URL: db.url,
+    LOG_LEVEL: "info",
+    EDGE_PORT: String(edgePort),
+    FANOUT_PORT: String(fanoutPort),
+    ...options.env,
+  };
+  const apps: AppProcess[] = [];
+  const spawnApp = async (name: AppName, env: Record<string, string> = {}) => {
+    const p = new AppProcess(name, { ...base, ...options.envFor?.[name], ...env });
+    apps.push(p);
+    await p.waitForLog(READY_LOG[name]);
+    return p;
+  };
+  const plan: AppName[] = [
+    "edge",
+    "fanout",
+    "recorder",
+    ...Array<AppName>(options.orchestrators ?? 1).fill("orchestrator"),
+    ...Array<AppName>(options.executors ?? 1).fill("executor"),
+  ];
+  // The edge provisions the streams first, so the others do not race to create them.
+  await spawnApp("edge");
+  await Promise.all(plan.slice(1).map((a) => spawnApp(a)));
+  const edgeUrl = `http://127.0.0.1:${edgePort}`;
+  const request = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${edgeUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+  };
+  return {
+    ns,
+    bus,
+    db,
+    edgeUrl,
+    streamUrl: `ws://127.0.0.1:${fanoutPort}/v1/stream`,
+    apps,
+    app(name, index = 0) {
+      const found = apps.filter((a) => a.app === name)[index];
+      if (!found) throw new Error(`no ${name} #${index}`);
+      return found;
+    },
+    spawn: spawnApp,
+    post: (path, body) => request("POST", path, body),
+    get: (path) => request("GET", path),
+    async stop() {
+      await Promise.all(apps.map((a) => a.stop()));
+      await bus.dispose();
+      await db.drop();
+    },
+  };
+}
+
+/** Waits until the edge's history shows `count` messages for the group. */
+export async function waitForHistory(sys: TestSystem, groupId: string, count: number, timeoutMs = 20_000) {
+  return waitUntil(
+    `${count} messages in history`,
+    async () => {
+      const res = await sys.get(`/v1/groups/${groupId}/messages?limit=500`);
+      const items = res.body.items as unknown[] | undefined;
+      return items && items.length >= count ? items : undefined;
+    },
+    timeoutMs,
+  );
+}

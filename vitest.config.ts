@@ -1,0 +1,30 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["{apps,libs,subjects}/**/src/**/*.test.ts"],
+          exclude: ["**/node_modules/**", "**/*.int.test.ts", "**/*.chaos.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: [
+            "{apps,libs,subjects}/**/src/**/*.int.test.ts",
+            "tests/e2e/**/*.test.ts",
+            "**/src/**/*.chaos.test.ts",
+          ],
+          exclude: ["**/node_modules/**"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Each file starts its own processes; two cores run two files at once at most.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
