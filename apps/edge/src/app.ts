@@ -14,7 +14,12 @@ import { messageRoutes } from "./messages/routes.js";
 export interface EdgeDeps {
   config: Pick<
     EdgeConfig,
-    "CONCLAVE_NS" | "MAX_BODY_BYTES" | "MAX_MESSAGE_CHARS" | "MAX_AGENTS_PER_GROUP" | "PUBLISH_TIMEOUT_MS"
+    | "CONCLAVE_NS"
+    | "NATS_ACK_WAIT_MS"
+    | "MAX_BODY_BYTES"
+    | "MAX_MESSAGE_CHARS"
+    | "MAX_AGENTS_PER_GROUP"
+    | "PUBLISH_TIMEOUT_MS"
   >;
   nc: NatsConnection;
   db: DbHandle;
@@ -24,7 +29,7 @@ export interface EdgeDeps {
 /** Provisions the deployment's streams (idempotent) and builds the edge's HTTP app. */
 export async function createEdge(deps: EdgeDeps): Promise<Hono> {
   const names = namesOf(deps.config.CONCLAVE_NS);
-  await provision(deps.nc, names);
+  await provision(deps.nc, names, { ackWaitMs: deps.config.NATS_ACK_WAIT_MS });
   return buildEdgeApp(deps);
 }
 
@@ -73,3 +78,4 @@ export function buildEdgeApp(deps: EdgeDeps): Hono {
   app.route("/v1/groups", messageRoutes(ctx));
   return app;
 }
+export { loadConfig } from "./config.js";

@@ -16,7 +16,12 @@ import { runLlmCall } from "./run-llm-call.js";
 export interface ExecutorDeps {
   config: Pick<
     ExecutorConfig,
-    "CONCLAVE_NS" | "EXECUTOR_CONCURRENCY" | "LLM_TIMEOUT_MS" | "LLM_MAX_ATTEMPTS" | "FAULT_CRASH_BEFORE_ACK"
+    | "CONCLAVE_NS"
+    | "NATS_ACK_WAIT_MS"
+    | "EXECUTOR_CONCURRENCY"
+    | "LLM_TIMEOUT_MS"
+    | "LLM_MAX_ATTEMPTS"
+    | "FAULT_CRASH_BEFORE_ACK"
   >;
   nc: NatsConnection;
   log: Logger;
@@ -31,7 +36,7 @@ export function createExecutor(deps: ExecutorDeps): Service {
   let running: RunningConsumer | undefined;
   return {
     async start() {
-      await provision(nc, names);
+      await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS });
       const js = jetstream(nc);
       const providers = new Map<string, LlmProvider>(
         [createScriptedProvider(), ...(deps.providers ?? [])].map((p) => [p.name, p]),
@@ -51,6 +56,7 @@ export function createExecutor(deps: ExecutorDeps): Service {
         consumer: CONSUMERS.executorLlm,
         concurrency: config.EXECUTOR_CONCURRENCY,
         crashBeforeAckAfter: config.FAULT_CRASH_BEFORE_ACK,
+        workingEveryMs: config.NATS_ACK_WAIT_MS / 3,
         handle: dispatchTo({ "work.llm": (e, meta) => runLlmCall(callDeps, e, meta) }),
       });
       log.info({ ns: names.ns, providers: [...providers.keys()] }, "executor started");
@@ -60,3 +66,4 @@ export function createExecutor(deps: ExecutorDeps): Service {
     },
   };
 }
+export { loadConfig } from "./config.js";

@@ -13,6 +13,7 @@ export interface FanoutDeps {
   config: Pick<
     FanoutConfig,
     | "CONCLAVE_NS"
+    | "NATS_ACK_WAIT_MS"
     | "WS_HEARTBEAT_MS"
     | "WS_MAX_BUFFERED_BYTES"
     | "WS_MAX_SUBSCRIPTIONS"
@@ -35,7 +36,7 @@ export interface Fanout {
 export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   const { config, nc, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
-  await provision(nc, names);
+  await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS });
   const js = jetstream(nc);
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.WS_MAX_FRAME_BYTES });
   const sessions = new Set<{ close(code: number, reason: string): void }>();
@@ -78,3 +79,4 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
     },
   };
 }
+export { loadConfig } from "./config.js";

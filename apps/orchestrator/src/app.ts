@@ -21,7 +21,11 @@ import { createTurnStore } from "./turns/turn-store.js";
 export interface OrchestratorDeps {
   config: Pick<
     OrchestratorConfig,
-    "CONCLAVE_NS" | "TURN_TIMEOUT_MS" | "ORCHESTRATOR_CONCURRENCY" | "FAULT_CRASH_BEFORE_ACK"
+    | "CONCLAVE_NS"
+    | "NATS_ACK_WAIT_MS"
+    | "TURN_TIMEOUT_MS"
+    | "ORCHESTRATOR_CONCURRENCY"
+    | "FAULT_CRASH_BEFORE_ACK"
   >;
   nc: NatsConnection;
   db: Db;
@@ -36,7 +40,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
 
   return {
     async start() {
-      await provision(nc, names);
+      await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS });
       const js = jetstream(nc);
       const jsm = await jetstreamManager(nc);
       const kv = await new Kvm(nc).open(names.bucket("turns"));
@@ -60,6 +64,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
           consumer: CONSUMERS.orchestrator,
           concurrency: config.ORCHESTRATOR_CONCURRENCY,
           crashBeforeAckAfter: config.FAULT_CRASH_BEFORE_ACK,
+          workingEveryMs: config.NATS_ACK_WAIT_MS / 3,
           handle: dispatchTo(handlers),
         }),
       );
@@ -86,3 +91,4 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
     },
   };
 }
+export { loadConfig } from "./config.js";

@@ -8,7 +8,10 @@ import type { RecorderConfig } from "./config.js";
 import { recordEvent } from "./record-event.js";
 
 export interface RecorderDeps {
-  config: Pick<RecorderConfig, "CONCLAVE_NS" | "RECORDER_CONCURRENCY" | "FAULT_CRASH_BEFORE_ACK">;
+  config: Pick<
+    RecorderConfig,
+    "CONCLAVE_NS" | "NATS_ACK_WAIT_MS" | "RECORDER_CONCURRENCY" | "FAULT_CRASH_BEFORE_ACK"
+  >;
   nc: NatsConnection;
   db: Db;
   log: Logger;
@@ -21,7 +24,7 @@ export function createRecorder(deps: RecorderDeps): Service {
   let running: RunningConsumer | undefined;
   return {
     async start() {
-      await provision(nc, names);
+      await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS });
       running = await runConsumer({
         js: jetstream(nc),
         names,
@@ -30,6 +33,7 @@ export function createRecorder(deps: RecorderDeps): Service {
         consumer: CONSUMERS.recorder,
         concurrency: config.RECORDER_CONCURRENCY,
         crashBeforeAckAfter: config.FAULT_CRASH_BEFORE_ACK,
+        workingEveryMs: config.NATS_ACK_WAIT_MS / 3,
         handle: async (e, meta) => {
           if (!isConvEvent(e))
             throw new AppError("permanent", `${e.type} does not belong on the conversation stream`);
@@ -44,3 +48,4 @@ export function createRecorder(deps: RecorderDeps): Service {
     },
   };
 }
+export { loadConfig } from "./config.js";

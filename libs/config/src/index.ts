@@ -27,6 +27,8 @@ export const baseEnv = {
     .default("dev"),
   NATS_URL: z.string().default("nats://127.0.0.1:4222"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** How long JetStream waits for an ack before redelivering to another worker. */
+  NATS_ACK_WAIT_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
   /** Crash tests only: SIGKILL this process before acking its Nth handled message. */
   FAULT_CRASH_BEFORE_ACK: z.coerce.number().int().positive().optional(),
 };

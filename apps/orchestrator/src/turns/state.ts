@@ -14,6 +14,8 @@ export const GroupState = z.object({
   /** Stream seq of the last message whose turn has ended; the next turn is the next message after it. */
   cursor: z.number().int().min(0),
   turnsRun: z.number().int().min(0),
+  /** Ids of the latest messages that opened a turn: a re-published copy is skipped, not run twice. */
+  recent: z.array(z.string()).default([]),
   active: z
     .object({
       turnId: z.string(),
@@ -36,9 +38,13 @@ export const emptyState = (groupId: string): GroupState => ({
   groupId,
   cursor: 0,
   turnsRun: 0,
+  recent: [],
   active: null,
   outbox: [],
 });
+
+/** How many message ids the state remembers, to skip re-published copies. */
+export const RECENT_LIMIT = 256;
 
 export interface Decision {
   state: GroupState;
@@ -78,7 +84,7 @@ export function startTurn(
     agents: agents.map((a) => ({ id: a.id, name: a.name })),
     settled: {},
   };
-  const next: GroupState = { ...state, active };
+  const next: GroupState = { ...state, active, recent: [...state.recent, message.id].slice(-RECENT_LIMIT) };
   if (agents.length === 0) {
     const ended = endTurn(next, now);
     return { state: ended.state, emit: [started, ...ended.emit] };

@@ -31,24 +31,36 @@ export function createTurnEngine(deps: {
   /** The turn of the first message after the cursor, or null when the group is busy or idle. */
   const startNext = async (state: GroupState, pokeSeq?: number): Promise<Decision | null> => {
     if (state.active) return null;
-    const stored = await jsm.direct.getMessage(names.stream("conv"), {
-      seq: state.cursor + 1,
-      next_by_subj: names.groupTypeFilter(state.groupId, "message.posted"),
-    });
-    // The poking message is in the stream; not seeing it means a lagging replica answered.
-    if (pokeSeq !== undefined && pokeSeq > state.cursor && (!stored || stored.seq > pokeSeq)) {
-      throw new AppError("unavailable", `message at seq ${pokeSeq} not visible yet`);
+    let cursor = state.cursor;
+    for (;;) {
+      const stored = await jsm.direct.getMessage(names.stream("conv"), {
+        seq: cursor + 1,
+        next_by_subj: names.groupTypeFilter(state.groupId, "message.posted"),
+      });
+      // The poking message is in the stream; not seeing it means a lagging replica answered.
+      if (
+        cursor === state.cursor &&
+        pokeSeq !== undefined &&
+        pokeSeq > cursor &&
+        (!stored || stored.seq > pokeSeq)
+      ) {
+        throw new AppError("unavailable", `message at seq ${pokeSeq} not visible yet`);
+      }
+      if (!stored) return cursor === state.cursor ? null : { state: { ...state, cursor }, emit: [] };
+      const parsed = parseEnvelope(stored.json());
+      if (!parsed.ok || parsed.envelope.type !== "message.posted") {
+        throw new AppError(
+          "internal",
+          `seq ${stored.seq} on the message subject is not a valid message.posted`,
+        );
+      }
+      if (state.recent.includes(parsed.envelope.id)) {
+        cursor = stored.seq;
+        continue;
+      }
+      const agents = await loadAgents(db, state.groupId);
+      return startTurn({ ...state, cursor }, parsed.envelope, stored.seq, agents, now(), deps.turnTimeoutMs);
     }
-    if (!stored) return null;
-    const parsed = parseEnvelope(stored.json());
-    if (!parsed.ok || parsed.envelope.type !== "message.posted") {
-      throw new AppError(
-        "internal",
-        `seq ${stored.seq} on the message subject is not a valid message.posted`,
-      );
-    }
-    const agents = await loadAgents(db, state.groupId);
-    return startTurn(state, parsed.envelope, stored.seq, agents, now(), deps.turnTimeoutMs);
   };
 
   /** After a turn ends, the next queued message starts in the same transaction. */

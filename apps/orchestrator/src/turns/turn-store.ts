@@ -72,6 +72,11 @@ export function createTurnStore(deps: { kv: KV; js: JetStreamClient; names: Name
         if (stored === null) continue;
         if (emit.length === 0) return;
         await publishAll(emit);
+        for (const e of emit) {
+          if (e.type === "turn.started" || e.type === "turn.completed" || e.type === "turn.failed") {
+            deps.log.info({ groupId, turnId: e.turnId, eventId: e.id }, e.type);
+          }
+        }
         // If this loses a race, the winner flushed the same outbox first (publishing is idempotent).
         await cas(groupId, { ...decision.state, outbox: [] }, stored, true);
         return;

@@ -1,0 +1,71 @@
+import type { Server } from "node:http";
+import { connectBus, type NatsConnection } from "@conclave/bus";
+import type { Env } from "@conclave/config";
+import type { DbHandle } from "@conclave/db";
+import { createEdge, loadConfig as edgeConfig } from "@conclave/edge";
+import { createExecutor, loadConfig as executorConfig } from "@conclave/executor";
+import { createFanout, loadConfig as fanoutConfig } from "@conclave/fanout";
+import type { Logger } from "@conclave/log";
+import { createOrchestrator, loadConfig as orchestratorConfig } from "@conclave/orchestrator";
+import { createRecorder, loadConfig as recorderConfig } from "@conclave/recorder";
+import type { Service } from "@conclave/runtime";
+import { serve } from "@hono/node-server";
+
+/**
+ * Every app in this one process, sharing one embedded PGlite: PGlite is a single connection, so
+ * separate processes could not share it safely. Each app still has its own NATS connection.
+ */
+export function embeddedApps(deps: { env: Env; db: DbHandle; logger: (app: string) => Logger }): Service {
+  const { env, db } = deps;
+  const log = deps.logger;
+  const conns: NatsConnection[] = [];
+  const servers: Server[] = [];
+  const services: Service[] = [];
+  const connect = async (name: string) => {
+    const nc = await connectBus({ url: env.NATS_URL ?? "nats://127.0.0.1:4222", name, log: log(name) });
+    conns.push(nc);
+    return nc;
+  };
+  const listen = (fetch: (r: Request) => Response | Promise<Response>, hostname: string, port: number) =>
+    new Promise<Server>((resolve) => {
+      const s = serve({ fetch, hostname, port }, () => resolve(s as Server)) as Server;
+      servers.push(s);
+    });
+
+  return {
+    async start() {
+      const ec = edgeConfig(env);
+      const edge = await createEdge({ config: ec, nc: await connect("edge"), db, log: log("edge") });
+      await listen(edge.fetch, ec.HOST, ec.EDGE_PORT);
+      const fc = fanoutConfig(env);
+      const fanout = await createFanout({ config: fc, nc: await connect("fanout"), log: log("fanout") });
+      fanout.attach(await listen(fanout.app.fetch, fc.HOST, fc.FANOUT_PORT));
+      services.push({ start: async () => undefined, stop: () => fanout.stop() });
+      services.push(
+        createRecorder({
+          config: recorderConfig(env),
+          nc: await connect("recorder"),
+          db: db.db,
+          log: log("recorder"),
+        }),
+      );
+      services.push(
+        createOrchestrator({
+          config: orchestratorConfig(env),
+          nc: await connect("orchestrator"),
+          db: db.db,
+          log: log("orchestrator"),
+        }),
+      );
+      services.push(
+        createExecutor({ config: executorConfig(env), nc: await connect("executor"), log: log("executor") }),
+      );
+      for (const s of services) await s.start();
+    },
+    async stop() {
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+      for (const s of services.reverse()) await s.stop();
+      await Promise.all(conns.map((nc) => nc.drain().catch(() => undefined)));
+    },
+  };
+}

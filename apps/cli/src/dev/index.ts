@@ -1,0 +1,73 @@
+import { mkdir } from "node:fs/promises";
+import type { Env } from "@conclave/config";
+import { openDb } from "@conclave/db";
+import { createLogger, type Logger } from "@conclave/log";
+import { runUntilSignal, type Service } from "@conclave/runtime";
+import type { CliConfig } from "../config.js";
+import { migrate } from "../migrate.js";
+import { banner, createDemoGroup, type DemoGroup, waitForEdge } from "./demo.js";
+import { embeddedApps } from "./embedded.js";
+import { ensureNats } from "./nats.js";
+import { appProcesses } from "./processes.js";
+
+/**
+ * `conclave dev`: NATS (the one at NATS_URL, or a local nats-server), migrations, every app, a demo
+ * group, and the commands to try it. Embedded PGlite runs the apps in this process; a DATABASE_URL
+ * runs each as its own process.
+ */
+export async function runDev(config: CliConfig, env: Env, log: Logger): Promise<void> {
+  const nats = await ensureNats(config.NATS_URL, config.NATS_DATA_DIR, log);
+  // Apps log warnings only unless asked, so the instructions below stay readable.
+  const appEnv: Env = { ...env, NATS_URL: nats.url, LOG_LEVEL: env.LOG_LEVEL ?? "warn" };
+  let apps: Service;
+  let closeDb: () => Promise<void> = async () => undefined;
+  if (config.DATABASE_URL) {
+    await migrate(config, log);
+    apps = appProcesses({ env: appEnv, log });
+  } else {
+    await mkdir(config.PGLITE_DIR, { recursive: true });
+    const db = await openDb({ pgliteDir: config.PGLITE_DIR });
+    await db.migrate();
+    closeDb = () => db.close();
+    apps = embeddedApps({ env: appEnv, db, logger: (app) => createLogger({ app, level: appEnv.LOG_LEVEL }) });
+  }
+  const host = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
+  const edgeUrl = `http://${host}:${config.EDGE_PORT}`;
+  const streamUrl = `ws://${host}:${config.FANOUT_PORT}/v1/stream`;
+  await runUntilSignal(
+    {
+      async start() {
+        await apps.start();
+        await waitForEdge(edgeUrl);
+        const group: DemoGroup | undefined = config.NO_DEMO ? undefined : await createDemoGroup(edgeUrl);
+        process.stdout.write(
+          banner({
+            edgeUrl,
+            streamUrl,
+            group,
+            ns: config.CONCLAVE_NS,
+            db: config.DATABASE_URL
+              ? "PostgreSQL at DATABASE_URL"
+              : `embedded PGlite in ${config.PGLITE_DIR}`,
+            nats: nats.started ? `nats-server started at ${nats.url}` : nats.url,
+            // The watch command reads the same variables; repeat the ones that differ from defaults.
+            watchEnv: [
+              env.HOST ? `HOST=${env.HOST}` : "",
+              env.FANOUT_PORT ? `FANOUT_PORT=${env.FANOUT_PORT}` : "",
+            ]
+              .filter(Boolean)
+              .map((s) => `${s} `)
+              .join(""),
+          }),
+        );
+      },
+      async stop() {
+        await apps.stop();
+        await closeDb();
+        await nats.stop();
+      },
+    },
+    log,
+    { drainTimeoutMs: 30_000 },
+  );
+}

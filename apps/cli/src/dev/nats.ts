@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { access, constants, mkdir } from "node:fs/promises";
+import { delimiter, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { connectBus, jetstreamManager, type NatsConnection } from "@conclave/bus";
+import { AppError, describeError } from "@conclave/errors";
+import type { Logger } from "@conclave/log";
+
+export const NATS_INSTALL_HELP = [
+  "nats-server was not found on PATH, and no NATS answered at NATS_URL.",
+  "Either install nats-server (Debian/Ubuntu: sudo apt-get install nats-server; macOS: brew install nats-server;",
+  "others: the release archives of the nats-server project), or point NATS_URL at a NATS server with JetStream",
+  "(for example: docker run -p 4222:4222 nats -js).",
+].join("\n");
+
+export interface LocalNats {
+  url: string;
+  /** The server this launcher started, if it had to start one. */
+  started: ChildProcess | undefined;
+  stop(): Promise<void>;
+}
+
+async function tryConnect(url: string, log: Logger): Promise<NatsConnection | undefined> {
+  try {
+    return await connectBus({ url, name: "conclave-dev-probe", log, timeoutMs: 1500 });
+  } catch {
+    return undefined;
+  }
+}
+
+async function assertJetStream(nc: NatsConnection, url: string): Promise<void> {
+  try {
+    await (await jetstreamManager(nc)).getAccountInfo();
+  } catch (e) {
+    throw new AppError(
+      "unavailable",
+      `NATS at ${url} answers but JetStream is not enabled (start it with -js): ${describeError(e)}`,
+    );
+  }
+}
+
+async function findOnPath(cmd: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    const candidate = join(dir, cmd);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Uses the NATS at `url`, or starts `nats-server -js` from PATH on that address. */
+export async function ensureNats(url: string, dataDir: string, log: Logger): Promise<LocalNats> {
+  const existing = await tryConnect(url, log);
+  if (existing) {
+    await assertJetStream(existing, url).finally(() => existing.close());
+    log.info({ url }, "using the running NATS");
+    return { url, started: undefined, stop: async () => undefined };
+  }
+  const bin = await findOnPath("nats-server");
+  if (!bin) throw new AppError("unavailable", NATS_INSTALL_HELP);
+  const target = new URL(url.split(",")[0] ?? url);
+  await mkdir(dataDir, { recursive: true });
+  const args = ["-js", "-a", target.hostname, "-p", target.port || "4222", "-sd", dataDir];
+  log.info({ bin, args }, "starting nats-server");
+  const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  for (let i = 0; i < 50; i++) {
+    if (child.exitCode !== null)
+      throw new AppError("unavailable", `nats-server exited at start: ${stderr.slice(-500)}`);
+    const nc = await tryConnect(url, log);
+    if (nc) {
+      await nc.close();
+      return {
+        url,
+        started: child,
+        async stop() {
+          if (child.exitCode !== null) return;
+          child.kill("SIGTERM");
+          await new Promise((resolve) => child.once("exit", resolve));
+        },
+      };
+    }
+    await sleep(100);
+  }
+  child.kill("SIGKILL");
+  throw new AppError(
+    "unavailable",
+    `nats-server did not accept connections at ${url}: ${stderr.slice(-500)}`,
+  );
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env -S node --import tsx
+import { ConfigError } from "@conclave/config";
+import { describeError } from "@conclave/errors";
+import { createLogger } from "@conclave/log";
+import { loadConfig } from "./config.js";
+import { runDev } from "./dev/index.js";
+import { migrate } from "./migrate.js";
+import { watch } from "./watch.js";
+
+const USAGE = `usage: conclave <command>
+  dev                      start NATS (if needed), migrate, every app, and a demo group
+  migrate                  apply database migrations (DATABASE_URL, or the embedded PGlite)
+  watch <groupId> [seq]    print a group's events live (after stream seq, if given)`;
+
+const [command, ...args] = process.argv.slice(2);
+try {
+  const config = loadConfig(process.env);
+  const log = createLogger({ app: "conclave", level: config.LOG_LEVEL });
+  switch (command) {
+    case "dev":
+      await runDev(config, process.env, log);
+      break;
+    case "migrate":
+      await migrate(config, log);
+      break;
+    case "watch": {
+      const [groupId, seq] = args;
+      if (!groupId) throw new Error(`watch needs a group id\n${USAGE}`);
+      await watch(
+        `ws://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${config.FANOUT_PORT}/v1/stream`,
+        groupId,
+        seq === undefined ? undefined : Number(seq),
+      );
+      break;
+    }
+    default:
+      console.error(USAGE);
+      process.exitCode = command === undefined || command === "help" ? 0 : 2;
+  }
+} catch (e) {
+  console.error(e instanceof ConfigError ? e.message : `conclave ${command ?? ""}: ${describeError(e)}`);
+  process.exit(1);
+}

@@ -1,0 +1,116 @@
+import { performance } from "node:perf_hooks";
+import type { TestSystem } from "@conclave/testing";
+import { type TurnArrivals, TurnWatcher } from "./turn-watcher.js";
+
+export interface SystemLatency {
+  /** POST start → `turn.completed` on the socket (ms). */
+  completed: number[];
+  /** POST start → 202 received (ms). */
+  accepted: number[];
+  /** Per stage, the time between consecutive arrivals on the socket (ms). */
+  stages: Record<Stage, number[]>;
+  /** Events on the socket per turn (the last turn's count). */
+  eventsPerTurn: number;
+}
+
+export interface SystemThroughput {
+  turns: number;
+  groups: number;
+  wallMs: number;
+}
+
+/** A turn's path as the socket sees it: each stage ends when its event arrives. */
+export const STAGES = [
+  ["post → message.posted", undefined, "message.posted"],
+  ["message.posted → turn.started", "message.posted", "turn.started"],
+  ["turn.started → last agent.replied", "turn.started", "agent.replied"],
+  ["last agent.replied → turn.completed", "agent.replied", "turn.completed"],
+] as const;
+export type Stage = (typeof STAGES)[number][0];
+
+const NO_DELAY_AGENTS = [{ name: "A" }, { name: "B" }];
+
+async function createGroup(sys: TestSystem, name: string): Promise<string> {
+  const res = await sys.post("/v1/groups", { name, agents: NO_DELAY_AGENTS });
+  if (res.status !== 201 || typeof res.body.id !== "string")
+    throw new Error(`creating a group: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id;
+}
+
+async function postMessage(sys: TestSystem, groupId: string, content: string): Promise<string> {
+  const res = await sys.post(`/v1/groups/${groupId}/messages`, { content });
+  if (res.status !== 202 || typeof res.body.turnId !== "string")
+    throw new Error(`posting a message: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.turnId;
+}
+
+function completedOrThrow(t: TurnArrivals): number {
+  if (t.ended?.type !== "turn.completed")
+    throw new Error(`turn ${t.turnId} ended ${t.ended?.type}: ${t.ended?.detail ?? ""}`);
+  return t.ended.at;
+}
+
+/** Runs `warmup + count` turns one after another in one group and times each counted one. */
+export async function measureSystemLatency(
+  sys: TestSystem,
+  count: number,
+  warmup: number,
+  progress: (line: string) => void,
+): Promise<SystemLatency> {
+  const groupId = await createGroup(sys, "bench latency");
+  const watcher = await TurnWatcher.open(sys.streamUrl);
+  const out: SystemLatency = {
+    completed: [],
+    accepted: [],
+    stages: Object.fromEntries(STAGES.map(([s]) => [s, []])) as unknown as Record<Stage, number[]>,
+    eventsPerTurn: 0,
+  };
+  try {
+    await watcher.subscribe(groupId);
+    for (let i = 0; i < warmup + count; i++) {
+      const t0 = performance.now();
+      const turnId = await postMessage(sys, groupId, `turn ${i}`);
+      const accepted = performance.now();
+      const turn = await watcher.ended(turnId);
+      const completed = completedOrThrow(turn);
+      if (i < warmup) continue;
+      out.accepted.push(accepted - t0);
+      out.completed.push(completed - t0);
+      for (const [stage, from, to] of STAGES) {
+        const start = from === undefined ? t0 : turn.at[from];
+        const end = turn.at[to];
+        if (start !== undefined && end !== undefined) out.stages[stage].push(end - start);
+      }
+      out.eventsPerTurn = turn.events;
+      if ((i - warmup + 1) % 100 === 0) progress(`  ${i - warmup + 1}/${count} turns`);
+    }
+  } finally {
+    await watcher.close();
+  }
+  return out;
+}
+
+/** Posts `turns` messages at once over `groups` new groups; wall time until every turn completed. */
+export async function measureSystemThroughput(
+  sys: TestSystem,
+  turns: number,
+  groups: number,
+): Promise<SystemThroughput> {
+  const groupIds = await Promise.all(
+    Array.from({ length: groups }, (_, k) => createGroup(sys, `bench throughput ${k}`)),
+  );
+  const watcher = await TurnWatcher.open(sys.streamUrl);
+  try {
+    await Promise.all(groupIds.map((g) => watcher.subscribe(g)));
+    const t0 = performance.now();
+    const ends = await Promise.all(
+      Array.from({ length: turns }, async (_, i) => {
+        const turnId = await postMessage(sys, groupIds[i % groups] ?? "", `turn ${i}`);
+        return completedOrThrow(await watcher.ended(turnId, 120_000));
+      }),
+    );
+    return { turns, groups, wallMs: Math.max(...ends) - t0 };
+  } finally {
+    await watcher.close();
+  }
+}
