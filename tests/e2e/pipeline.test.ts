@@ -131,6 +131,31 @@ describe("the pipeline, every app its own process", () => {
     await witness.close();
   });
 
+  it("answers a retried post with an idempotency key with the same ids, and publishes once", async () => {
+    const group = await createGroup([{ name: "Once" }]);
+    const post = () =>
+      fetch(`${sys.edgeUrl}/v1/groups/${group.id}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": "retry-42" },
+        body: JSON.stringify({ content: "exactly once" }),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const first = await post();
+    const second = await post();
+    expect(first.status).toBe(202);
+    expect(second).toEqual(first);
+    const bad = await fetch(`${sys.edgeUrl}/v1/groups/${group.id}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "idempotency-key": "no spaces*" },
+      body: JSON.stringify({ content: "x" }),
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { path: string }[] }).errors[0]?.path).toBe(
+      "header.idempotency-key",
+    );
+    const history = (await waitForHistory(sys, group.id, 2)) as { type: string }[];
+    expect(history.filter((m) => m.type === "message.posted")).toHaveLength(1);
+  });
+
   it("answers bad input with problem+json naming the field, and publishes nothing", async () => {
     const group = await createGroup([{ name: "Quiet" }]);
     const client = await StreamClient.open(sys.streamUrl);

@@ -1,4 +1,4 @@
-import { jetstream, type NatsConnection, provision } from "@conclave/bus";
+import { busConnected, jetstream, type NatsConnection, provision } from "@conclave/bus";
 import type { DbHandle } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
@@ -16,6 +16,7 @@ export interface EdgeDeps {
     EdgeConfig,
     | "CONCLAVE_NS"
     | "NATS_ACK_WAIT_MS"
+    | "NATS_STREAM_REPLICAS"
     | "MAX_BODY_BYTES"
     | "MAX_MESSAGE_CHARS"
     | "MAX_AGENTS_PER_GROUP"
@@ -29,14 +30,24 @@ export interface EdgeDeps {
 /** Provisions the deployment's streams (idempotent) and builds the edge's HTTP app. */
 export async function createEdge(deps: EdgeDeps): Promise<Hono> {
   const names = namesOf(deps.config.CONCLAVE_NS);
-  await provision(deps.nc, names, { ackWaitMs: deps.config.NATS_ACK_WAIT_MS });
+  await provision(deps.nc, names, {
+    ackWaitMs: deps.config.NATS_ACK_WAIT_MS,
+    replicas: deps.config.NATS_STREAM_REPLICAS,
+  });
   return buildEdgeApp(deps);
 }
 
 /** The edge's routes: thin handlers over service verbs, one error handler. */
 export function buildEdgeApp(deps: EdgeDeps): Hono {
   const { config, nc, db, log } = deps;
-  const ctx: EdgeContext = { config, db: db.db, js: jetstream(nc), names: namesOf(config.CONCLAVE_NS), log };
+  const ctx: EdgeContext = {
+    config,
+    db: db.db,
+    js: jetstream(nc),
+    names: namesOf(config.CONCLAVE_NS),
+    log,
+    busUp: () => busConnected(nc),
+  };
   const tooLarge = problemOf(
     new AppError("payload_too_large", `request body is over ${config.MAX_BODY_BYTES} bytes`),
   );
@@ -59,12 +70,7 @@ export function buildEdgeApp(deps: EdgeDeps): Hono {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
     const checks: Record<string, string> = {};
-    checks.nats = nc.isClosed() ? "closed" : "ok";
-    try {
-      await nc.flush();
-    } catch {
-      checks.nats = "unreachable";
-    }
+    checks.nats = busConnected(nc) ? "ok" : "unreachable";
     try {
       await db.ping();
       checks.db = "ok";

@@ -14,4 +14,6 @@ export interface EdgeContext {
   js: JetStreamClient;
   names: Names;
   log: Logger;
+  /** Whether the event bus link is up right now. */
+  busUp: () => boolean;
 }

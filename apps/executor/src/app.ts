@@ -18,6 +18,7 @@ export interface ExecutorDeps {
     ExecutorConfig,
     | "CONCLAVE_NS"
     | "NATS_ACK_WAIT_MS"
+    | "NATS_STREAM_REPLICAS"
     | "EXECUTOR_CONCURRENCY"
     | "LLM_TIMEOUT_MS"
     | "LLM_MAX_ATTEMPTS"
@@ -36,7 +37,10 @@ export function createExecutor(deps: ExecutorDeps): Service {
   let running: RunningConsumer | undefined;
   return {
     async start() {
-      await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS });
+      await provision(nc, names, {
+        ackWaitMs: config.NATS_ACK_WAIT_MS,
+        replicas: config.NATS_STREAM_REPLICAS,
+      });
       const js = jetstream(nc);
       const providers = new Map<string, LlmProvider>(
         [createScriptedProvider(), ...(deps.providers ?? [])].map((p) => [p.name, p]),

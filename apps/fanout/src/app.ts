@@ -14,6 +14,7 @@ export interface FanoutDeps {
     FanoutConfig,
     | "CONCLAVE_NS"
     | "NATS_ACK_WAIT_MS"
+    | "NATS_STREAM_REPLICAS"
     | "WS_HEARTBEAT_MS"
     | "WS_MAX_BUFFERED_BYTES"
     | "WS_MAX_SUBSCRIPTIONS"
@@ -36,7 +37,7 @@ export interface Fanout {
 export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   const { config, nc, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
-  await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS });
+  await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS, replicas: config.NATS_STREAM_REPLICAS });
   const js = jetstream(nc);
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.WS_MAX_FRAME_BYTES });
   const sessions = new Set<{ close(code: number, reason: string): void }>();

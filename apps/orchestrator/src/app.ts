@@ -23,6 +23,7 @@ export interface OrchestratorDeps {
     OrchestratorConfig,
     | "CONCLAVE_NS"
     | "NATS_ACK_WAIT_MS"
+    | "NATS_STREAM_REPLICAS"
     | "TURN_TIMEOUT_MS"
     | "ORCHESTRATOR_CONCURRENCY"
     | "FAULT_CRASH_BEFORE_ACK"
@@ -40,7 +41,10 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
 
   return {
     async start() {
-      await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS });
+      await provision(nc, names, {
+        ackWaitMs: config.NATS_ACK_WAIT_MS,
+        replicas: config.NATS_STREAM_REPLICAS,
+      });
       const js = jetstream(nc);
       const jsm = await jetstreamManager(nc);
       const kv = await new Kvm(nc).open(names.bucket("turns"));

@@ -10,7 +10,11 @@ import { recordEvent } from "./record-event.js";
 export interface RecorderDeps {
   config: Pick<
     RecorderConfig,
-    "CONCLAVE_NS" | "NATS_ACK_WAIT_MS" | "RECORDER_CONCURRENCY" | "FAULT_CRASH_BEFORE_ACK"
+    | "CONCLAVE_NS"
+    | "NATS_ACK_WAIT_MS"
+    | "NATS_STREAM_REPLICAS"
+    | "RECORDER_CONCURRENCY"
+    | "FAULT_CRASH_BEFORE_ACK"
   >;
   nc: NatsConnection;
   db: Db;
@@ -24,7 +28,10 @@ export function createRecorder(deps: RecorderDeps): Service {
   let running: RunningConsumer | undefined;
   return {
     async start() {
-      await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS });
+      await provision(nc, names, {
+        ackWaitMs: config.NATS_ACK_WAIT_MS,
+        replicas: config.NATS_STREAM_REPLICAS,
+      });
       running = await runConsumer({
         js: jetstream(nc),
         names,

@@ -3,6 +3,16 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 
 export type { NatsConnection };
 
+const linkUp = new WeakMap<NatsConnection, boolean>();
+
+/**
+ * Whether the connection is up now. While it is down the client buffers publishes and sends them
+ * on reconnect, so a caller that must not publish late (the edge answering 503) checks this first.
+ */
+export function busConnected(nc: NatsConnection): boolean {
+  return !nc.isClosed() && linkUp.get(nc) !== false;
+}
+
 /** Connects to NATS and keeps reconnecting for ever; connection state changes are logged. */
 export async function connectBus(options: {
   url: string;
@@ -17,8 +27,11 @@ export async function connectBus(options: {
     reconnectTimeWait: 500,
     timeout: options.timeoutMs ?? 5000,
   });
+  linkUp.set(nc, true);
   void (async () => {
     for await (const s of nc.status()) {
+      if (s.type === "disconnect") linkUp.set(nc, false);
+      if (s.type === "reconnect") linkUp.set(nc, true);
       if (s.type === "disconnect" || s.type === "reconnect" || s.type === "error") {
         options.log.warn(
           { status: s.type, server: "server" in s ? s.server : undefined },

@@ -6,7 +6,7 @@ export {
   jetstreamManager,
 } from "@nats-io/jetstream";
 export { type KV, Kvm } from "@nats-io/kv";
-export { connectBus, type NatsConnection } from "./connect.js";
+export { busConnected, connectBus, type NatsConnection } from "./connect.js";
 export {
   decideFailure,
   type EnvelopeHandler,

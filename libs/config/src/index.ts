@@ -29,6 +29,8 @@ export const baseEnv = {
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** How long JetStream waits for an ack before redelivering to another worker. */
   NATS_ACK_WAIT_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+  /** Replicas of each stream and bucket: 1 for development, 3 on a production NATS cluster. */
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** Crash tests only: SIGKILL this process before acking its Nth handled message. */
   FAULT_CRASH_BEFORE_ACK: z.coerce.number().int().positive().optional(),
 };

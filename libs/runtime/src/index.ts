@@ -8,7 +8,8 @@ export interface Service {
 }
 
 /**
- * Starts a service and stops it cleanly on SIGTERM or SIGINT (a second signal exits at once).
+ * Starts a service and stops it cleanly on SIGTERM or SIGINT (a second signal, a second or more
+ * after the first, exits at once).
  * A start failure is logged and exits non-zero.
  */
 export async function runUntilSignal(
@@ -16,13 +17,16 @@ export async function runUntilSignal(
   log: Logger,
   options: { drainTimeoutMs?: number } = {},
 ): Promise<void> {
-  let stopping = false;
+  let stoppingSince = 0;
   const stop = async (signal: string) => {
-    if (stopping) {
+    if (stoppingSince) {
+      // A terminal's Ctrl-C reaches the whole process group and npm forwards it once more:
+      // only a signal well after the first one means "exit now".
+      if (Date.now() - stoppingSince < 1000) return;
       log.warn({ signal }, "second signal: exiting now");
       process.exit(130);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     log.info({ signal }, "stopping: draining in-flight work");
     const timer = setTimeout(() => {
       log.error("drain timed out; exiting");

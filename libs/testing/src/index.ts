@@ -2,6 +2,7 @@ export { createTestDatabase, type TestDatabase } from "./database.js";
 export { testEnv } from "./env.js";
 export { quietLogger } from "./logger.js";
 export { openTestBus, type TestBus, uniqueNamespace } from "./namespace.js";
+export { type OwnNatsServer, startOwnNatsServer } from "./nats-server.js";
 export { type AppName, AppProcess, freePort, REPO_ROOT } from "./processes.js";
 export { type SystemOptions, startSystem, type TestSystem, waitForHistory } from "./system.js";
 export { waitUntil } from "./wait.js";

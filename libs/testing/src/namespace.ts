@@ -16,8 +16,8 @@ export interface TestBus {
   dispose(): Promise<void>;
 }
 
-export async function openTestBus(ns = uniqueNamespace()): Promise<TestBus> {
-  const nc = await connectBus({ url: testEnv.TEST_NATS_URL, name: `test-${ns}`, log: quietLogger() });
+export async function openTestBus(ns = uniqueNamespace(), url = testEnv.TEST_NATS_URL): Promise<TestBus> {
+  const nc = await connectBus({ url, name: `test-${ns}`, log: quietLogger() });
   const n = names(ns);
   return {
     nc,

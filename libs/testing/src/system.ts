@@ -5,6 +5,8 @@ import { type AppName, AppProcess, freePort } from "./processes.js";
 import { waitUntil } from "./wait.js";
 
 export interface SystemOptions {
+  /** A NATS of the test's own (chaos tests); the shared one otherwise. */
+  natsUrl?: string;
   orchestrators?: number;
   executors?: number;
   /** Extra environment for every app, or per app. */
@@ -39,15 +41,16 @@ const READY_LOG: Record<AppName, string> = {
 
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
   const ns = uniqueNamespace();
+  const natsUrl = options.natsUrl ?? testEnv.TEST_NATS_URL;
   const [bus, db, edgePort, fanoutPort] = await Promise.all([
-    openTestBus(ns),
+    openTestBus(ns, natsUrl),
     createTestDatabase(),
     freePort(),
     freePort(),
   ]);
   const base: Record<string, string> = {
     CONCLAVE_NS: ns,
-    NATS_URL: testEnv.TEST_NATS_URL,
+    NATS_URL: natsUrl,
     DATABASE_URL: db.url,
     LOG_LEVEL: "info",
     EDGE_PORT: String(edgePort),

@@ -63,8 +63,11 @@ export function embeddedApps(deps: { env: Env; db: DbHandle; logger: (app: strin
       for (const s of services) await s.start();
     },
     async stop() {
-      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+      // Stop accepting first; open sockets end when fanout closes them, so await the close after.
+      const closed = servers.map((s) => new Promise((resolve) => s.close(resolve)));
       for (const s of services.reverse()) await s.stop();
+      for (const s of servers) s.closeIdleConnections();
+      await Promise.all(closed);
       await Promise.all(conns.map((nc) => nc.drain().catch(() => undefined)));
     },
   };

@@ -33,7 +33,11 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Prom
 }
 
 /** Parses path or query parameters; failures name the parameter. */
-export function params<S extends z.ZodType>(input: unknown, schema: S, where: "path" | "query"): z.infer<S> {
+export function params<S extends z.ZodType>(
+  input: unknown,
+  schema: S,
+  where: "path" | "query" | "header",
+): z.infer<S> {
   const result = schema.safeParse(input);
   if (!result.success)
     throw new AppError("validation", `invalid ${where} parameter`, { fields: issues(result.error, where) });

@@ -1,5 +1,6 @@
 import { publishEnvelope } from "@conclave/bus";
-import { type Actor, makeEnvelope, newEventId } from "@conclave/subjects";
+import { AppError } from "@conclave/errors";
+import { type Actor, deriveEventId, makeEnvelope, newEventId } from "@conclave/subjects";
 import type { EdgeContext } from "../context.js";
 import { requireGroup } from "../groups/get-group.js";
 
@@ -9,24 +10,33 @@ export interface PostedMessage {
   seq: number;
 }
 
-/**
- * Publishes `message.posted` and returns once JetStream has stored it. The message opens a turn;
- * the orchestrator runs it after any turn already running or queued in this group.
- */
-export async function postMessage({
-  ctx,
-  groupId,
-  actor,
-  content,
-}: {
-  ctx: EdgeContext;
+export interface PostMessageInput {
   groupId: string;
   actor: Actor;
   content: string;
+  /** A client-chosen key: a retried post with the same key gets the same ids and no second event. */
+  idempotencyKey?: string;
+}
+
+/**
+ * Publishes `message.posted` and returns once JetStream has stored it. The message opens a turn;
+ * the orchestrator runs it after any turn already running or queued in this group.
+ * With an idempotency key the ids derive from it, so a retry (after a 503 or a lost answer) is
+ * deduplicated by JetStream within its duplicate window and answers the same ids and seq.
+ */
+export async function postMessage({
+  ctx,
+  input,
+}: {
+  ctx: EdgeContext;
+  input: PostMessageInput;
 }): Promise<PostedMessage> {
+  const { groupId, actor, content, idempotencyKey } = input;
   await requireGroup(ctx, groupId);
-  const messageId = newEventId();
-  const turnId = newEventId();
+  // While the link is down a publish would be buffered and sent later: refuse now instead.
+  if (!ctx.busUp()) throw new AppError("unavailable", "the event bus is unreachable; retry later");
+  const messageId = idempotencyKey ? deriveEventId(groupId, `message:${idempotencyKey}`) : newEventId();
+  const turnId = idempotencyKey ? deriveEventId(groupId, `turn:${idempotencyKey}`) : newEventId();
   const event = makeEnvelope({
     id: messageId,
     type: "message.posted",
@@ -39,6 +49,9 @@ export async function postMessage({
   const published = await publishEnvelope(ctx.js, ctx.names, event, {
     timeoutMs: ctx.config.PUBLISH_TIMEOUT_MS,
   });
-  ctx.log.debug({ groupId, turnId, messageId, seq: published.seq }, "message posted");
+  ctx.log.debug(
+    { groupId, turnId, messageId, seq: published.seq, duplicate: published.duplicate },
+    "message posted",
+  );
   return { messageId, turnId, seq: published.seq };
 }

@@ -11,6 +11,12 @@ const HistoryQuery = z.strictObject({
   afterSeq: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
+const IdempotencyHeader = z.strictObject({
+  "idempotency-key": z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,200}$/, "1 to 200 letters, digits, _ . : -")
+    .optional(),
+});
 const TurnParams = GroupIdParam.extend({ turnId: z.uuid("must be a UUID") });
 
 export function messageRoutes(ctx: EdgeContext) {
@@ -21,6 +27,11 @@ export function messageRoutes(ctx: EdgeContext) {
   return new Hono()
     .post("/:groupId/messages", async (c) => {
       const { groupId } = params(c.req.param(), GroupIdParam, "path");
+      const headers = params(
+        { "idempotency-key": c.req.header("idempotency-key") },
+        IdempotencyHeader,
+        "header",
+      );
       const input = await jsonBody(c, body);
       // Until accounts exist, a poster is anonymous; the auth issue binds the actor to the caller.
       const actor = {
@@ -28,7 +39,10 @@ export function messageRoutes(ctx: EdgeContext) {
         id: "anonymous",
         ...(input.authorName ? { name: input.authorName } : {}),
       };
-      const posted = await postMessage({ ctx, groupId, actor, content: input.content });
+      const posted = await postMessage({
+        ctx,
+        input: { groupId, actor, content: input.content, idempotencyKey: headers["idempotency-key"] },
+      });
       return c.json(posted, 202);
     })
     .get("/:groupId/messages", async (c) => {

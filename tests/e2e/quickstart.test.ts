@@ -1,0 +1,97 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort, openTestBus, REPO_ROOT, testEnv, uniqueNamespace, waitUntil } from "@conclave/testing";
+import { afterAll, describe, expect, it } from "vitest";
+
+const exec = promisify(execFile);
+const children: ChildProcess[] = [];
+let dataDir = "";
+let ns = "";
+
+afterAll(async () => {
+  for (const c of children) {
+    try {
+      if (c.pid) process.kill(-c.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  if (ns) await (await openTestBus(ns)).dispose();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+function start(command: string, env: Record<string, string>) {
+  const child = spawn("sh", ["-c", command], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  const out: string[] = [];
+  child.stdout?.on("data", (d: Buffer) => out.push(d.toString()));
+  child.stderr?.on("data", (d: Buffer) => out.push(d.toString()));
+  return { child, text: () => out.join("") };
+}
+
+describe("the README quick start", () => {
+  it("npm start runs everything with embedded PGlite, and the printed commands work as printed", async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "conclave-quickstart-"));
+    ns = uniqueNamespace("qs");
+    const env = {
+      CONCLAVE_NS: ns,
+      NATS_URL: testEnv.TEST_NATS_URL,
+      PGLITE_DIR: join(dataDir, "pglite"),
+      EDGE_PORT: String(await freePort()),
+      FANOUT_PORT: String(await freePort()),
+    };
+    // exec: npm itself receives the Ctrl-C, as in a terminal.
+    const dev = start("exec npm start", env);
+    const t0 = Date.now();
+    const banner = await waitUntil(
+      "the banner",
+      () => (dev.text().includes("Ctrl-C stops everything") ? dev.text() : undefined),
+      90_000,
+    );
+    expect(banner).toContain("embedded PGlite");
+    console.log(`npm start was ready in ${Date.now() - t0} ms`);
+    const printed = (prefix: string) => {
+      const line = banner.split("\n").find((l) => l.trimStart().startsWith(prefix));
+      if (!line) throw new Error(`no "${prefix}" line in:\n${banner}`);
+      return line.trim();
+    };
+    const watchCmd = printed(`FANOUT_PORT=${env.FANOUT_PORT} npm run watch`);
+    const postCmd = printed("curl -s -X POST");
+    const historyCmd = printed("curl -s http");
+
+    // Run the commands exactly as printed, in a shell, from the repo.
+    const watch = start(watchCmd, {});
+    await waitUntil("the watcher to subscribe", () => watch.text().includes('"type":"subscribed"'), 30_000);
+    const posted = JSON.parse((await exec("sh", ["-c", postCmd], { cwd: REPO_ROOT })).stdout) as {
+      turnId: string;
+      seq: number;
+    };
+    expect(posted.seq).toBeGreaterThan(0);
+    await waitUntil("the watcher to see the turn end", () => watch.text().includes("turn.completed"), 30_000);
+    expect(watch.text()).toMatch(/message\.posted anonymous: Hello, agents!/);
+    expect(watch.text()).toMatch(/agent\.replied Ada: Hello! I am Ada/);
+    expect(watch.text()).toMatch(/agent\.replied Grace: Grace heard: Hello, agents!/);
+    const history = await waitUntil("the history", async () => {
+      const body = JSON.parse((await exec("sh", ["-c", historyCmd], { cwd: REPO_ROOT })).stdout) as {
+        items: unknown[];
+      };
+      return body.items.length === 3 ? body.items : undefined;
+    });
+    expect(history).toHaveLength(3);
+
+    // Ctrl-C: the terminal signals the whole foreground group; everything stops cleanly.
+    if (dev.child.pid) process.kill(-dev.child.pid, "SIGINT");
+    await new Promise((resolve) => dev.child.once("exit", resolve));
+    expect(dev.text()).toContain('"msg":"stopped"');
+    expect(dev.text()).not.toContain("drain timed out");
+    await expect(fetch(`http://127.0.0.1:${env.EDGE_PORT}/healthz`)).rejects.toThrow();
+  });
+});
