@@ -6,6 +6,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          sequence: { groupOrder: 0 },
           include: ["{apps,libs,subjects}/**/src/**/*.test.ts"],
           exclude: ["**/node_modules/**", "**/*.int.test.ts", "**/*.chaos.test.ts"],
         },
@@ -13,6 +14,8 @@ export default defineConfig({
       {
         test: {
           name: "integration",
+          // Pure tests first, then the ones that start processes.
+          sequence: { groupOrder: 1 },
           include: [
             "{apps,libs,subjects}/**/src/**/*.int.test.ts",
             "tests/e2e/**/*.test.ts",

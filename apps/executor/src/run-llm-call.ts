@@ -50,7 +50,7 @@ export async function runLlmCall(
       agent,
       messages: work.payload.messages,
       turnIndex: work.payload.turnIndex,
-      signal: AbortSignal.timeout(deps.timeoutMs),
+      signal: AbortSignal.any([AbortSignal.timeout(deps.timeoutMs), meta.signal]),
     });
     await publishEnvelope(
       deps.js,

@@ -14,6 +14,8 @@ export interface MessageMeta {
   /** 1 on first delivery. */
   deliveryCount: number;
   log: Logger;
+  /** Aborted when the consumer stops and the drain grace period is over: give the message back. */
+  signal: AbortSignal;
 }
 
 export type EnvelopeHandler = (envelope: AnyEnvelope, meta: MessageMeta) => Promise<HandlerResult>;
@@ -34,6 +36,8 @@ export interface ConsumerOptions {
   retryMaxMs?: number;
   /** How often a long handler tells JetStream it is still working (below the consumer's ack_wait). */
   workingEveryMs?: number;
+  /** On stop, how long in-flight handlers may finish before their signal is aborted. */
+  drainGraceMs?: number;
   /**
    * Failpoint for crash tests: after this many handled messages, the process kills itself with
    * SIGKILL after the handler's side effects and before the ack. Never set in production.
@@ -79,6 +83,8 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
   const log = o.log.child({ consumer: o.consumer });
   const inFlight = new Set<Promise<void>>();
   let handled = 0;
+  const shutdown = new AbortController();
+  let stopping = false;
   let waiters: (() => void)[] = [];
 
   const deadLetter = async (msg: JsMsg, reason: string) => {
@@ -132,7 +138,13 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
     });
     const keepAlive = setInterval(() => msg.working(), workingEveryMs);
     try {
-      const result = await o.handle(e, { seq: msg.seq, subject: msg.subject, deliveryCount, log: mlog });
+      const result = await o.handle(e, {
+        seq: msg.seq,
+        subject: msg.subject,
+        deliveryCount,
+        log: mlog,
+        signal: shutdown.signal,
+      });
       handled++;
       if (o.crashBeforeAckAfter !== undefined && handled >= o.crashBeforeAckAfter) {
         mlog.warn("failpoint: crashing before ack");
@@ -144,6 +156,11 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
           .ackAck()
           .catch((err: unknown) => mlog.warn({ err: describeError(err) }, "ack not confirmed"));
     } catch (error) {
+      if (shutdown.signal.aborted) {
+        mlog.info("interrupted by shutdown; handed back for redelivery");
+        msg.nak();
+        return;
+      }
       const decision = decideFailure(error, deliveryCount, policy);
       if (decision.action === "term") await terminate(msg, decision.reason, mlog);
       else {
@@ -160,7 +177,16 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
 
   const loop = (async () => {
     for await (const msg of messages) {
+      // Pulled but not started before the stop: give it straight back.
+      if (stopping) {
+        msg.nak();
+        continue;
+      }
       while (inFlight.size >= concurrency) await new Promise<void>((r) => waiters.push(r));
+      if (stopping) {
+        msg.nak();
+        continue;
+      }
       const p = handleOne(msg)
         .catch((e: unknown) => log.error({ err: describeError(e) }, "unexpected consumer error"))
         .finally(() => {
@@ -178,9 +204,12 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
       return inFlight.size;
     },
     async stop() {
+      stopping = true;
       messages.stop();
+      const grace = setTimeout(() => shutdown.abort(), o.drainGraceMs ?? 5000);
       await loop.catch(() => undefined);
       await Promise.allSettled([...inFlight]);
+      clearTimeout(grace);
     },
   };
 }
