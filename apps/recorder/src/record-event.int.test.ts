@@ -86,19 +86,17 @@ describe.each(["postgres", "pglite"])("recordEvent on %s", (kind) => {
   it("rolls the whole event back when a projection fails", async () => {
     const t = turnEvents();
     // A message row already holds this id, so the projection's insert fails after the event's.
-    await db()
-      .insert(messages)
-      .values({
-        id: t.posted.id,
-        groupId: t.groupId,
-        turnId: null,
-        seq: 0,
-        type: "x",
-        authorKind: "user",
-        authorId: "x",
-        content: "x",
-        at: new Date().toISOString(),
-      });
+    await db().insert(messages).values({
+      id: t.posted.id,
+      groupId: t.groupId,
+      turnId: null,
+      seq: 0,
+      type: "x",
+      authorKind: "user",
+      authorId: "x",
+      content: "x",
+      at: new Date().toISOString(),
+    });
     await expect(recordEvent(db(), t.posted as AnyConvEnvelope, 1)).rejects.toThrow();
     expect(await db().select().from(events).where(eq(events.groupId, t.groupId))).toHaveLength(0);
   });
