@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { TestSystem } from "@conclave/testing";
+import { countCpu } from "./cpu-usage.js";
 import { type TurnArrivals, TurnWatcher } from "./turn-watcher.js";
 
 export interface SystemLatency {
@@ -11,12 +12,16 @@ export interface SystemLatency {
   stages: Record<Stage, number[]>;
   /** Events on the socket per turn (the last turn's count). */
   eventsPerTurn: number;
+  /** CPU ms per counted turn, by process. */
+  cpuPerTurn: Record<string, number>;
 }
 
 export interface SystemThroughput {
   turns: number;
   groups: number;
   wallMs: number;
+  /** CPU ms per turn, by process. */
+  cpuPerTurn: Record<string, number>;
 }
 
 /** A turn's path as the socket sees it: each stage ends when its event arrives. */
@@ -44,6 +49,9 @@ async function postMessage(sys: TestSystem, groupId: string, content: string): P
   return res.body.turnId;
 }
 
+const perTurn = (used: Record<string, number>, turns: number) =>
+  Object.fromEntries(Object.entries(used).map(([k, ms]) => [k, ms / turns]));
+
 function completedOrThrow(t: TurnArrivals): number {
   if (t.ended?.type !== "turn.completed")
     throw new Error(`turn ${t.turnId} ended ${t.ended?.type}: ${t.ended?.detail ?? ""}`);
@@ -64,10 +72,13 @@ export async function measureSystemLatency(
     accepted: [],
     stages: Object.fromEntries(STAGES.map(([s]) => [s, []])) as unknown as Record<Stage, number[]>,
     eventsPerTurn: 0,
+    cpuPerTurn: {},
   };
+  let cpu: ReturnType<typeof countCpu> | undefined;
   try {
     await watcher.subscribe(groupId);
     for (let i = 0; i < warmup + count; i++) {
+      if (i === warmup) cpu = countCpu(sys);
       const t0 = performance.now();
       const turnId = await postMessage(sys, groupId, `turn ${i}`);
       const accepted = performance.now();
@@ -84,6 +95,7 @@ export async function measureSystemLatency(
       out.eventsPerTurn = turn.events;
       if ((i - warmup + 1) % 100 === 0) progress(`  ${i - warmup + 1}/${count} turns`);
     }
+    out.cpuPerTurn = perTurn(cpu?.stop() ?? {}, count);
   } finally {
     await watcher.close();
   }
@@ -102,6 +114,7 @@ export async function measureSystemThroughput(
   const watcher = await TurnWatcher.open(sys.streamUrl);
   try {
     await Promise.all(groupIds.map((g) => watcher.subscribe(g)));
+    const cpu = countCpu(sys);
     const t0 = performance.now();
     const ends = await Promise.all(
       Array.from({ length: turns }, async (_, i) => {
@@ -109,7 +122,8 @@ export async function measureSystemThroughput(
         return completedOrThrow(await watcher.ended(turnId, 120_000));
       }),
     );
-    return { turns, groups, wallMs: Math.max(...ends) - t0 };
+    const wallMs = Math.max(...ends) - t0;
+    return { turns, groups, wallMs, cpuPerTurn: perTurn(cpu.stop(), turns) };
   } finally {
     await watcher.close();
   }

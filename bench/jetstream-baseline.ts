@@ -11,7 +11,7 @@ import {
   streamConfigs,
 } from "@conclave/bus";
 import { type Names, names as namesOf } from "@conclave/subjects";
-import { quietLogger, testEnv, uniqueNamespace } from "@conclave/testing";
+import { quietLogger, testEnv, uniqueNamespace, waitUntil } from "@conclave/testing";
 import { headers } from "@nats-io/transport-node";
 
 /** About the size of a `message.posted` envelope, so both sides move the same bytes. */
@@ -149,7 +149,7 @@ export async function measureBaselineThroughput(
       // Each consumer must exist before the clock starts: one warm-up message per subject.
       remaining += groups;
       await Promise.all(groupIds.map((g) => publish(js, names.convSubject(g, "warmup"), -1)));
-      while (remaining > messages) await new Promise((r) => setTimeout(r, 5));
+      await waitUntil("warm-up messages", () => remaining === messages, TIMEOUT_MS, 5);
       const t0 = performance.now();
       await Promise.all(
         groupIds.map(async (g, k) => {

@@ -8,7 +8,14 @@ import { parseArgs } from "node:util";
 import { startSystem, type TestSystem } from "@conclave/testing";
 import { measureSystemLatency, measureSystemThroughput, STAGES } from "./conclave-system.js";
 import { measureBaselineLatency, measureBaselineThroughput } from "./jetstream-baseline.js";
-import { type LatencyMetric, latencyMedians, latencyTable, rateTable, ratioTable } from "./report.js";
+import {
+  cpuTable,
+  type LatencyMetric,
+  latencyMedians,
+  latencyTable,
+  rateTable,
+  ratioTable,
+} from "./report.js";
 import { median, summarize } from "./stats.js";
 
 const { values: flags } = parseArgs({
@@ -21,18 +28,18 @@ const { values: flags } = parseArgs({
   },
 });
 
-function positiveInt(name: string, raw: string | undefined): number {
+function intFlag(name: string, raw: string | undefined, min = 1): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${raw}`);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${raw}`);
   return n;
 }
 
 const config = {
-  turns: positiveInt("turns", flags.turns),
-  runs: positiveInt("runs", flags.runs),
-  warmup: positiveInt("warmup", flags.warmup),
-  throughputTurns: positiveInt("throughput-turns", flags["throughput-turns"]),
-  groups: positiveInt("groups", flags.groups),
+  turns: intFlag("turns", flags.turns),
+  runs: intFlag("runs", flags.runs),
+  warmup: intFlag("warmup", flags.warmup, 0),
+  throughputTurns: intFlag("throughput-turns", flags["throughput-turns"]),
+  groups: intFlag("groups", flags.groups),
 };
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -83,6 +90,9 @@ async function runOnce(run: number) {
     await sys.stop();
   }
   for (const [what, n] of Object.entries(warnings)) progress(`${tag} app log: ${n}× ${what}`);
+  const others = system.cpuPerTurn["(other processes)"];
+  if (others !== undefined)
+    progress(`${tag} other processes on this machine used ${others.toFixed(1)} ms CPU per sequential turn`);
 
   progress(`${tag} jetstream: ${config.warmup} warm-up + ${config.turns} sequential messages`);
   const baseline = await measureBaselineLatency(config.turns, config.warmup);
@@ -100,6 +110,7 @@ async function runOnce(run: number) {
     natsServer: baseline.serverVersion,
     eventsPerTurn: system.eventsPerTurn,
     appWarnings: warnings,
+    cpuMsPerTurn: { sequential: system.cpuPerTurn, concurrent: throughput.cpuPerTurn },
     latency: {
       baselineReceived: summarize(baseline.received),
       baselineAcked: summarize(baseline.acked),
@@ -156,6 +167,10 @@ const report = [
     { name: "POST→202 / publish→PubAck", system: systemAccepted, baseline: baselineAcked },
   ]),
   rateTable([baselineRate, systemRate], { name: "ratio system/baseline", value: rateRatio }),
+  cpuTable([
+    { name: "sequential", runs: runs.map((r) => r.cpuMsPerTurn.sequential) },
+    { name: "concurrent", runs: runs.map((r) => r.cpuMsPerTurn.concurrent) },
+  ]),
 ].join("\n\n");
 process.stdout.write(`\n${report}\n`);
 

@@ -67,3 +67,24 @@ export function rateTable(metrics: RateMetric[], ratio: { name: string; value: n
   rows.push([ratio.name, ...Array<string>(runs).fill(""), `${num(ratio.value, 3)}×`]);
   return table(header, rows);
 }
+
+/** Everything but the machine's other processes (labels in parentheses). */
+const ourCpu = (r: Record<string, number>) =>
+  Object.entries(r).reduce((sum, [label, ms]) => (label.startsWith("(") ? sum : sum + ms), 0);
+
+/** CPU ms per turn by process, median across runs, per phase; the total is the per-run sum's median. */
+export function cpuTable(phases: { name: string; runs: Record<string, number>[] }[]): string {
+  const labels = [...new Set(phases.flatMap((p) => p.runs.flatMap((r) => Object.keys(r))))].sort((a, b) =>
+    a.startsWith("(") === b.startsWith("(") ? a.localeCompare(b) : a.startsWith("(") ? 1 : -1,
+  );
+  const cell = (values: number[]) => num(median(values));
+  const rows = labels.map((label) => [
+    label,
+    ...phases.map((p) => cell(p.runs.flatMap((r) => (label in r ? [r[label] ?? 0] : [])))),
+  ]);
+  rows.splice(labels.filter((l) => !l.startsWith("(")).length, 0, [
+    "total of the above",
+    ...phases.map((p) => cell(p.runs.map(ourCpu))),
+  ]);
+  return table(["cpu ms per turn (median)", ...phases.map((p) => p.name)], rows);
+}

@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import type { Socket } from "node:net";
 import { jetstream, publishEnvelope } from "@conclave/bus";
 import { makeEnvelope, newEventId } from "@conclave/subjects";
-import { openTestBus, quietLogger, StreamClient, type TestBus, waitUntil } from "@conclave/testing";
+import { capturingLogger, openTestBus, StreamClient, type TestBus, waitUntil } from "@conclave/testing";
 import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFanout, type Fanout, loadConfig } from "./app.js";
@@ -11,6 +11,7 @@ let bus: TestBus;
 let fanout: Fanout;
 let server: Server;
 let url = "";
+const logged = capturingLogger("fanout", "warn");
 
 beforeAll(async () => {
   bus = await openTestBus();
@@ -19,7 +20,7 @@ beforeAll(async () => {
     WS_HEARTBEAT_MS: "200",
     WS_MAX_BUFFERED_BYTES: "65536",
   });
-  fanout = await createFanout({ config, nc: bus.nc, log: quietLogger("fanout") });
+  fanout = await createFanout({ config, nc: bus.nc, log: logged.log });
   server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: fanout.app.fetch, hostname: "127.0.0.1", port: 0 }, () =>
       resolve(s as Server),
@@ -95,6 +96,11 @@ describe("fanout WebSocket", () => {
     socket.pause();
     const big = "x".repeat(30_000);
     for (let i = 0; i < 600; i++) await publishPosted(groupId, big);
+    await waitUntil(
+      "the server to cut the socket",
+      () => logged.lines.some((l) => l.includes("slow consumer")),
+      20_000,
+    );
     socket.resume();
     await waitUntil("the socket to be closed", () => c.closed, 20_000);
     expect(c.closed?.code).toBe(4008);

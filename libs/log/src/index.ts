@@ -1,4 +1,4 @@
-import { type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
 
 export type { Logger };
 
@@ -21,12 +21,19 @@ const REDACT = [
 ];
 
 /** The root logger of an app: JSON lines on stdout, bound to the app's name, secrets redacted. */
-export function createLogger(options: { app: string; level?: string }): Logger {
-  return pino({
-    name: options.app,
-    level: options.level ?? "info",
-    redact: { paths: REDACT, censor: "[redacted]" },
-    base: { app: options.app },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  });
+export function createLogger(options: {
+  app: string;
+  level?: string;
+  destination?: DestinationStream;
+}): Logger {
+  return pino(
+    {
+      name: options.app,
+      level: options.level ?? "info",
+      redact: { paths: REDACT, censor: "[redacted]" },
+      base: { app: options.app },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    options.destination ?? process.stdout,
+  );
 }

@@ -1,6 +1,6 @@
 export { createTestDatabase, type TestDatabase } from "./database.js";
 export { testEnv } from "./env.js";
-export { quietLogger } from "./logger.js";
+export { capturingLogger, quietLogger } from "./logger.js";
 export { openTestBus, type TestBus, uniqueNamespace } from "./namespace.js";
 export { type OwnNatsServer, startOwnNatsServer } from "./nats-server.js";
 export { type AppName, AppProcess, freePort, REPO_ROOT } from "./processes.js";

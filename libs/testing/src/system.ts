@@ -72,8 +72,16 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     ...Array<AppName>(options.executors ?? 1).fill("executor"),
   ];
   // The edge provisions the streams first, so the others do not race to create them.
-  await spawnApp("edge");
-  await Promise.all(plan.slice(1).map((a) => spawnApp(a)));
+  try {
+    await spawnApp("edge");
+    await Promise.all(plan.slice(1).map((a) => spawnApp(a)));
+  } catch (e) {
+    // Leave nothing behind when an app does not come up.
+    await Promise.allSettled(apps.map((a) => a.stop()));
+    await bus.dispose().catch(() => undefined);
+    await db.drop().catch(() => undefined);
+    throw e;
+  }
   const edgeUrl = `http://127.0.0.1:${edgePort}`;
   const request = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${edgeUrl}${path}`, {

@@ -44,7 +44,7 @@ export const emptyState = (groupId: string): GroupState => ({
 });
 
 /** How many message ids the state remembers, to skip re-published copies. */
-export const RECENT_LIMIT = 256;
+export const RECENT_LIMIT = 64;
 
 export interface Decision {
   state: GroupState;

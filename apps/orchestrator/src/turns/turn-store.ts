@@ -41,47 +41,66 @@ export function createTurnStore(deps: { kv: KV; js: JetStreamClient; names: Name
     }
   };
 
+  // Sent in call order on one connection, so JetStream stores them in order; acks are awaited together.
   const publishAll = async (outbox: unknown[]) => {
-    for (const raw of outbox) {
+    const envelopes = outbox.map((raw) => {
       const parsed = parseEnvelope(raw);
       if (!parsed.ok)
         throw new AppError("internal", `outbox holds an invalid envelope: ${JSON.stringify(parsed.issues)}`);
-      await publishEnvelope(js, names, parsed.envelope);
-    }
+      return parsed.envelope;
+    });
+    await Promise.all(envelopes.map((e) => publishEnvelope(js, names, e)));
+  };
+
+  // One transaction per group at a time in this process; compare-and-set guards across replicas.
+  const queues = new Map<string, Promise<void>>();
+  const serialized = (groupId: string, fn: () => Promise<void>): Promise<void> => {
+    const run = (queues.get(groupId) ?? Promise.resolve()).then(fn);
+    const tail = run.catch(() => undefined);
+    queues.set(groupId, tail);
+    void tail.then(() => {
+      if (queues.get(groupId) === tail) queues.delete(groupId);
+    });
+    return run;
   };
 
   return {
     read: async (groupId) => (await load(groupId)).state,
-    async transact(groupId, decide) {
-      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-        const loaded = await load(groupId);
-        let { state, rev } = loaded;
-        let existed = rev > 0;
-        if (state.outbox.length > 0) {
-          await publishAll(state.outbox);
-          state = { ...state, outbox: [] };
-          const r = await cas(groupId, state, rev, existed);
-          if (r === null) continue;
-          rev = r;
-          existed = true;
-        }
-        const decision = await decide(state);
-        if (!decision) return;
-        const emit: AnyEnvelope[] = decision.emit;
-        const stored = await cas(groupId, { ...decision.state, outbox: emit }, rev, existed);
-        if (stored === null) continue;
-        if (emit.length === 0) return;
-        await publishAll(emit);
-        for (const e of emit) {
-          if (e.type === "turn.started" || e.type === "turn.completed" || e.type === "turn.failed") {
-            deps.log.info({ groupId, turnId: e.turnId, eventId: e.id }, e.type);
-          }
-        }
-        // If this loses a race, the winner flushed the same outbox first (publishing is idempotent).
-        await cas(groupId, { ...decision.state, outbox: [] }, stored, true);
-        return;
-      }
-      throw new AppError("unavailable", `turn state of group ${groupId} kept changing; will retry`);
-    },
+    transact: (groupId, decide) => serialized(groupId, () => transactNow(groupId, decide)),
   };
+
+  async function transactNow(
+    groupId: string,
+    decide: (state: GroupState) => Promise<Decision | null>,
+  ): Promise<void> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const loaded = await load(groupId);
+      let { state, rev } = loaded;
+      let existed = rev > 0;
+      if (state.outbox.length > 0) {
+        await publishAll(state.outbox);
+        state = { ...state, outbox: [] };
+        const r = await cas(groupId, state, rev, existed);
+        if (r === null) continue;
+        rev = r;
+        existed = true;
+      }
+      const decision = await decide(state);
+      if (!decision) return;
+      const emit: AnyEnvelope[] = decision.emit;
+      const stored = await cas(groupId, { ...decision.state, outbox: emit }, rev, existed);
+      if (stored === null) continue;
+      if (emit.length === 0) return;
+      await publishAll(emit);
+      for (const e of emit) {
+        if (e.type === "turn.started" || e.type === "turn.completed" || e.type === "turn.failed") {
+          deps.log.info({ groupId, turnId: e.turnId, eventId: e.id }, e.type);
+        }
+      }
+      // If this loses a race, the winner flushed the same outbox first (publishing is idempotent).
+      await cas(groupId, { ...decision.state, outbox: [] }, stored, true);
+      return;
+    }
+    throw new AppError("unavailable", `turn state of group ${groupId} kept changing; will retry`);
+  }
 }
