@@ -25,6 +25,8 @@ export const CONSUMERS = {
 export const BUCKETS = {
   /** Per-group turn state of the orchestrator, updated by compare-and-set. */
   turns: "turns",
+  /** Rate-limit buckets and failed-login counters, shared by every edge replica. */
+  limits: "limits",
 } as const;
 
 export type StreamKey = keyof typeof STREAMS;

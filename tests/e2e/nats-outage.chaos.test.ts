@@ -47,7 +47,7 @@ describe("a nats-server outage", () => {
     const after = await sys.post(`/v1/groups/${groupId}/messages`, { content: "after" });
     expect(after.status).toBe(202);
 
-    const client = await StreamClient.open(sys.streamUrl);
+    const client = await sys.openStream();
     await client.subscribe(groupId, 0);
     await client.waitFor(
       "both turns to end",

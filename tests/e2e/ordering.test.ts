@@ -1,4 +1,4 @@
-import { type Frame, StreamClient, startSystem, type TestSystem } from "@conclave/testing";
+import { type Frame, startSystem, type TestSystem } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let sys: TestSystem;
@@ -21,7 +21,7 @@ describe("two orchestrator replicas, 20 concurrent messages to one group", () =>
       ],
     });
     const groupId = (created.body as { id: string }).id;
-    const client = await StreamClient.open(sys.streamUrl);
+    const client = await sys.openStream();
     await client.subscribe(groupId, 0);
 
     const posts = await Promise.all(

@@ -1,12 +1,5 @@
 import { ReadableStream } from "node:stream/web";
-import {
-  type Frame,
-  StreamClient,
-  startSystem,
-  type TestSystem,
-  waitForHistory,
-  waitUntil,
-} from "@conclave/testing";
+import { type Frame, startSystem, type TestSystem, waitForHistory, waitUntil } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let sys: TestSystem;
@@ -24,6 +17,7 @@ async function createGroup(agents: object[]) {
   return res.body as { id: string; agents: { id: string; name: string }[] };
 }
 
+const auth = () => ({ authorization: `Bearer ${sys.user.accessToken}` });
 const types = (frames: Frame[]) => frames.map((f) => f.event?.type);
 
 describe("the pipeline, every app its own process", () => {
@@ -32,7 +26,7 @@ describe("the pipeline, every app its own process", () => {
       { name: "Ada", scripted: { replies: ["I am Ada"] } },
       { name: "Grace", scripted: { echo: true } },
     ]);
-    const client = await StreamClient.open(sys.streamUrl);
+    const client = await sys.openStream();
     await client.subscribe(group.id, 0);
     const posted = await sys.post(`/v1/groups/${group.id}/messages`, {
       content: "hello agents",
@@ -86,7 +80,7 @@ describe("the pipeline, every app its own process", () => {
   it("sends each socket only the groups it subscribed to", async () => {
     const a = await createGroup([{ name: "A" }]);
     const b = await createGroup([{ name: "B" }]);
-    const client = await StreamClient.open(sys.streamUrl);
+    const client = await sys.openStream();
     await client.subscribe(a.id, 0);
     await sys.post(`/v1/groups/${b.id}/messages`, { content: "to b" });
     await sys.post(`/v1/groups/${a.id}/messages`, { content: "to a" });
@@ -106,9 +100,9 @@ describe("the pipeline, every app its own process", () => {
       { name: "Slow", scripted: { delayMs: 400 } },
       { name: "Slower", scripted: { delayMs: 800 } },
     ]);
-    const witness = await StreamClient.open(sys.streamUrl);
+    const witness = await sys.openStream();
     await witness.subscribe(group.id, 0);
-    const first = await StreamClient.open(sys.streamUrl);
+    const first = await sys.openStream();
     await first.subscribe(group.id, 0);
     await sys.post(`/v1/groups/${group.id}/messages`, { content: "take your time" });
     const started = await first.waitFor("turn.started", (f) => f.event?.type === "turn.started");
@@ -118,7 +112,7 @@ describe("the pipeline, every app its own process", () => {
 
     // Events land while nobody listens on this connection, then it comes back with its last seq.
     await witness.waitFor("first reply", (f) => f.event?.type === "agent.replied");
-    const again = await StreamClient.open(sys.streamUrl);
+    const again = await sys.openStream();
     await again.subscribe(group.id, started.seq);
     await again.waitFor("turn end", (f) => f.event?.type === "turn.completed");
     await witness.waitFor("turn end", (f) => f.event?.type === "turn.completed");
@@ -136,7 +130,7 @@ describe("the pipeline, every app its own process", () => {
     const post = () =>
       fetch(`${sys.edgeUrl}/v1/groups/${group.id}/messages`, {
         method: "POST",
-        headers: { "content-type": "application/json", "idempotency-key": "retry-42" },
+        headers: { ...auth(), "content-type": "application/json", "idempotency-key": "retry-42" },
         body: JSON.stringify({ content: "exactly once" }),
       }).then(async (r) => ({ status: r.status, body: await r.json() }));
     const first = await post();
@@ -145,7 +139,7 @@ describe("the pipeline, every app its own process", () => {
     expect(second).toEqual(first);
     const bad = await fetch(`${sys.edgeUrl}/v1/groups/${group.id}/messages`, {
       method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": "no spaces*" },
+      headers: { ...auth(), "content-type": "application/json", "idempotency-key": "no spaces*" },
       body: JSON.stringify({ content: "x" }),
     });
     expect(bad.status).toBe(400);
@@ -158,7 +152,7 @@ describe("the pipeline, every app its own process", () => {
 
   it("answers bad input with problem+json naming the field, and publishes nothing", async () => {
     const group = await createGroup([{ name: "Quiet" }]);
-    const client = await StreamClient.open(sys.streamUrl);
+    const client = await sys.openStream();
     await client.subscribe(group.id, 0);
     const url = (id: string) => `${sys.edgeUrl}/v1/groups/${id}/messages`;
     const cases: {
@@ -243,7 +237,7 @@ describe("the pipeline, every app its own process", () => {
     for (const c of cases) {
       const res = await fetch(c.url, {
         method: "POST",
-        headers: c.headers ?? { "content-type": "application/json" },
+        headers: { ...auth(), ...(c.headers ?? { "content-type": "application/json" }) },
         body: c.body,
       });
       expect(res.status, c.name).toBe(c.status);
@@ -269,7 +263,7 @@ describe("the pipeline, every app its own process", () => {
     });
     const chunked = await fetch(url(group.id), {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { ...auth(), "content-type": "application/json" },
       body: chunks,
       duplex: "half",
     } as RequestInit);

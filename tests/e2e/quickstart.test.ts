@@ -63,7 +63,7 @@ describe("the README quick start", () => {
       if (!line) throw new Error(`no "${prefix}" line in:\n${banner}`);
       return line.trim();
     };
-    const watchCmd = printed(`FANOUT_PORT=${env.FANOUT_PORT} npm run watch`);
+    const watchCmd = printed(`FANOUT_PORT=${env.FANOUT_PORT} CONCLAVE_TOKEN=`);
     const postCmd = printed("curl -s -X POST");
     const historyCmd = printed("curl -s http");
 
@@ -76,7 +76,7 @@ describe("the README quick start", () => {
     };
     expect(posted.seq).toBeGreaterThan(0);
     await waitUntil("the watcher to see the turn end", () => watch.text().includes("turn.completed"), 30_000);
-    expect(watch.text()).toMatch(/message\.posted anonymous: Hello, agents!/);
+    expect(watch.text()).toMatch(/message\.posted \S+: Hello, agents!/);
     expect(watch.text()).toMatch(/agent\.replied Ada: Hello! I am Ada/);
     expect(watch.text()).toMatch(/agent\.replied Grace: Grace heard: Hello, agents!/);
     const history = await waitUntil("the history", async () => {

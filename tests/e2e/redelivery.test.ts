@@ -1,6 +1,6 @@
 import { jetstream, publishEnvelope } from "@conclave/bus";
 import { makeEnvelope, newEventId } from "@conclave/subjects";
-import { StreamClient, startSystem, type TestSystem, waitUntil } from "@conclave/testing";
+import { startSystem, type TestSystem, waitUntil } from "@conclave/testing";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -31,7 +31,7 @@ async function countsByType(groupId: string) {
 
 /** Every event of the group as stored in the stream, read by a fresh subscriber from the start. */
 async function streamEvents(groupId: string, until: (types: string[]) => boolean) {
-  const client = await StreamClient.open(sys.streamUrl);
+  const client = await sys.openStream();
   await client.subscribe(groupId, 0);
   await client.waitFor(
     "the stream to be read",

@@ -1,4 +1,4 @@
-import { StreamClient, startSystem, type TestSystem } from "@conclave/testing";
+import { startSystem, type TestSystem } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let sys: TestSystem;
@@ -21,7 +21,7 @@ describe("turns that do not complete still end", () => {
       { name: "Broken", scripted: { failWith: "provider said no" } },
       { name: "Fine" },
     ]);
-    const client = await StreamClient.open(sys.streamUrl);
+    const client = await sys.openStream();
     await client.subscribe(groupId, 0);
     await sys.post(`/v1/groups/${groupId}/messages`, { content: "one" });
     await sys.post(`/v1/groups/${groupId}/messages`, { content: "two" });
@@ -39,7 +39,7 @@ describe("turns that do not complete still end", () => {
 
   it("fails a turn at its deadline with the agents that did not answer, then the queue moves on", async () => {
     const groupId = await groupWith([{ name: "Sleepy", scripted: { delayMs: 600_000 } }, { name: "Awake" }]);
-    const client = await StreamClient.open(sys.streamUrl);
+    const client = await sys.openStream();
     await client.subscribe(groupId, 0);
     const t0 = Date.now();
     await sys.post(`/v1/groups/${groupId}/messages`, { content: "anyone?" });

@@ -11,6 +11,8 @@ const schema = z.object({
   NATS_DATA_DIR: z.string().default(".data/nats"),
   /** Skip creating the demo group in `dev`. */
   NO_DEMO: z.string().optional(),
+  /** `watch`: an access token or API key with the read scope. */
+  CONCLAVE_TOKEN: z.string().optional(),
 });
 
 export type CliConfig = z.infer<typeof schema>;

@@ -10,7 +10,7 @@ import { watch } from "./watch.js";
 const USAGE = `usage: conclave <command>
   dev                      start NATS (if needed), migrate, every app, and a demo group
   migrate                  apply database migrations (DATABASE_URL, or the embedded PGlite)
-  watch <groupId> [seq]    print a group's events live (after stream seq, if given)`;
+  watch <groupId> [seq]    print a group's events live (after stream seq, if given); needs CONCLAVE_TOKEN`;
 
 const [command, ...args] = process.argv.slice(2);
 try {
@@ -26,8 +26,11 @@ try {
     case "watch": {
       const [groupId, seq] = args;
       if (!groupId) throw new Error(`watch needs a group id\n${USAGE}`);
+      if (!config.CONCLAVE_TOKEN)
+        throw new Error("watch needs CONCLAVE_TOKEN: an access token or API key that may read the group");
       await watch(
         `ws://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${config.FANOUT_PORT}/v1/stream`,
+        config.CONCLAVE_TOKEN,
         groupId,
         seq === undefined ? undefined : Number(seq),
       );

@@ -1,8 +1,8 @@
 import WebSocket from "ws";
 
 /** Prints a group's events as they arrive: `conclave watch <groupId> [afterSeq]`. */
-export async function watch(url: string, groupId: string, afterSeq?: number): Promise<void> {
-  const ws = new WebSocket(url);
+export async function watch(url: string, token: string, groupId: string, afterSeq?: number): Promise<void> {
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
   ws.on("open", () =>
     ws.send(JSON.stringify({ type: "subscribe", groupId, ...(afterSeq === undefined ? {} : { afterSeq }) })),
   );

@@ -1,45 +1,75 @@
-import { busConnected, jetstream, type NatsConnection, provision } from "@conclave/bus";
+import { createAuthenticator, createKeyStore, type KeyStore } from "@conclave/auth";
+import {
+  busConnected,
+  createRateLimiter,
+  jetstream,
+  Kvm,
+  type NatsConnection,
+  provision,
+} from "@conclave/bus";
+import { usesDevKeyEncryptionKey } from "@conclave/config";
 import type { DbHandle } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import { names as namesOf } from "@conclave/subjects";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { apiKeyRoutes } from "./api-keys/routes.js";
+import { authRoutes } from "./auth/routes.js";
 import type { EdgeConfig } from "./config.js";
 import type { EdgeContext } from "./context.js";
 import { groupRoutes } from "./groups/routes.js";
+import type { EdgeEnv } from "./http/env.js";
+import { authenticated } from "./http/guards.js";
 import { onError, problemOf } from "./http/problem.js";
 import { messageRoutes } from "./messages/routes.js";
 
+export type EdgeAppConfig = Omit<
+  EdgeConfig,
+  "NATS_URL" | "LOG_LEVEL" | "DATABASE_URL" | "PGLITE_DIR" | "HOST" | "EDGE_PORT" | "FAULT_CRASH_BEFORE_ACK"
+>;
+
 export interface EdgeDeps {
-  config: Pick<
-    EdgeConfig,
-    | "CONCLAVE_NS"
-    | "NATS_ACK_WAIT_MS"
-    | "NATS_STREAM_REPLICAS"
-    | "MAX_BODY_BYTES"
-    | "MAX_MESSAGE_CHARS"
-    | "MAX_AGENTS_PER_GROUP"
-    | "PUBLISH_TIMEOUT_MS"
-  >;
+  config: EdgeAppConfig;
   nc: NatsConnection;
   db: DbHandle;
   log: Logger;
 }
 
-/** Provisions the deployment's streams (idempotent) and builds the edge's HTTP app. */
-export async function createEdge(deps: EdgeDeps): Promise<Hono> {
-  const names = namesOf(deps.config.CONCLAVE_NS);
-  await provision(deps.nc, names, {
-    ackWaitMs: deps.config.NATS_ACK_WAIT_MS,
-    replicas: deps.config.NATS_STREAM_REPLICAS,
+/** The signing keys of a deployment, from the shared auth configuration. */
+export function keyStoreFor(
+  config: Pick<EdgeConfig, "KEY_ENCRYPTION_KEY" | "ACCESS_TOKEN_TTL_S">,
+  db: DbHandle,
+): KeyStore {
+  return createKeyStore({
+    db: db.db,
+    encryptionKey: Buffer.from(config.KEY_ENCRYPTION_KEY, "base64"),
+    retiredKeyTtlMs: config.ACCESS_TOKEN_TTL_S * 1000 * 2,
   });
-  return buildEdgeApp(deps);
+}
+
+/** Provisions the deployment's streams and buckets (idempotent) and builds the edge's HTTP app. */
+export async function createEdge(deps: EdgeDeps): Promise<Hono<EdgeEnv>> {
+  const { config, nc, log } = deps;
+  const names = namesOf(config.CONCLAVE_NS);
+  await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS, replicas: config.NATS_STREAM_REPLICAS });
+  if (usesDevKeyEncryptionKey(config.KEY_ENCRYPTION_KEY))
+    log.warn("KEY_ENCRYPTION_KEY is the development default: set your own in production");
+  const keys = keyStoreFor(config, deps.db);
+  await keys.current();
+  const limiter = createRateLimiter(await new Kvm(nc).open(names.bucket("limits")));
+  return buildEdgeApp(deps, keys, limiter);
 }
 
 /** The edge's routes: thin handlers over service verbs, one error handler. */
-export function buildEdgeApp(deps: EdgeDeps): Hono {
+function buildEdgeApp(deps: EdgeDeps, keys: KeyStore, limiter: EdgeContext["limiter"]): Hono<EdgeEnv> {
   const { config, nc, db, log } = deps;
+  const tokens = {
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+    accessTtlSeconds: config.ACCESS_TOKEN_TTL_S,
+  };
   const ctx: EdgeContext = {
     config,
     db: db.db,
@@ -47,11 +77,15 @@ export function buildEdgeApp(deps: EdgeDeps): Hono {
     names: namesOf(config.CONCLAVE_NS),
     log,
     busUp: () => busConnected(nc),
+    keys,
+    tokens,
+    auth: createAuthenticator({ db: db.db, keys, tokens }),
+    limiter,
   };
   const tooLarge = problemOf(
     new AppError("payload_too_large", `request body is over ${config.MAX_BODY_BYTES} bytes`),
   );
-  const app = new Hono();
+  const app = new Hono<EdgeEnv>();
   app.onError(onError(log));
   app.notFound((c) =>
     c.body(
@@ -60,6 +94,16 @@ export function buildEdgeApp(deps: EdgeDeps): Hono {
       { "content-type": "application/problem+json" },
     ),
   );
+  if (config.CORS_ORIGINS.length > 0) {
+    app.use(
+      "*",
+      cors({
+        origin: config.CORS_ORIGINS,
+        allowHeaders: ["authorization", "content-type", "idempotency-key"],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(
     "/v1/*",
     bodyLimit({
@@ -69,8 +113,7 @@ export function buildEdgeApp(deps: EdgeDeps): Hono {
   );
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
-    const checks: Record<string, string> = {};
-    checks.nats = busConnected(nc) ? "ok" : "unreachable";
+    const checks: Record<string, string> = { nats: busConnected(nc) ? "ok" : "unreachable" };
     try {
       await db.ping();
       checks.db = "ok";
@@ -80,8 +123,19 @@ export function buildEdgeApp(deps: EdgeDeps): Hono {
     const ready = Object.values(checks).every((v) => v === "ok");
     return c.json({ status: ready ? "ready" : "not ready", checks }, ready ? 200 : 503);
   });
-  app.route("/v1/groups", groupRoutes(ctx));
-  app.route("/v1/groups", messageRoutes(ctx));
+  app.get("/.well-known/jwks.json", async (c) =>
+    c.json(await keys.jwks(), 200, { "cache-control": "public, max-age=60" }),
+  );
+  const auth = authRoutes(ctx);
+  app.route("/v1/auth", auth.open);
+  app.route("/v1/auth", auth.signedIn);
+  app.route("/v1/me", auth.me);
+  app.route("/v1/api-keys", apiKeyRoutes(ctx));
+  const groups = new Hono<EdgeEnv>().use(authenticated(ctx));
+  groups.route("/", groupRoutes(ctx));
+  groups.route("/", messageRoutes(ctx));
+  app.route("/v1/groups", groups);
   return app;
 }
+
 export { loadConfig } from "./config.js";

@@ -1,9 +1,10 @@
-import { baseEnv, dbEnv, type Env, parseConfig, port } from "@conclave/config";
+import { authEnv, baseEnv, dbEnv, type Env, envFlag, parseConfig, port } from "@conclave/config";
 import { z } from "zod";
 
 const schema = z.object({
   ...baseEnv,
   ...dbEnv,
+  ...authEnv,
   HOST: z.string().default("127.0.0.1"),
   EDGE_PORT: port(3000),
   /** Largest request body accepted, with or without Content-Length. */
@@ -19,6 +20,19 @@ const schema = z.object({
   MAX_AGENTS_PER_GROUP: z.coerce.number().int().min(1).max(64).default(16),
   /** How long a post waits for JetStream's ack before answering 503. */
   PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(3000),
+  /** Requests per minute (and burst) per user or API key, shared by every edge replica. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(100_000).default(100),
+  /** Requests per minute (and burst) per client address on the unauthenticated routes (register, login...). */
+  RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  RATE_LIMIT_IP_BURST: z.coerce.number().int().min(1).max(100_000).default(20),
+  /** Failed logins (per address or per account) after which each attempt is slowed, then blocked. */
+  LOGIN_SLOW_AFTER: z.coerce.number().int().min(1).max(100).default(3),
+  LOGIN_BLOCK_AFTER: z.coerce.number().int().min(1).max(1000).default(10),
+  /** The window failed logins are counted in, and how long a block lasts. */
+  LOGIN_WINDOW_S: z.coerce.number().int().min(10).max(86_400).default(900),
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  TRUST_PROXY: envFlag,
 });
 
 export type EdgeConfig = z.infer<typeof schema>;

@@ -1,4 +1,5 @@
-import type { JetStreamClient } from "@conclave/bus";
+import type { Authenticator, KeyStore, TokenSettings } from "@conclave/auth";
+import type { JetStreamClient, RateLimiter } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import type { Logger } from "@conclave/log";
 import type { Names } from "@conclave/subjects";
@@ -8,7 +9,19 @@ import type { EdgeConfig } from "./config.js";
 export interface EdgeContext {
   config: Pick<
     EdgeConfig,
-    "MAX_BODY_BYTES" | "MAX_MESSAGE_CHARS" | "MAX_AGENTS_PER_GROUP" | "PUBLISH_TIMEOUT_MS"
+    | "MAX_BODY_BYTES"
+    | "MAX_MESSAGE_CHARS"
+    | "MAX_AGENTS_PER_GROUP"
+    | "PUBLISH_TIMEOUT_MS"
+    | "REFRESH_TOKEN_TTL_S"
+    | "RATE_LIMIT_PER_MINUTE"
+    | "RATE_LIMIT_BURST"
+    | "RATE_LIMIT_IP_PER_MINUTE"
+    | "RATE_LIMIT_IP_BURST"
+    | "LOGIN_SLOW_AFTER"
+    | "LOGIN_BLOCK_AFTER"
+    | "LOGIN_WINDOW_S"
+    | "TRUST_PROXY"
   >;
   db: Db;
   js: JetStreamClient;
@@ -16,4 +29,8 @@ export interface EdgeContext {
   log: Logger;
   /** Whether the event bus link is up right now. */
   busUp: () => boolean;
+  keys: KeyStore;
+  tokens: TokenSettings;
+  auth: Authenticator;
+  limiter: RateLimiter;
 }

@@ -1,6 +1,8 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
+import { type Authenticator, createAuthenticator, createKeyStore, type Principal } from "@conclave/auth";
 import { jetstream, type NatsConnection, provision } from "@conclave/bus";
+import type { DbHandle } from "@conclave/db";
 import type { Logger } from "@conclave/log";
 import { names as namesOf } from "@conclave/subjects";
 import { Hono } from "hono";
@@ -9,18 +11,15 @@ import type { FanoutConfig } from "./config.js";
 import { CLOSE } from "./protocol.js";
 import { startSocketSession } from "./socket-session.js";
 
+export type FanoutAppConfig = Omit<
+  FanoutConfig,
+  "NATS_URL" | "LOG_LEVEL" | "DATABASE_URL" | "PGLITE_DIR" | "HOST" | "FANOUT_PORT" | "FAULT_CRASH_BEFORE_ACK"
+>;
+
 export interface FanoutDeps {
-  config: Pick<
-    FanoutConfig,
-    | "CONCLAVE_NS"
-    | "NATS_ACK_WAIT_MS"
-    | "NATS_STREAM_REPLICAS"
-    | "WS_HEARTBEAT_MS"
-    | "WS_MAX_BUFFERED_BYTES"
-    | "WS_MAX_SUBSCRIPTIONS"
-    | "WS_MAX_FRAME_BYTES"
-  >;
+  config: FanoutAppConfig;
   nc: NatsConnection;
+  db: DbHandle;
   log: Logger;
 }
 
@@ -33,18 +32,38 @@ export interface Fanout {
   stop(): Promise<void>;
 }
 
-/** The fanout: relays each group's persisted events from JetStream to WebSocket subscribers. */
+function refuse(socket: Duplex, status: number, reason: string) {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+}
+
+/** The fanout: relays each group's persisted events from JetStream to its members' WebSockets. */
 export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   const { config, nc, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
   await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS, replicas: config.NATS_STREAM_REPLICAS });
   const js = jetstream(nc);
+  const keys = createKeyStore({
+    db: deps.db.db,
+    encryptionKey: Buffer.from(config.KEY_ENCRYPTION_KEY, "base64"),
+    retiredKeyTtlMs: config.ACCESS_TOKEN_TTL_S * 2000,
+  });
+  const auth: Authenticator = createAuthenticator({
+    db: deps.db.db,
+    keys,
+    tokens: {
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+      accessTtlSeconds: config.ACCESS_TOKEN_TTL_S,
+    },
+  });
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.WS_MAX_FRAME_BYTES });
   const sessions = new Set<{ close(code: number, reason: string): void }>();
   const limits = {
     heartbeatMs: config.WS_HEARTBEAT_MS,
     maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
     maxSubscriptions: config.WS_MAX_SUBSCRIPTIONS,
+    authTimeoutMs: config.WS_AUTH_TIMEOUT_MS,
+    reauthMs: config.WS_REAUTH_MS,
   };
 
   const app = new Hono();
@@ -54,15 +73,41 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
     return c.json({ status: ready ? "ready" : "not ready", sockets: wss.clients.size }, ready ? 200 : 503);
   });
 
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
-    if (path !== "/v1/stream") {
-      socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
-      return;
+    if (path !== "/v1/stream") return refuse(socket, 404, "Not Found");
+    // Browsers send Origin; other clients may not. A browser page from elsewhere is refused.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !config.CORS_ORIGINS.includes(origin)) {
+      log.warn({ origin }, "websocket origin refused");
+      return refuse(socket, 403, "Forbidden");
+    }
+    let principal: Principal | undefined;
+    let credential: string | undefined;
+    if (req.headers.authorization) {
+      try {
+        principal = await auth.fromHeader(req.headers.authorization);
+        credential = req.headers.authorization.replace(/^Bearer\s+/i, "").trim();
+      } catch {
+        return refuse(socket, 401, "Unauthorized");
+      }
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const slog = log.child({ socket: Math.random().toString(36).slice(2, 10) });
-      const session = startSocketSession({ ws, js, names, log: slog, limits });
+      const slog = log.child({
+        socket: Math.random().toString(36).slice(2, 10),
+        accountId: principal?.accountId,
+      });
+      const session = startSocketSession({
+        ws,
+        js,
+        names,
+        log: slog,
+        limits,
+        db: deps.db.db,
+        auth,
+        principal,
+        credential,
+      });
       sessions.add(session);
       ws.on("close", () => sessions.delete(session));
     });
@@ -71,7 +116,10 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   return {
     app,
     attach(server) {
-      server.on("upgrade", onUpgrade);
+      server.on(
+        "upgrade",
+        (req: IncomingMessage, socket: Duplex, head: Buffer) => void onUpgrade(req, socket, head),
+      );
     },
     async stop() {
       for (const s of sessions) s.close(CLOSE.goingAway, "server shutting down");
@@ -80,4 +128,5 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
     },
   };
 }
+
 export { loadConfig } from "./config.js";

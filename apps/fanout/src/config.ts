@@ -1,8 +1,10 @@
-import { baseEnv, type Env, parseConfig, port } from "@conclave/config";
+import { authEnv, baseEnv, dbEnv, type Env, parseConfig, port } from "@conclave/config";
 import { z } from "zod";
 
 const schema = z.object({
   ...baseEnv,
+  ...dbEnv,
+  ...authEnv,
   HOST: z.string().default("127.0.0.1"),
   FANOUT_PORT: port(3001),
   /** Seconds between heartbeats on an idle socket; a client that misses two pongs is dropped. */
@@ -23,6 +25,10 @@ const schema = z.object({
     .min(256)
     .max(1024 * 1024)
     .default(16 * 1024),
+  /** A socket that has not authenticated this long after opening is closed (4401). */
+  WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** How often an open socket's credential is checked again (logout, expiry, revocation end it). */
+  WS_REAUTH_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
 });
 
 export type FanoutConfig = z.infer<typeof schema>;

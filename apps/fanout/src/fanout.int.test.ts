@@ -1,26 +1,61 @@
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
+import { createApiKey, hashPassword } from "@conclave/auth";
 import { jetstream, publishEnvelope } from "@conclave/bus";
+import { accounts, type DbHandle, groupMembers, groups, openDb } from "@conclave/db";
 import { makeEnvelope, newEventId } from "@conclave/subjects";
 import { capturingLogger, openTestBus, StreamClient, type TestBus, waitUntil } from "@conclave/testing";
 import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { createFanout, type Fanout, loadConfig } from "./app.js";
 
 let bus: TestBus;
+let db: DbHandle;
 let fanout: Fanout;
 let server: Server;
 let url = "";
+let key = "";
+let otherKey = "";
+let accountId = "";
 const logged = capturingLogger("fanout", "warn");
+
+async function account(email: string) {
+  const id = newEventId();
+  await db.db
+    .insert(accounts)
+    .values({ id, email, passwordHash: await hashPassword("a long enough password") });
+  return id;
+}
+
+/** A group the main test account belongs to. */
+async function newGroup() {
+  const id = newEventId();
+  await db.db.insert(groups).values({ id, name: "g" });
+  await db.db.insert(groupMembers).values({ groupId: id, accountId, role: "viewer" });
+  return id;
+}
+
+const open = (opts: WebSocket.ClientOptions = {}) =>
+  StreamClient.open(url, { headers: { authorization: `Bearer ${key}` }, ...opts });
 
 beforeAll(async () => {
   bus = await openTestBus();
+  db = await openDb({});
+  await db.migrate();
+  accountId = await account("fan@example.com");
+  key = (await createApiKey(db.db, { accountId, name: "t", scopes: ["read"] })).key;
+  otherKey = (
+    await createApiKey(db.db, { accountId: await account("other@example.com"), name: "t", scopes: ["read"] })
+  ).key;
   const config = loadConfig({
     CONCLAVE_NS: bus.names.ns,
     WS_HEARTBEAT_MS: "200",
     WS_MAX_BUFFERED_BYTES: "65536",
+    WS_AUTH_TIMEOUT_MS: "300",
+    CORS_ORIGINS: "https://app.example.com",
   });
-  fanout = await createFanout({ config, nc: bus.nc, log: logged.log });
+  fanout = await createFanout({ config, nc: bus.nc, db, log: logged.log });
   server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: fanout.app.fetch, hostname: "127.0.0.1", port: 0 }, () =>
       resolve(s as Server),
@@ -33,6 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fanout?.stop();
   await new Promise((r) => server?.close(r));
+  await db?.close();
   await bus?.dispose();
 });
 
@@ -53,9 +89,63 @@ const publishPosted = (groupId: string, content: string) => {
   );
 };
 
-describe("fanout WebSocket", () => {
-  it("sends heartbeats and answers pings", async () => {
+async function upgradeStatus(headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once("open", () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once("error", (e) => (e.message.includes("Unexpected server response") ? undefined : reject(e)));
+  });
+}
+
+describe("fanout WebSocket: access", () => {
+  it("refuses a bad credential and a foreign browser origin at the upgrade", async () => {
+    expect(await upgradeStatus({ authorization: "Bearer nope" })).toBe(401);
+    expect(await upgradeStatus({ authorization: `Bearer ${key}`, origin: "https://evil.example.net" })).toBe(
+      403,
+    );
+    expect(await upgradeStatus({ authorization: `Bearer ${key}`, origin: "https://app.example.com" })).toBe(
+      101,
+    );
+  });
+
+  it("closes a socket that never authenticates with 4401", async () => {
     const c = await StreamClient.open(url);
+    c.send({ type: "subscribe", groupId: await newGroup(), afterSeq: 0 });
+    await c.waitFor("refusal", (f) => f.type === "error" && f.code === "unauthorized");
+    await waitUntil("the close", () => c.closed, 5000);
+    expect(c.closed?.code).toBe(4401);
+  });
+
+  it("accepts the credential in the first frame, as browsers must", async () => {
+    const c = await StreamClient.open(url);
+    c.send({ type: "auth", token: key });
+    await c.waitFor("authenticated", (f) => f.type === "authenticated");
+    await c.subscribe(await newGroup(), 0);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(c.closed).toBeUndefined();
+    await c.close();
+  });
+
+  it("answers a subscription to someone else's group as if it did not exist", async () => {
+    const mine = await newGroup();
+    await publishPosted(mine, "secret");
+    const c = await StreamClient.open(url, { headers: { authorization: `Bearer ${otherKey}` } });
+    c.send({ type: "subscribe", groupId: mine, afterSeq: 0 });
+    const err = await c.waitFor("refusal", (f) => f.type === "error");
+    expect(err).toMatchObject({ code: "not_found", groupId: mine });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.events()).toHaveLength(0);
+    await c.close();
+  });
+});
+
+describe("fanout WebSocket: delivery", () => {
+  it("sends heartbeats and answers pings", async () => {
+    const c = await open();
     await c.waitFor("welcome", (f) => f.type === "welcome");
     await c.waitFor("a heartbeat", (f) => f.type === "heartbeat", 2000);
     c.send({ type: "ping" });
@@ -64,22 +154,21 @@ describe("fanout WebSocket", () => {
   });
 
   it("rejects invalid frames naming the field, and keeps the socket", async () => {
-    const c = await StreamClient.open(url);
+    const c = await open();
     c.send({ type: "subscribe", groupId: "prod.conv.*" });
     const err = await c.waitFor("an error", (f) => f.type === "error");
     expect(err).toMatchObject({ code: "invalid_frame", errors: [{ path: "groupId" }] });
     c.ws.send("not json");
     await c.waitFor("a second error", () => c.frames.filter((f) => f.type === "error").length === 2);
-    const groupId = newEventId();
-    await c.subscribe(groupId, 0);
+    await c.subscribe(await newGroup(), 0);
     await c.close();
   });
 
   it("replays from afterSeq, then follows the live tail", async () => {
-    const groupId = newEventId();
+    const groupId = await newGroup();
     const first = await publishPosted(groupId, "one");
     await publishPosted(groupId, "two");
-    const c = await StreamClient.open(url);
+    const c = await open();
     await c.subscribe(groupId, first.seq);
     await publishPosted(groupId, "three");
     await c.waitFor("three", (f) => f.event?.payload.content === "three");
@@ -88,8 +177,8 @@ describe("fanout WebSocket", () => {
   });
 
   it("closes a client that does not read with 4008 instead of buffering without bound", async () => {
-    const groupId = newEventId();
-    const c = await StreamClient.open(url);
+    const groupId = await newGroup();
+    const c = await open();
     await c.subscribe(groupId, 0);
     // Stop reading: the kernel buffers fill, then the server's queue for this socket grows.
     const socket = (c.ws as unknown as { _socket: Socket })._socket;

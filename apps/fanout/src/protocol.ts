@@ -2,6 +2,8 @@ import { z } from "zod";
 
 /** Frames a client sends. */
 export const ClientFrame = z.discriminatedUnion("type", [
+  /** Authenticates the socket (browsers cannot set headers on a WebSocket). Never logged. */
+  z.strictObject({ type: z.literal("auth"), token: z.string().min(1).max(4096) }),
   z.strictObject({
     type: z.literal("subscribe"),
     groupId: z.uuid("must be a UUID"),
@@ -19,6 +21,8 @@ export const CLOSE = {
   slowConsumer: 4008,
   /** The client sent something that is not a valid frame, too often. */
   protocolError: 4400,
+  /** No valid credential: none in time, a bad one, or one that stopped being valid. */
+  unauthorized: 4401,
   /** The server is shutting down; reconnect with your last seq. */
   goingAway: 1001,
 } as const;

@@ -1,5 +1,7 @@
+import { type Authenticator, type Principal, requireGroupAccess } from "@conclave/auth";
 import { DeliverPolicy, type JetStreamClient } from "@conclave/bus";
-import { describeError } from "@conclave/errors";
+import type { Db } from "@conclave/db";
+import { AppError, describeError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import { type Names, parseEnvelope } from "@conclave/subjects";
 import type { WebSocket } from "ws";
@@ -7,6 +9,8 @@ import { CLOSE, ClientFrame } from "./protocol.js";
 
 export interface SessionLimits {
   heartbeatMs: number;
+  authTimeoutMs: number;
+  reauthMs: number;
   maxBufferedBytes: number;
   maxSubscriptions: number;
 }
@@ -25,8 +29,15 @@ export function startSocketSession(deps: {
   names: Names;
   log: Logger;
   limits: SessionLimits;
+  db: Db;
+  auth: Authenticator;
+  /** Set when the upgrade request carried a valid `Authorization` header. */
+  principal?: Principal | undefined;
+  credential?: string | undefined;
 }): { close(code: number, reason: string): void } {
   const { ws, js, names, log, limits } = deps;
+  let principal = deps.principal;
+  let credential = deps.credential;
   const subs = new Map<string, Subscription>();
   let alive = true;
   let badFrames = 0;
@@ -43,6 +54,23 @@ export function startSocketSession(deps: {
   };
 
   const subscribe = async (groupId: string, afterSeq: number | undefined) => {
+    if (!principal) {
+      send({ type: "error", code: "unauthorized", message: "authenticate first", groupId });
+      return;
+    }
+    try {
+      await requireGroupAccess(deps.db, principal, groupId, "read");
+    } catch (e) {
+      // Not a member reads exactly like no such group.
+      const code = e instanceof AppError ? e.code : "internal";
+      send({
+        type: "error",
+        code,
+        message: e instanceof AppError ? e.message : "could not check access",
+        groupId,
+      });
+      return;
+    }
     if (subs.has(groupId)) subs.get(groupId)?.stop();
     if (!subs.has(groupId) && subs.size >= limits.maxSubscriptions) {
       send({
@@ -112,6 +140,9 @@ export function startSocketSession(deps: {
       return reject(frame.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
     const f = frame.data;
     switch (f.type) {
+      case "auth":
+        void authenticate(f.token);
+        return;
       case "subscribe":
         void subscribe(f.groupId, f.afterSeq);
         return;
@@ -125,6 +156,31 @@ export function startSocketSession(deps: {
         return;
     }
   };
+
+  const authenticate = async (token: string) => {
+    try {
+      principal = await deps.auth.authenticate(token);
+      credential = token;
+      clearTimeout(authDeadline);
+      send({ type: "authenticated", accountId: principal.accountId });
+    } catch {
+      close(CLOSE.unauthorized, "invalid credential");
+    }
+  };
+
+  // Unauthenticated sockets get a few seconds; authenticated ones are re-checked now and then.
+  const authDeadline = setTimeout(() => {
+    if (!principal) close(CLOSE.unauthorized, "no credential in time");
+  }, limits.authTimeoutMs);
+  const reauth = setInterval(() => {
+    if (!credential) return;
+    deps.auth.authenticate(credential).then(
+      (p) => {
+        principal = p;
+      },
+      () => close(CLOSE.unauthorized, "credential no longer valid"),
+    );
+  }, limits.reauthMs);
 
   const reject = (errors: { path: string; message: string }[]) => {
     send({ type: "error", code: "invalid_frame", message: "frame rejected", errors });
@@ -144,6 +200,8 @@ export function startSocketSession(deps: {
 
   const cleanup = () => {
     clearInterval(heartbeat);
+    clearInterval(reauth);
+    clearTimeout(authDeadline);
     for (const s of subs.values()) s.stop();
     subs.clear();
   };
@@ -156,6 +214,6 @@ export function startSocketSession(deps: {
   ws.on("message", (data: Buffer) => onFrame(data));
   ws.on("close", cleanup);
   ws.on("error", (e) => log.warn({ err: e.message }, "socket error"));
-  send({ type: "welcome", protocol: 1, heartbeatMs: limits.heartbeatMs });
+  send({ type: "welcome", protocol: 1, heartbeatMs: limits.heartbeatMs, authenticated: Boolean(principal) });
   return { close };
 }

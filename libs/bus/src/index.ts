@@ -24,3 +24,10 @@ export {
   streamConfigs,
 } from "./provision.js";
 export { type Published, publishEnvelope, subjectOf } from "./publish.js";
+export {
+  createRateLimiter,
+  type Decision as RateDecision,
+  type Limit,
+  type RateLimiter,
+  refill,
+} from "./rate-limit.js";

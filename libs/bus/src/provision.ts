@@ -146,7 +146,10 @@ export async function provision(nc: NatsConnection, n: Names, options: Provision
         });
     }
   }
-  await new Kvm(nc).create(n.bucket("turns"), { history: 1, replicas: o.replicas });
+  const kvm = new Kvm(nc);
+  await kvm.create(n.bucket("turns"), { history: 1, replicas: o.replicas });
+  // Idle limit entries expire; a missing bucket is a full one.
+  await kvm.create(n.bucket("limits"), { history: 1, replicas: o.replicas, ttl: 3600_000 });
 }
 
 async function upsertStream(jsm: JetStreamManager, cfg: NamedStreamConfig): Promise<void> {

@@ -41,6 +41,40 @@ export const dbEnv = {
   PGLITE_DIR: z.string().default(".data/pglite"),
 };
 
+const DEV_KEY_ENCRYPTION_KEY = Buffer.from("conclave-development-only-key-32").toString("base64");
+
+/** Variables of apps that verify credentials (edge, fanout). */
+export const authEnv = {
+  /** `iss` and `aud` of access tokens; both are checked on every request. */
+  AUTH_ISSUER: z.string().min(1).default("conclave"),
+  AUTH_AUDIENCE: z.string().min(1).default("conclave-api"),
+  ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).max(86_400).default(900),
+  REFRESH_TOKEN_TTL_S: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .max(90 * 86_400)
+    .default(30 * 86_400),
+  /** 32 bytes, base64: encrypts the token signing keys at rest. The default is for development only. */
+  KEY_ENCRYPTION_KEY: z
+    .string()
+    .default(DEV_KEY_ENCRYPTION_KEY)
+    .refine((v) => Buffer.from(v, "base64").length === 32, "must be 32 bytes, base64-encoded"),
+  /** Browser origins allowed to call the API and open the WebSocket (comma-separated); empty: none. */
+  CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
+};
+
+/** True when the development key encryption key is in use (logged as a warning). */
+export const usesDevKeyEncryptionKey = (v: string) => v === DEV_KEY_ENCRYPTION_KEY;
+
 /** `"1"`, `"true"`, `"yes"` → true; anything else → false. */
 export const envFlag = z
   .string()

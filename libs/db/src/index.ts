@@ -1,3 +1,18 @@
-export { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+export {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  gt,
+  gte,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  or,
+  sql,
+} from "drizzle-orm";
 export { type Db, type DbHandle, openDb, type Schema } from "./client.js";
 export * from "./schema/index.js";

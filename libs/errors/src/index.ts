@@ -1,6 +1,9 @@
 /** The closed set of error codes; transports map each to a status or an ack decision in one place. */
 export type ErrorCode =
   | "validation"
+  | "unauthorized"
+  | "forbidden"
+  | "rate_limited"
   | "not_found"
   | "conflict"
   | "payload_too_large"
@@ -11,6 +14,8 @@ export type ErrorCode =
 
 const PERMANENT: ReadonlySet<ErrorCode> = new Set([
   "validation",
+  "unauthorized",
+  "forbidden",
   "not_found",
   "conflict",
   "payload_too_large",
@@ -27,10 +32,17 @@ export class AppError extends Error {
   override readonly name = "AppError";
   readonly code: ErrorCode;
   readonly fields: FieldIssue[];
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; fields?: FieldIssue[] } = {}) {
+  /** For `rate_limited` and `unavailable`: when a retry may succeed. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; fields?: FieldIssue[]; retryAfterSeconds?: number } = {},
+  ) {
     super(message, { cause: options.cause });
     this.code = code;
     this.fields = options.fields ?? [];
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
   /** A permanent error is never retried: the message is terminated (and dead-lettered). */
   get permanent(): boolean {

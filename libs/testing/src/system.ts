@@ -3,6 +3,22 @@ import { testEnv } from "./env.js";
 import { openTestBus, type TestBus, uniqueNamespace } from "./namespace.js";
 import { type AppName, AppProcess, freePort } from "./processes.js";
 import { waitUntil } from "./wait.js";
+import { StreamClient } from "./ws-client.js";
+
+export interface Response {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+/** A registered person: their tokens and account id. */
+export interface TestUser {
+  email: string;
+  password: string;
+  accountId: string;
+  accessToken: string;
+  refreshToken: string;
+}
 
 export interface SystemOptions {
   /** A NATS of the test's own (chaos tests); the shared one otherwise. */
@@ -25,9 +41,20 @@ export interface TestSystem {
   app(name: AppName, index?: number): AppProcess;
   /** Starts an app process (e.g. another replica) and waits until it is up. */
   spawn(name: AppName, env?: Record<string, string>): Promise<AppProcess>;
-  /** POST JSON to the edge. */
-  post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
-  get(path: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** The person every helper acts as unless given another token. */
+  user: TestUser;
+  /** Registers a new person. */
+  register(email?: string): Promise<TestUser>;
+  /** JSON requests to the edge, as `token` (default: `user`'s access token; null: none). */
+  post(path: string, body: unknown, token?: string | null): Promise<Response>;
+  get(path: string, token?: string | null): Promise<Response>;
+  request(
+    method: string,
+    path: string,
+    options?: { body?: unknown; token?: string | null; headers?: Record<string, string> },
+  ): Promise<Response>;
+  /** A WebSocket to the fanout, authenticated as `token` (default: `user`). */
+  openStream(token?: string): Promise<StreamClient>;
   stop(): Promise<void>;
 }
 
@@ -83,21 +110,57 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     throw e;
   }
   const edgeUrl = `http://127.0.0.1:${edgePort}`;
-  const request = async (method: string, path: string, body?: unknown) => {
+  let user: TestUser | undefined;
+  const request: TestSystem["request"] = async (method, path, options = {}) => {
+    const token = options.token === undefined ? user?.accessToken : options.token;
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.body !== undefined) headers["content-type"] = "application/json";
+    if (token) headers.authorization = `Bearer ${token}`;
     const res = await fetch(`${edgeUrl}${path}`, {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
     const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
+    };
   };
+  let n = 0;
+  const register = async (email = `user${++n}-${ns}@example.com`): Promise<TestUser> => {
+    const password = `correct horse battery ${ns}`;
+    const res = await request("POST", "/v1/auth/register", { body: { email, password }, token: null });
+    if (res.status !== 201) throw new Error(`register ${email}: ${res.status} ${JSON.stringify(res.body)}`);
+    const b = res.body as { account: { id: string }; accessToken: string; refreshToken: string };
+    return {
+      email,
+      password,
+      accountId: b.account.id,
+      accessToken: b.accessToken,
+      refreshToken: b.refreshToken,
+    };
+  };
+  const streamUrl = `ws://127.0.0.1:${fanoutPort}/v1/stream`;
+  try {
+    user = await register();
+  } catch (e) {
+    await Promise.allSettled(apps.map((a) => a.stop()));
+    await bus.dispose().catch(() => undefined);
+    await db.drop().catch(() => undefined);
+    throw e;
+  }
+  const me = user;
   return {
     ns,
     bus,
     db,
     edgeUrl,
-    streamUrl: `ws://127.0.0.1:${fanoutPort}/v1/stream`,
+    streamUrl,
+    user: me,
+    register,
+    request,
     apps,
     app(name, index = 0) {
       const found = apps.filter((a) => a.app === name)[index];
@@ -105,8 +168,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       return found;
     },
     spawn: spawnApp,
-    post: (path, body) => request("POST", path, body),
-    get: (path) => request("GET", path),
+    post: (path, body, token) => request("POST", path, { body, token }),
+    get: (path, token) => request("GET", path, { token }),
+    openStream: (token = me.accessToken) =>
+      StreamClient.open(streamUrl, { headers: { authorization: `Bearer ${token}` } }),
     async stop() {
       await Promise.all(apps.map((a) => a.stop()));
       await bus.dispose();

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError } from "@conclave/errors";
 
@@ -21,12 +22,35 @@ export async function waitForEdge(edgeUrl: string, timeoutMs = 60_000): Promise<
   throw new AppError("unavailable", `the edge at ${edgeUrl} was not ready after ${timeoutMs} ms`);
 }
 
-/** Creates a demo group with two scripted agents through the public API. */
-export async function createDemoGroup(edgeUrl: string): Promise<DemoGroup> {
-  const res = await fetch(`${edgeUrl}/v1/groups`, {
+async function call<T>(url: string, body: unknown, token?: string): Promise<T> {
+  const res = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 201)
+    throw new AppError("internal", `demo set-up: ${url} answered ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/**
+ * Through the public API: a demo account, an API key for it (read + write), and a group with two
+ * scripted agents. The key is what the printed examples use.
+ */
+export async function createDemo(edgeUrl: string): Promise<DemoGroup & { apiKey: string }> {
+  const email = `demo-${Date.now().toString(36)}@example.com`;
+  const { accessToken } = await call<{ accessToken: string }>(`${edgeUrl}/v1/auth/register`, {
+    email,
+    password: randomBytes(18).toString("base64url"),
+  });
+  const { key } = await call<{ key: string }>(
+    `${edgeUrl}/v1/api-keys`,
+    { name: "demo", scopes: ["read", "write"] },
+    accessToken,
+  );
+  const group = await call<DemoGroup>(
+    `${edgeUrl}/v1/groups`,
+    {
       name: "Demo",
       agents: [
         {
@@ -35,17 +59,16 @@ export async function createDemoGroup(edgeUrl: string): Promise<DemoGroup> {
         },
         { name: "Grace", scripted: { delayMs: 300 } },
       ],
-    }),
-  });
-  if (res.status !== 201)
-    throw new AppError("internal", `creating the demo group failed: ${res.status} ${await res.text()}`);
-  return (await res.json()) as DemoGroup;
+    },
+    key,
+  );
+  return { ...group, apiKey: key };
 }
 
 export function banner(o: {
   edgeUrl: string;
   streamUrl: string;
-  group: DemoGroup | undefined;
+  group: (DemoGroup & { apiKey: string }) | undefined;
   ns: string;
   db: string;
   nats: string;
@@ -59,20 +82,24 @@ export function banner(o: {
   ];
   if (o.group) {
     const id = o.group.id;
+    const auth = `-H 'authorization: Bearer ${o.group.apiKey}'`;
     lines.push(
       "",
       `Demo group ${id} with agents ${o.group.agents.map((a) => a.name).join(" and ")}.`,
       "",
       "Watch it live (in another terminal):",
-      `  ${o.watchEnv}npm run watch -- ${id}`,
+      `  ${o.watchEnv}CONCLAVE_TOKEN=${o.group.apiKey} npm run watch -- ${id}`,
       "",
       "Post a message:",
-      `  curl -s -X POST ${o.edgeUrl}/v1/groups/${id}/messages -H 'content-type: application/json' -d '{"content":"Hello, agents!"}'`,
+      `  curl -s -X POST ${o.edgeUrl}/v1/groups/${id}/messages ${auth} -H 'content-type: application/json' -d '{"content":"Hello, agents!"}'`,
       "",
       "Read the history:",
-      `  curl -s ${o.edgeUrl}/v1/groups/${id}/messages`,
+      `  curl -s ${o.edgeUrl}/v1/groups/${id}/messages ${auth}`,
       "",
-      `Any WebSocket client: connect to ${o.streamUrl} and send {"type":"subscribe","groupId":"${id}","afterSeq":0}`,
+      `Any WebSocket client: connect to ${o.streamUrl}, send {"type":"auth","token":"${o.group.apiKey}"}`,
+      `then {"type":"subscribe","groupId":"${id}","afterSeq":0}`,
+      "",
+      `The demo API key (${o.group.apiKey.slice(0, 11)}…) has read and write scopes; it is shown only here.`,
     );
   }
   lines.push("", "Ctrl-C stops everything.", "");

@@ -38,7 +38,7 @@ export function embeddedApps(deps: { env: Env; db: DbHandle; logger: (app: strin
       const edge = await createEdge({ config: ec, nc: await connect("edge"), db, log: log("edge") });
       await listen(edge.fetch, ec.HOST, ec.EDGE_PORT);
       const fc = fanoutConfig(env);
-      const fanout = await createFanout({ config: fc, nc: await connect("fanout"), log: log("fanout") });
+      const fanout = await createFanout({ config: fc, nc: await connect("fanout"), db, log: log("fanout") });
       fanout.attach(await listen(fanout.app.fetch, fc.HOST, fc.FANOUT_PORT));
       services.push({ start: async () => undefined, stop: () => fanout.stop() });
       services.push(

@@ -5,7 +5,7 @@ import { createLogger, type Logger } from "@conclave/log";
 import { runUntilSignal, type Service } from "@conclave/runtime";
 import type { CliConfig } from "../config.js";
 import { migrate } from "../migrate.js";
-import { banner, createDemoGroup, type DemoGroup, waitForEdge } from "./demo.js";
+import { banner, createDemo, waitForEdge } from "./demo.js";
 import { embeddedApps } from "./embedded.js";
 import { ensureNats } from "./nats.js";
 import { appProcesses } from "./processes.js";
@@ -39,7 +39,7 @@ export async function runDev(config: CliConfig, env: Env, log: Logger): Promise<
       async start() {
         await apps.start();
         await waitForEdge(edgeUrl);
-        const group: DemoGroup | undefined = config.NO_DEMO ? undefined : await createDemoGroup(edgeUrl);
+        const group = config.NO_DEMO ? undefined : await createDemo(edgeUrl);
         process.stdout.write(
           banner({
             edgeUrl,

@@ -1,24 +1,32 @@
-import { agents, groupAgents, groups } from "@conclave/db";
+import { type Principal, requireScope } from "@conclave/auth";
+import { agents, groupAgents, groupMembers, groups } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import { newEventId } from "@conclave/subjects";
 import type { EdgeContext } from "../context.js";
 import type { GroupView } from "./get-group.js";
 import type { CreateGroupInput } from "./schemas.js";
 
-/** Creates a group and its agents in one transaction (the minimal form; the full API is its own issue). */
+/**
+ * Creates a group, its agents and the caller as its owner, in one transaction (the minimal form;
+ * the full agents and groups API is its own piece of work).
+ */
 export async function createGroup({
   ctx,
+  principal,
   input,
 }: {
   ctx: EdgeContext;
+  principal: Principal;
   input: CreateGroupInput;
 }): Promise<GroupView> {
+  requireScope(principal, "write");
   const names = input.agents.map((a) => a.name.toLowerCase());
   const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup)
+  if (dup) {
     throw new AppError("validation", "agent names must be unique in a group", {
       fields: [{ path: "body.agents", message: `duplicate name ${dup}` }],
     });
+  }
   const groupId = newEventId();
   const rows = input.agents.map((a) => ({
     id: newEventId(),
@@ -33,6 +41,7 @@ export async function createGroup({
       .insert(groups)
       .values({ id: groupId, name: input.name })
       .returning({ createdAt: groups.createdAt });
+    await tx.insert(groupMembers).values({ groupId, accountId: principal.accountId, role: "owner" });
     if (rows.length > 0) {
       await tx.insert(agents).values(rows);
       await tx.insert(groupAgents).values(rows.map((r, seat) => ({ groupId, agentId: r.id, seat })));
@@ -44,6 +53,7 @@ export async function createGroup({
     name: input.name,
     strategy: "broadcast",
     createdAt: createdAt.toISOString(),
+    role: "owner",
     agents: rows.map((r) => ({ id: r.id, name: r.name, provider: r.provider, model: r.model })),
   };
 }

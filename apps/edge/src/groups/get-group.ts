@@ -1,4 +1,5 @@
-import { agents, asc, eq, groupAgents, groups } from "@conclave/db";
+import { type GroupRole, type Principal, requireGroupAccess } from "@conclave/auth";
+import { agents, asc, desc, eq, groupAgents, groupMembers, groups } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { EdgeContext } from "../context.js";
 
@@ -7,11 +8,22 @@ export interface GroupView {
   name: string;
   strategy: string;
   createdAt: string;
+  /** The caller's role in the group. */
+  role: GroupRole;
   agents: { id: string; name: string; provider: string; model: string }[];
 }
 
-/** A group with its agents in seat order; 404 when there is no such group. */
-export async function getGroup({ ctx, groupId }: { ctx: EdgeContext; groupId: string }): Promise<GroupView> {
+/** A group the caller belongs to, with its agents in seat order; 404 otherwise. */
+export async function getGroup({
+  ctx,
+  principal,
+  groupId,
+}: {
+  ctx: EdgeContext;
+  principal: Principal;
+  groupId: string;
+}): Promise<GroupView> {
+  const role = await requireGroupAccess(ctx.db, principal, groupId, "read");
   const [group] = await ctx.db.select().from(groups).where(eq(groups.id, groupId));
   if (!group) throw new AppError("not_found", `no group ${groupId}`);
   const members = await ctx.db
@@ -25,12 +37,25 @@ export async function getGroup({ ctx, groupId }: { ctx: EdgeContext; groupId: st
     name: group.name,
     strategy: group.strategy,
     createdAt: group.createdAt.toISOString(),
+    role,
     agents: members,
   };
 }
 
-/** Throws 404 unless the group exists (cheaper than loading it). */
-export async function requireGroup(ctx: EdgeContext, groupId: string): Promise<void> {
-  const [row] = await ctx.db.select({ id: groups.id }).from(groups).where(eq(groups.id, groupId));
-  if (!row) throw new AppError("not_found", `no group ${groupId}`);
+/** The groups the caller belongs to, newest first. */
+export async function listGroups({ ctx, principal }: { ctx: EdgeContext; principal: Principal }) {
+  const rows = await ctx.db
+    .select({
+      id: groups.id,
+      name: groups.name,
+      strategy: groups.strategy,
+      createdAt: groups.createdAt,
+      role: groupMembers.role,
+    })
+    .from(groupMembers)
+    .innerJoin(groups, eq(groups.id, groupMembers.groupId))
+    .where(eq(groupMembers.accountId, principal.accountId))
+    .orderBy(desc(groups.createdAt))
+    .limit(500);
+  return { items: rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() })) };
 }

@@ -28,3 +28,8 @@ export const createGroupBody = (maxAgents: number) =>
     agents: z.array(AgentInput).max(maxAgents, `at most ${maxAgents} agents per group`).default([]),
   });
 export type CreateGroupInput = z.infer<ReturnType<typeof createGroupBody>>;
+
+export const AddMemberBody = z.strictObject({
+  email: z.email("must be an email address").transform((e) => e.toLowerCase()),
+  role: z.enum(["owner", "member", "viewer"]),
+});

@@ -16,6 +16,12 @@ export function statusOf(code: ErrorCode): number {
   switch (code) {
     case "validation":
       return 400;
+    case "unauthorized":
+      return 401;
+    case "forbidden":
+      return 403;
+    case "rate_limited":
+      return 429;
     case "not_found":
       return 404;
     case "conflict":

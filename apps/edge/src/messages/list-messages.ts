@@ -1,6 +1,5 @@
 import { and, asc, eq, gt, messages } from "@conclave/db";
 import type { EdgeContext } from "../context.js";
-import { requireGroup } from "../groups/get-group.js";
 
 export interface MessageView {
   id: string;
@@ -12,7 +11,7 @@ export interface MessageView {
   at: string;
 }
 
-/** A page of a group's history in stream order, after `afterSeq`; `nextAfterSeq` continues it. */
+/** (Access is checked by the route.) A page of a group's history in stream order, after `afterSeq`; `nextAfterSeq` continues it. */
 export async function listMessages({
   ctx,
   groupId,
@@ -24,7 +23,6 @@ export async function listMessages({
   afterSeq: number;
   limit: number;
 }): Promise<{ items: MessageView[]; nextAfterSeq: number | null }> {
-  await requireGroup(ctx, groupId);
   const rows = await ctx.db
     .select()
     .from(messages)

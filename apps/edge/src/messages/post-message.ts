@@ -2,7 +2,6 @@ import { publishEnvelope } from "@conclave/bus";
 import { AppError } from "@conclave/errors";
 import { type Actor, deriveEventId, makeEnvelope, newEventId } from "@conclave/subjects";
 import type { EdgeContext } from "../context.js";
-import { requireGroup } from "../groups/get-group.js";
 
 export interface PostedMessage {
   messageId: string;
@@ -19,7 +18,7 @@ export interface PostMessageInput {
 }
 
 /**
- * Publishes `message.posted` and returns once JetStream has stored it. The message opens a turn;
+ * Publishes `message.posted` (the caller's access to the group is checked by the route first) and returns once JetStream has stored it. The message opens a turn;
  * the orchestrator runs it after any turn already running or queued in this group.
  * With an idempotency key the ids derive from it, so a retry (after a 503 or a lost answer) is
  * deduplicated by JetStream within its duplicate window and answers the same ids and seq.
@@ -32,11 +31,12 @@ export async function postMessage({
   input: PostMessageInput;
 }): Promise<PostedMessage> {
   const { groupId, actor, content, idempotencyKey } = input;
-  await requireGroup(ctx, groupId);
   // While the link is down a publish would be buffered and sent later: refuse now instead.
   if (!ctx.busUp()) throw new AppError("unavailable", "the event bus is unreachable; retry later");
-  const messageId = idempotencyKey ? deriveEventId(groupId, `message:${idempotencyKey}`) : newEventId();
-  const turnId = idempotencyKey ? deriveEventId(groupId, `turn:${idempotencyKey}`) : newEventId();
+  const messageId = idempotencyKey
+    ? deriveEventId(groupId, `message:${actor.id}:${idempotencyKey}`)
+    : newEventId();
+  const turnId = idempotencyKey ? deriveEventId(groupId, `turn:${actor.id}:${idempotencyKey}`) : newEventId();
   const event = makeEnvelope({
     id: messageId,
     type: "message.posted",

@@ -1,7 +1,9 @@
+import { requireGroupAccess } from "@conclave/auth";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { EdgeContext } from "../context.js";
 import { GroupIdParam } from "../groups/schemas.js";
+import type { EdgeEnv } from "../http/env.js";
 import { jsonBody, params } from "../http/validate.js";
 import { getTurn } from "./get-turn.js";
 import { listMessages } from "./list-messages.js";
@@ -19,24 +21,26 @@ const IdempotencyHeader = z.strictObject({
 });
 const TurnParams = GroupIdParam.extend({ turnId: z.uuid("must be a UUID") });
 
+/** Message and turn routes; mounted behind authentication. Access is checked before the body is read. */
 export function messageRoutes(ctx: EdgeContext) {
   const body = z.strictObject({
     content: z.string().trim().min(1).max(ctx.config.MAX_MESSAGE_CHARS),
     authorName: z.string().trim().min(1).max(100).optional(),
   });
-  return new Hono()
+  return new Hono<EdgeEnv>()
     .post("/:groupId/messages", async (c) => {
       const { groupId } = params(c.req.param(), GroupIdParam, "path");
+      const principal = c.get("principal");
+      await requireGroupAccess(ctx.db, principal, groupId, "post");
       const headers = params(
         { "idempotency-key": c.req.header("idempotency-key") },
         IdempotencyHeader,
         "header",
       );
       const input = await jsonBody(c, body);
-      // Until accounts exist, a poster is anonymous; the auth issue binds the actor to the caller.
       const actor = {
         kind: "user" as const,
-        id: "anonymous",
+        id: principal.accountId,
         ...(input.authorName ? { name: input.authorName } : {}),
       };
       const posted = await postMessage({
@@ -47,11 +51,13 @@ export function messageRoutes(ctx: EdgeContext) {
     })
     .get("/:groupId/messages", async (c) => {
       const { groupId } = params(c.req.param(), GroupIdParam, "path");
+      await requireGroupAccess(ctx.db, c.get("principal"), groupId, "read");
       const q = params(c.req.query(), HistoryQuery, "query");
       return c.json(await listMessages({ ctx, groupId, ...q }));
     })
     .get("/:groupId/turns/:turnId", async (c) => {
       const { groupId, turnId } = params(c.req.param(), TurnParams, "path");
+      await requireGroupAccess(ctx.db, c.get("principal"), groupId, "read");
       return c.json(await getTurn({ ctx, groupId, turnId }));
     });
 }

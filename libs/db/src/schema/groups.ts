@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
-import { integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { accounts } from "./accounts.js";
 
 /** A conversation: its members are agents (people arrive with accounts). */
 export const groups = pgTable("groups", {
@@ -37,4 +38,23 @@ export const groupAgents = pgTable(
     seat: integer("seat").notNull(),
   },
   (t) => [primaryKey({ columns: [t.groupId, t.agentId] })],
+);
+
+/** People in a group: `owner` manages it, `member` reads and posts, `viewer` reads. */
+export const groupMembers = pgTable(
+  "group_members",
+  {
+    groupId: uuid("group_id")
+      .notNull()
+      .references(() => groups.id, { onDelete: "cascade" }),
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    role: text("role", { enum: ["owner", "member", "viewer"] }).notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [
+    primaryKey({ columns: [t.groupId, t.accountId] }),
+    index("group_members_account_idx").on(t.accountId),
+  ],
 );

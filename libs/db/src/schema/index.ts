@@ -1,3 +1,4 @@
+export * from "./accounts.js";
 export * from "./events.js";
 export * from "./groups.js";
 export * from "./messages.js";

@@ -1,0 +1,15 @@
+export { API_KEY_PATTERN, type ApiKeyView, createApiKey, listApiKeys, revokeApiKey } from "./api-keys.js";
+export { type Authenticator, createAuthenticator } from "./authenticator.js";
+export { randomToken, sha256 } from "./crypto.js";
+export { type GroupAction, type GroupRole, requireGroupAccess } from "./group-access.js";
+export { ARGON2_PARAMS, hashPassword, PASSWORD_MAX, PASSWORD_MIN, verifyPassword } from "./password.js";
+export { type Principal, requireScope, SCOPES, type Scope, userScopes } from "./principal.js";
+export {
+  createSession,
+  revokeAllSessions,
+  revokeSession,
+  rotateRefreshToken,
+  sessionOfRefreshToken,
+} from "./sessions.js";
+export { createKeyStore, type KeyStore, type KeyStoreOptions, TOKEN_ALG } from "./signing-keys.js";
+export { type AccessClaims, issueAccessToken, type TokenSettings, verifyAccessToken } from "./tokens.js";

@@ -1,0 +1,27 @@
+import { AppError } from "@conclave/errors";
+
+export const SCOPES = ["read", "write", "admin"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Who is calling, and what they may do, whatever the credential. */
+export interface Principal {
+  accountId: string;
+  accountRole: "admin" | "member";
+  via: "token" | "api_key";
+  scopes: ReadonlySet<Scope>;
+  /** The session behind an access token. */
+  sessionId?: string;
+  apiKeyId?: string;
+  /** A per-key limit, when the key has one. */
+  rateLimitPerMinute?: number;
+}
+
+/** Throws 403 unless the principal's credential carries `scope`. */
+export function requireScope(p: Principal, scope: Scope): void {
+  if (!p.scopes.has(scope)) throw new AppError("forbidden", `this credential lacks the ${scope} scope`);
+}
+
+/** The scopes of a person's own session: everything, and admin only for account admins. */
+export function userScopes(role: "admin" | "member"): ReadonlySet<Scope> {
+  return new Set<Scope>(role === "admin" ? ["read", "write", "admin"] : ["read", "write"]);
+}

@@ -1,0 +1,101 @@
+import { createHash } from "node:crypto";
+import { AppError } from "@conclave/errors";
+import type { KV } from "@nats-io/kv";
+
+export interface Limit {
+  /** Sustained rate. */
+  perMinute: number;
+  /** How many may come at once after a quiet period. */
+  burst: number;
+}
+
+export interface Decision {
+  allowed: boolean;
+  /** When the next request would be allowed (0 when allowed now). */
+  retryAfterMs: number;
+  remaining: number;
+}
+
+/** Token buckets and failure counters in a NATS KV bucket: every replica shares them. */
+export interface RateLimiter {
+  take(key: string, limit: Limit): Promise<Decision>;
+  /** Failures of `key` in the current window (e.g. failed logins from one address). */
+  failures(key: string): Promise<{ count: number; windowEndsAt: number }>;
+  recordFailure(key: string, windowMs: number): Promise<number>;
+  clearFailures(key: string): Promise<void>;
+}
+
+const MAX_ATTEMPTS = 8;
+
+/** The token-bucket arithmetic, pure: the bucket after `now`, and the decision. */
+export function refill(
+  bucket: { tokens: number; at: number } | undefined,
+  limit: Limit,
+  now: number,
+): { tokens: number; at: number } {
+  const perMs = limit.perMinute / 60_000;
+  if (!bucket) return { tokens: limit.burst, at: now };
+  return { tokens: Math.min(limit.burst, bucket.tokens + Math.max(0, now - bucket.at) * perMs), at: now };
+}
+
+export function createRateLimiter(kv: KV): RateLimiter {
+  // KV keys allow a small alphabet; hashing also keeps addresses and account ids out of key names.
+  const keyOf = (kind: string, key: string) =>
+    `${kind}.${createHash("sha256").update(key).digest("hex").slice(0, 40)}`;
+
+  /** Read-modify-write by compare-and-set; `change` returns the new value, or undefined to write nothing. */
+  const update = async <T, R>(
+    k: string,
+    change: (current: T | undefined) => { value?: T; result: R },
+  ): Promise<R> => {
+    for (let i = 0; i < MAX_ATTEMPTS; i++) {
+      const entry = await kv.get(k);
+      const current = entry && entry.operation === "PUT" ? (entry.json() as T) : undefined;
+      const { value, result } = change(current);
+      if (value === undefined) return result;
+      try {
+        if (entry) await kv.update(k, JSON.stringify(value), entry.revision);
+        else await kv.create(k, JSON.stringify(value));
+        return result;
+      } catch (e) {
+        if (!(e instanceof Error && /wrong last sequence|key exists/i.test(e.message))) throw e;
+      }
+    }
+    throw new AppError("unavailable", "rate limit state kept changing");
+  };
+
+  return {
+    take(key, limit) {
+      const now = Date.now();
+      return update<{ tokens: number; at: number }, Decision>(keyOf("rl", key), (current) => {
+        const b = refill(current, limit, now);
+        if (b.tokens >= 1)
+          return {
+            value: { tokens: b.tokens - 1, at: now },
+            result: { allowed: true, retryAfterMs: 0, remaining: Math.floor(b.tokens - 1) },
+          };
+        const perMs = limit.perMinute / 60_000;
+        return { result: { allowed: false, retryAfterMs: Math.ceil((1 - b.tokens) / perMs), remaining: 0 } };
+      });
+    },
+    async failures(key) {
+      const entry = await kv.get(keyOf("fail", key));
+      const v =
+        entry && entry.operation === "PUT" ? (entry.json() as { count: number; until: number }) : undefined;
+      return v && v.until > Date.now()
+        ? { count: v.count, windowEndsAt: v.until }
+        : { count: 0, windowEndsAt: 0 };
+    },
+    recordFailure(key, windowMs) {
+      const now = Date.now();
+      return update<{ count: number; until: number }, number>(keyOf("fail", key), (current) => {
+        const fresh = !current || current.until <= now;
+        const count = fresh ? 1 : current.count + 1;
+        return { value: { count, until: fresh ? now + windowMs : current.until }, result: count };
+      });
+    },
+    async clearFailures(key) {
+      await kv.delete(keyOf("fail", key));
+    },
+  };
+}
