@@ -66,7 +66,7 @@ export async function measureSystemLatency(
   progress: (line: string) => void,
 ): Promise<SystemLatency> {
   const groupId = await createGroup(sys, "bench latency");
-  const watcher = await TurnWatcher.open(sys.streamUrl);
+  const watcher = await TurnWatcher.open(sys.streamUrl, sys.user.accessToken);
   const out: SystemLatency = {
     completed: [],
     accepted: [],
@@ -111,7 +111,7 @@ export async function measureSystemThroughput(
   const groupIds = await Promise.all(
     Array.from({ length: groups }, (_, k) => createGroup(sys, `bench throughput ${k}`)),
   );
-  const watcher = await TurnWatcher.open(sys.streamUrl);
+  const watcher = await TurnWatcher.open(sys.streamUrl, sys.user.accessToken);
   try {
     await Promise.all(groupIds.map((g) => watcher.subscribe(g)));
     const cpu = countCpu(sys);

@@ -30,8 +30,8 @@ export class TurnWatcher {
     ws.on("message", (data: Buffer) => this.onFrame(performance.now(), data));
   }
 
-  static async open(url: string): Promise<TurnWatcher> {
-    const ws = new WebSocket(url);
+  static async open(url: string, token: string): Promise<TurnWatcher> {
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   type OwnNatsServer,
-  StreamClient,
   startOwnNatsServer,
   startSystem,
   type TestSystem,

@@ -1,9 +1,10 @@
-import { baseEnv, dbEnv, type Env, parseConfig, port } from "@conclave/config";
+import { authEnv, baseEnv, dbEnv, type Env, parseConfig, port } from "@conclave/config";
 import { z } from "zod";
 
 const schema = z.object({
   ...baseEnv,
   ...dbEnv,
+  ...authEnv,
   HOST: z.string().default("127.0.0.1"),
   EDGE_PORT: port(3000),
   FANOUT_PORT: port(3001),

@@ -5,11 +5,13 @@ import { createLogger } from "@conclave/log";
 import { loadConfig } from "./config.js";
 import { runDev } from "./dev/index.js";
 import { migrate } from "./migrate.js";
+import { rotateKeys } from "./rotate-keys.js";
 import { watch } from "./watch.js";
 
 const USAGE = `usage: conclave <command>
   dev                      start NATS (if needed), migrate, every app, and a demo group
   migrate                  apply database migrations (DATABASE_URL, or the embedded PGlite)
+  keys rotate              make a new token signing key current (the old one verifies until its tokens expire)
   watch <groupId> [seq]    print a group's events live (after stream seq, if given); needs CONCLAVE_TOKEN`;
 
 const [command, ...args] = process.argv.slice(2);
@@ -22,6 +24,10 @@ try {
       break;
     case "migrate":
       await migrate(config, log);
+      break;
+    case "keys":
+      if (args[0] !== "rotate") throw new Error(`unknown keys command\n${USAGE}`);
+      console.log(await rotateKeys(config, log));
       break;
     case "watch": {
       const [groupId, seq] = args;

@@ -1,4 +1,4 @@
-import { createAuthenticator, createKeyStore, type KeyStore } from "@conclave/auth";
+import { createAuthenticator, type KeyStore, keyStoreFrom, tokenSettingsFrom } from "@conclave/auth";
 import {
   busConnected,
   createRateLimiter,
@@ -37,18 +37,6 @@ export interface EdgeDeps {
   log: Logger;
 }
 
-/** The signing keys of a deployment, from the shared auth configuration. */
-export function keyStoreFor(
-  config: Pick<EdgeConfig, "KEY_ENCRYPTION_KEY" | "ACCESS_TOKEN_TTL_S">,
-  db: DbHandle,
-): KeyStore {
-  return createKeyStore({
-    db: db.db,
-    encryptionKey: Buffer.from(config.KEY_ENCRYPTION_KEY, "base64"),
-    retiredKeyTtlMs: config.ACCESS_TOKEN_TTL_S * 1000 * 2,
-  });
-}
-
 /** Provisions the deployment's streams and buckets (idempotent) and builds the edge's HTTP app. */
 export async function createEdge(deps: EdgeDeps): Promise<Hono<EdgeEnv>> {
   const { config, nc, log } = deps;
@@ -56,7 +44,7 @@ export async function createEdge(deps: EdgeDeps): Promise<Hono<EdgeEnv>> {
   await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS, replicas: config.NATS_STREAM_REPLICAS });
   if (usesDevKeyEncryptionKey(config.KEY_ENCRYPTION_KEY))
     log.warn("KEY_ENCRYPTION_KEY is the development default: set your own in production");
-  const keys = keyStoreFor(config, deps.db);
+  const keys = keyStoreFrom(deps.db.db, config);
   await keys.current();
   const limiter = createRateLimiter(await new Kvm(nc).open(names.bucket("limits")));
   return buildEdgeApp(deps, keys, limiter);
@@ -65,11 +53,7 @@ export async function createEdge(deps: EdgeDeps): Promise<Hono<EdgeEnv>> {
 /** The edge's routes: thin handlers over service verbs, one error handler. */
 function buildEdgeApp(deps: EdgeDeps, keys: KeyStore, limiter: EdgeContext["limiter"]): Hono<EdgeEnv> {
   const { config, nc, db, log } = deps;
-  const tokens = {
-    issuer: config.AUTH_ISSUER,
-    audience: config.AUTH_AUDIENCE,
-    accessTtlSeconds: config.ACCESS_TOKEN_TTL_S,
-  };
+  const tokens = tokenSettingsFrom(config);
   const ctx: EdgeContext = {
     config,
     db: db.db,

@@ -1,6 +1,12 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { type Authenticator, createAuthenticator, createKeyStore, type Principal } from "@conclave/auth";
+import {
+  type Authenticator,
+  createAuthenticator,
+  keyStoreFrom,
+  type Principal,
+  tokenSettingsFrom,
+} from "@conclave/auth";
 import { jetstream, type NatsConnection, provision } from "@conclave/bus";
 import type { DbHandle } from "@conclave/db";
 import type { Logger } from "@conclave/log";
@@ -42,19 +48,11 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   const names = namesOf(config.CONCLAVE_NS);
   await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS, replicas: config.NATS_STREAM_REPLICAS });
   const js = jetstream(nc);
-  const keys = createKeyStore({
-    db: deps.db.db,
-    encryptionKey: Buffer.from(config.KEY_ENCRYPTION_KEY, "base64"),
-    retiredKeyTtlMs: config.ACCESS_TOKEN_TTL_S * 2000,
-  });
+  const keys = keyStoreFrom(deps.db.db, config);
   const auth: Authenticator = createAuthenticator({
     db: deps.db.db,
     keys,
-    tokens: {
-      issuer: config.AUTH_ISSUER,
-      audience: config.AUTH_AUDIENCE,
-      accessTtlSeconds: config.ACCESS_TOKEN_TTL_S,
-    },
+    tokens: tokenSettingsFrom(config),
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.WS_MAX_FRAME_BYTES });
   const sessions = new Set<{ close(code: number, reason: string): void }>();

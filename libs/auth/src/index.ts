@@ -11,5 +11,6 @@ export {
   rotateRefreshToken,
   sessionOfRefreshToken,
 } from "./sessions.js";
+export { type AuthSettings, keyStoreFrom, tokenSettingsFrom } from "./settings.js";
 export { createKeyStore, type KeyStore, type KeyStoreOptions, TOKEN_ALG } from "./signing-keys.js";
 export { type AccessClaims, issueAccessToken, type TokenSettings, verifyAccessToken } from "./tokens.js";

@@ -87,14 +87,12 @@ export function createKeyStore(o: KeyStoreOptions): KeyStore {
       .encrypt(o.encryptionKey);
     await o.db.transaction(async (tx) => {
       await tx.update(signingKeys).set({ retiredAt: new Date() }).where(isNull(signingKeys.retiredAt));
-      await tx
-        .insert(signingKeys)
-        .values({
-          kid,
-          alg: TOKEN_ALG,
-          publicJwk: { ...publicJwk, kid, alg: TOKEN_ALG, use: "sig" },
-          privateJwkEncrypted: encrypted,
-        });
+      await tx.insert(signingKeys).values({
+        kid,
+        alg: TOKEN_ALG,
+        publicJwk: { ...publicJwk, kid, alg: TOKEN_ALG, use: "sig" },
+        privateJwkEncrypted: encrypted,
+      });
     });
     return kid;
   };

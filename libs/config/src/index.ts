@@ -60,6 +60,8 @@ export const authEnv = {
     .string()
     .default(DEV_KEY_ENCRYPTION_KEY)
     .refine((v) => Buffer.from(v, "base64").length === 32, "must be 32 bytes, base64-encoded"),
+  /** How long the signing-key list is cached; a rotation reaches every replica within this. */
+  SIGNING_KEYS_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   /** Browser origins allowed to call the API and open the WebSocket (comma-separated); empty: none. */
   CORS_ORIGINS: z
     .string()
