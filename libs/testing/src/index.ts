@@ -4,6 +4,13 @@ export { capturingLogger, quietLogger } from "./logger.js";
 export { openTestBus, type TestBus, uniqueNamespace } from "./namespace.js";
 export { type OwnNatsServer, startOwnNatsServer } from "./nats-server.js";
 export { type AppName, AppProcess, freePort, REPO_ROOT } from "./processes.js";
-export { type SystemOptions, startSystem, type TestSystem, waitForHistory } from "./system.js";
+export {
+  type Response,
+  type SystemOptions,
+  startSystem,
+  type TestSystem,
+  type TestUser,
+  waitForHistory,
+} from "./system.js";
 export { waitUntil } from "./wait.js";
 export { type Frame, StreamClient } from "./ws-client.js";

@@ -68,8 +68,9 @@ export function onError(log: Logger) {
         { err: err.message, cause: e.cause instanceof Error ? e.cause.message : undefined, path: c.req.path },
         e.message,
       );
-    return c.body(JSON.stringify(problem), problem.status as 400, {
-      "content-type": "application/problem+json",
-    });
+    const headers: Record<string, string> = { "content-type": "application/problem+json" };
+    if (e.retryAfterSeconds !== undefined) headers["retry-after"] = String(e.retryAfterSeconds);
+    if (e.code === "unauthorized") headers["www-authenticate"] = 'Bearer realm="conclave"';
+    return c.body(JSON.stringify(problem), problem.status as 400, headers);
   };
 }
