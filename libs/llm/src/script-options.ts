@@ -1,0 +1,27 @@
+/** A tool call the scripted provider makes, the same every time. */
+export interface ScriptedToolCall {
+  name: string;
+  args?: Record<string, unknown>;
+  /** Defaults to `call_<turnIndex>_<position>`. */
+  id?: string;
+}
+
+/**
+ * What the offline `scripted` provider does. A superset of `AgentSnapshot["scripted"]` in
+ * `@conclave/subjects`, so a snapshot can be passed as it is; `toolCalls` is new.
+ */
+export interface ScriptOptions {
+  /** Canned replies, used in turn order (cycling). */
+  replies?: string[];
+  /** Reply with the last message's text. */
+  echo?: boolean;
+  /** Wait this long before answering (simulated latency). */
+  delayMs?: number;
+  /** Fail permanently with this reason. */
+  failWith?: string;
+  /**
+   * Ask for these tools (when the request offers any tools and the last message is not a tool
+   * result); once the results are in, answer as usual.
+   */
+  toolCalls?: ScriptedToolCall[];
+}
