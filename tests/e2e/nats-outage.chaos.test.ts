@@ -39,15 +39,17 @@ describe("a nats-server outage", () => {
 
     await nats.restart();
     await waitUntil(
-      "the edge to be ready again",
-      async () => (await fetch(`${sys.edgeUrl}/readyz`)).status === 200,
+      "the edge and the fanout to be ready again",
+      async () =>
+        (await fetch(`${sys.edgeUrl}/readyz`)).status === 200 && (await fetch(`${sys.fanoutUrl}/readyz`)).status === 200,
       20_000,
     );
     const after = await sys.post(`/v1/groups/${groupId}/messages`, { content: "after" });
     expect(after.status).toBe(202);
 
     const client = await sys.openStream();
-    await client.subscribe(groupId, 0);
+    // Right after a restart JetStream may still be recovering its streams: retry until it serves.
+    await waitUntil("a subscription", () => client.subscribe(groupId, 0).then(() => true), 30_000, 500);
     await client.waitFor(
       "both turns to end",
       () => client.events(groupId).filter((f) => f.event?.type === "turn.completed").length === 2,

@@ -5,6 +5,7 @@ import { createLogger } from "@conclave/log";
 import { loadConfig } from "./config.js";
 import { runDev } from "./dev/index.js";
 import { migrate } from "./migrate.js";
+import { natsAuth } from "./nats-auth.js";
 import { rotateKeys } from "./rotate-keys.js";
 import { watch } from "./watch.js";
 
@@ -12,6 +13,7 @@ const USAGE = `usage: conclave <command>
   dev                      start NATS (if needed), migrate, every app, and a demo group
   migrate                  apply database migrations (DATABASE_URL, or the embedded PGlite)
   keys rotate              make a new token signing key current (the old one verifies until its tokens expire)
+  nats-auth                print a nats-server authorization block with one user per app (CONCLAVE_NS)
   watch <groupId> [seq]    print a group's events live (after stream seq, if given); needs CONCLAVE_TOKEN`;
 
 const [command, ...args] = process.argv.slice(2);
@@ -24,6 +26,9 @@ try {
       break;
     case "migrate":
       await migrate(config, log);
+      break;
+    case "nats-auth":
+      process.stdout.write(natsAuth(config.CONCLAVE_NS));
       break;
     case "keys":
       if (args[0] !== "rotate") throw new Error(`unknown keys command\n${USAGE}`);

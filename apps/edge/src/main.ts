@@ -10,7 +10,13 @@ import { loadConfig } from "./config.js";
 const config = loadConfig(process.env);
 const log = createLogger({ app: "edge", level: config.LOG_LEVEL });
 log.info({ config: redactConfig(config) }, "config");
-const nc = await connectBus({ url: config.NATS_URL, name: "edge", log });
+const nc = await connectBus({
+  url: config.NATS_URL,
+  user: config.NATS_USER,
+  password: config.NATS_PASSWORD,
+  name: "edge",
+  log,
+});
 const db = await openDb({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR, log });
 let server: ReturnType<typeof serve> | undefined;
 await runUntilSignal(

@@ -8,7 +8,13 @@ import { loadConfig } from "./config.js";
 const config = loadConfig(process.env);
 const log = createLogger({ app: "executor", level: config.LOG_LEVEL });
 log.info({ config: redactConfig(config) }, "config");
-const nc = await connectBus({ url: config.NATS_URL, name: "executor", log });
+const nc = await connectBus({
+  url: config.NATS_URL,
+  user: config.NATS_USER,
+  password: config.NATS_PASSWORD,
+  name: "executor",
+  log,
+});
 const app = createExecutor({ config, nc, log });
 await runUntilSignal(
   {

@@ -7,7 +7,7 @@ import {
   type Principal,
   tokenSettingsFrom,
 } from "@conclave/auth";
-import { jetstream, type NatsConnection, provision } from "@conclave/bus";
+import { busConnected, jetstream, type NatsConnection, provision } from "@conclave/bus";
 import type { DbHandle } from "@conclave/db";
 import type { Logger } from "@conclave/log";
 import { names as namesOf } from "@conclave/subjects";
@@ -67,7 +67,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
-    const ready = !nc.isClosed();
+    const ready = busConnected(nc);
     return c.json({ status: ready ? "ready" : "not ready", sockets: wss.clients.size }, ready ? 200 : 503);
   });
 

@@ -11,7 +11,13 @@ import { loadConfig } from "./config.js";
 const config = loadConfig(process.env);
 const log = createLogger({ app: "fanout", level: config.LOG_LEVEL });
 log.info({ config: redactConfig(config) }, "config");
-const nc = await connectBus({ url: config.NATS_URL, name: "fanout", log });
+const nc = await connectBus({
+  url: config.NATS_URL,
+  user: config.NATS_USER,
+  password: config.NATS_PASSWORD,
+  name: "fanout",
+  log,
+});
 const db = await openDb({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR, poolSize: 5, log });
 let fanout: Fanout | undefined;
 let server: Server | undefined;

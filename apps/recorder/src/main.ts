@@ -9,7 +9,13 @@ import { loadConfig } from "./config.js";
 const config = loadConfig(process.env);
 const log = createLogger({ app: "recorder", level: config.LOG_LEVEL });
 log.info({ config: redactConfig(config) }, "config");
-const nc = await connectBus({ url: config.NATS_URL, name: "recorder", log });
+const nc = await connectBus({
+  url: config.NATS_URL,
+  user: config.NATS_USER,
+  password: config.NATS_PASSWORD,
+  name: "recorder",
+  log,
+});
 const handle = await openDb({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR, poolSize: 5, log });
 const app = createRecorder({ config, nc, db: handle.db, log });
 await runUntilSignal(

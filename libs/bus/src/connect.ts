@@ -19,8 +19,12 @@ export async function connectBus(options: {
   name: string;
   log: Logger;
   timeoutMs?: number;
+  /** This app's own NATS user, when the server enforces per-app permissions. */
+  user?: string | undefined;
+  password?: string | undefined;
 }): Promise<NatsConnection> {
   const nc = await connect({
+    ...(options.user ? { user: options.user, pass: options.password ?? "" } : {}),
     servers: options.url.split(","),
     name: options.name,
     maxReconnectAttempts: -1,

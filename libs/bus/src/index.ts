@@ -17,6 +17,13 @@ export {
 } from "./consume.js";
 export { dispatchTo, type HandlerMap } from "./dispatch.js";
 export {
+  BUS_USERS,
+  type BusUser,
+  busPermissions,
+  natsAuthorizationConfig,
+  type Permissions,
+} from "./permissions.js";
+export {
   consumerConfigs,
   PROVISION_DEFAULTS,
   type ProvisionOptions,

@@ -26,6 +26,9 @@ export const baseEnv = {
     .regex(/^[A-Za-z0-9_-]{1,32}$/, "letters, digits, _ and - only")
     .default("dev"),
   NATS_URL: z.string().default("nats://127.0.0.1:4222"),
+  /** This app's NATS user and password, where the server gives each app its own permissions. */
+  NATS_USER: z.string().optional(),
+  NATS_PASSWORD: z.string().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** How long JetStream waits for an ack before redelivering to another worker. */
   NATS_ACK_WAIT_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),

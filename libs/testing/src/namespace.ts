@@ -16,8 +16,17 @@ export interface TestBus {
   dispose(): Promise<void>;
 }
 
-export async function openTestBus(ns = uniqueNamespace(), url = testEnv.TEST_NATS_URL): Promise<TestBus> {
-  const nc = await connectBus({ url, name: `test-${ns}`, log: quietLogger() });
+export async function openTestBus(
+  ns = uniqueNamespace(),
+  url = testEnv.TEST_NATS_URL,
+  auth?: { user: string; password: string },
+): Promise<TestBus> {
+  const nc = await connectBus({
+    ...(auth ? { user: auth.user, password: auth.password } : {}),
+    url,
+    name: `test-${ns}`,
+    log: quietLogger(),
+  });
   const n = names(ns);
   return {
     nc,

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
@@ -16,17 +16,31 @@ export interface OwnNatsServer {
   dispose(): Promise<void>;
 }
 
-export async function startOwnNatsServer(bin = "nats-server"): Promise<OwnNatsServer> {
+/** `config`: extra nats-server configuration (e.g. an authorization block), written to the data folder. */
+export async function startOwnNatsServer(
+  options: { bin?: string; config?: string; user?: string; password?: string } = {},
+): Promise<OwnNatsServer> {
+  const bin = options.bin ?? "nats-server";
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "conclave-nats-"));
   const url = `nats://127.0.0.1:${port}`;
   let proc: ChildProcess | undefined;
   const start = async () => {
-    proc = spawn(bin, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", dir], { stdio: "ignore" });
+    const args = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", dir];
+    if (options.config !== undefined) {
+      await writeFile(join(dir, "nats.conf"), options.config, { mode: 0o600 });
+      args.unshift("-c", join(dir, "nats.conf"));
+    }
+    proc = spawn(bin, args, { stdio: "ignore" });
     await waitUntil(
       `nats-server on ${port}`,
       async () => {
-        const nc = await connect({ servers: url, timeout: 500, reconnect: false });
+        const nc = await connect({
+          servers: url,
+          timeout: 500,
+          reconnect: false,
+          ...(options.user ? { user: options.user, pass: options.password ?? "" } : {}),
+        });
         await nc.close();
         return true;
       },

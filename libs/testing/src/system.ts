@@ -23,6 +23,10 @@ export interface TestUser {
 export interface SystemOptions {
   /** A NATS of the test's own (chaos tests); the shared one otherwise. */
   natsUrl?: string;
+  /** The namespace, when the test needs to know it before the system starts. */
+  ns?: string;
+  /** Per-app NATS users (when the server enforces permissions), and the test's own unrestricted user. */
+  natsAuth?: { admin: { user: string; password: string }; apps: Record<AppName, string> };
   orchestrators?: number;
   executors?: number;
   /** Extra environment for every app, or per app. */
@@ -37,6 +41,8 @@ export interface TestSystem {
   db: TestDatabase;
   edgeUrl: string;
   streamUrl: string;
+  /** The fanout's HTTP base (health). */
+  fanoutUrl: string;
   apps: AppProcess[];
   app(name: AppName, index?: number): AppProcess;
   /** Starts an app process (e.g. another replica) and waits until it is up. */
@@ -67,10 +73,10 @@ const READY_LOG: Record<AppName, string> = {
 };
 
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
-  const ns = uniqueNamespace();
+  const ns = options.ns ?? uniqueNamespace();
   const natsUrl = options.natsUrl ?? testEnv.TEST_NATS_URL;
   const [bus, db, edgePort, fanoutPort] = await Promise.all([
-    openTestBus(ns, natsUrl),
+    openTestBus(ns, natsUrl, options.natsAuth?.admin),
     createTestDatabase(),
     freePort(),
     freePort(),
@@ -86,7 +92,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   };
   const apps: AppProcess[] = [];
   const spawnApp = async (name: AppName, env: Record<string, string> = {}) => {
-    const p = new AppProcess(name, { ...base, ...options.envFor?.[name], ...env });
+    const auth: Record<string, string> = options.natsAuth
+      ? { NATS_USER: name, NATS_PASSWORD: options.natsAuth.apps[name] }
+      : {};
+    const p = new AppProcess(name, { ...base, ...auth, ...options.envFor?.[name], ...env });
     apps.push(p);
     await p.waitForLog(READY_LOG[name]);
     return p;
@@ -158,6 +167,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     db,
     edgeUrl,
     streamUrl,
+    fanoutUrl: `http://127.0.0.1:${fanoutPort}`,
     user: me,
     register,
     request,

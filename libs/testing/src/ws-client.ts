@@ -33,9 +33,15 @@ export class StreamClient {
   }
 
   /** Subscribes and waits for the server's confirmation. */
+  /** Subscribes and waits for the server's confirmation; an error frame for the group rejects. */
   async subscribe(groupId: string, afterSeq?: number): Promise<void> {
+    const from = this.frames.length;
     this.send({ type: "subscribe", groupId, ...(afterSeq === undefined ? {} : { afterSeq }) });
-    await this.waitFor(`subscribed to ${groupId}`, (f) => f.type === "subscribed" && f.groupId === groupId);
+    const answer = await this.waitFor(
+      `subscribed to ${groupId}`,
+      (f) => this.frames.indexOf(f) >= from && (f.type === "subscribed" || f.type === "error") && f.groupId === groupId,
+    );
+    if (answer.type === "error") throw new Error(`subscription refused: ${JSON.stringify(answer)}`);
   }
 
   events(groupId?: string): Frame[] {

@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import { connectBus, type NatsConnection } from "@conclave/bus";
+import { type BusUser, connectBus, type NatsConnection } from "@conclave/bus";
 import type { Env } from "@conclave/config";
 import type { DbHandle } from "@conclave/db";
 import { createEdge, loadConfig as edgeConfig } from "@conclave/edge";
@@ -15,17 +15,28 @@ import { serve } from "@hono/node-server";
  * Every app in this one process, sharing one embedded PGlite: PGlite is a single connection, so
  * separate processes could not share it safely. Each app still has its own NATS connection.
  */
-export function embeddedApps(deps: { env: Env; db: DbHandle; logger: (app: string) => Logger }): Service {
+export function embeddedApps(deps: {
+  env: Env;
+  credentials: Record<BusUser, string> | undefined;
+  db: DbHandle;
+  logger: (app: string) => Logger;
+}): Service {
   const { env, db } = deps;
   const log = deps.logger;
   const conns: NatsConnection[] = [];
   const servers: Server[] = [];
   const services: Service[] = [];
-  const connect = async (name: string) => {
-    const nc = await connectBus({ url: env.NATS_URL ?? "nats://127.0.0.1:4222", name, log: log(name) });
+  const connect = async (name: BusUser) => {
+    const nc = await connectBus({
+      url: env.NATS_URL ?? "nats://127.0.0.1:4222",
+      name,
+      log: log(name),
+      ...(deps.credentials ? { user: name, password: deps.credentials[name] } : {}),
+    });
     conns.push(nc);
     return nc;
   };
+
   const listen = (fetch: (r: Request) => Response | Promise<Response>, hostname: string, port: number) =>
     new Promise<Server>((resolve) => {
       const s = serve({ fetch, hostname, port }, () => resolve(s as Server)) as Server;

@@ -16,20 +16,25 @@ import { appProcesses } from "./processes.js";
  * runs each as its own process.
  */
 export async function runDev(config: CliConfig, env: Env, log: Logger): Promise<void> {
-  const nats = await ensureNats(config.NATS_URL, config.NATS_DATA_DIR, log);
+  const nats = await ensureNats(config.NATS_URL, config.NATS_DATA_DIR, config.CONCLAVE_NS, log);
   // Apps log warnings only unless asked, so the instructions below stay readable.
   const appEnv: Env = { ...env, NATS_URL: nats.url, LOG_LEVEL: env.LOG_LEVEL ?? "warn" };
   let apps: Service;
   let closeDb: () => Promise<void> = async () => undefined;
   if (config.DATABASE_URL) {
     await migrate(config, log);
-    apps = appProcesses({ env: appEnv, log });
+    apps = appProcesses({ env: appEnv, credentials: nats.credentials, log });
   } else {
     await mkdir(config.PGLITE_DIR, { recursive: true });
     const db = await openDb({ pgliteDir: config.PGLITE_DIR });
     await db.migrate();
     closeDb = () => db.close();
-    apps = embeddedApps({ env: appEnv, db, logger: (app) => createLogger({ app, level: appEnv.LOG_LEVEL }) });
+    apps = embeddedApps({
+      env: appEnv,
+      credentials: nats.credentials,
+      db,
+      logger: (app) => createLogger({ app, level: appEnv.LOG_LEVEL }),
+    });
   }
   const host = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
   const edgeUrl = `http://${host}:${config.EDGE_PORT}`;

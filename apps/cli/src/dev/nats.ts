@@ -1,10 +1,19 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { access, constants, mkdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { access, constants, mkdir, writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connectBus, jetstreamManager, type NatsConnection } from "@conclave/bus";
+import {
+  BUS_USERS,
+  type BusUser,
+  connectBus,
+  jetstreamManager,
+  type NatsConnection,
+  natsAuthorizationConfig,
+} from "@conclave/bus";
 import { AppError, describeError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
+import { names } from "@conclave/subjects";
 
 export const NATS_INSTALL_HELP = [
   "nats-server was not found on PATH, and no NATS answered at NATS_URL.",
@@ -18,11 +27,17 @@ export interface LocalNats {
   /** The server this launcher started, if it had to start one. */
   started: ChildProcess | undefined;
   stop(): Promise<void>;
+  /** Each app's NATS password, when this launcher started the server with per-app users. */
+  credentials: Record<BusUser, string> | undefined;
 }
 
-async function tryConnect(url: string, log: Logger): Promise<NatsConnection | undefined> {
+async function tryConnect(
+  url: string,
+  log: Logger,
+  auth?: { user: string; password: string },
+): Promise<NatsConnection | undefined> {
   try {
-    return await connectBus({ url, name: "conclave-dev-probe", log, timeoutMs: 1500 });
+    return await connectBus({ url, name: "conclave-dev-probe", log, timeoutMs: 1500, ...auth });
   } catch {
     return undefined;
   }
@@ -52,19 +67,27 @@ async function findOnPath(cmd: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** Uses the NATS at `url`, or starts `nats-server -js` from PATH on that address. */
-export async function ensureNats(url: string, dataDir: string, log: Logger): Promise<LocalNats> {
+/**
+ * Uses the NATS at `url`, or starts `nats-server -js` from PATH on that address. A server it starts
+ * gives each app its own user that may publish only that app's subjects.
+ */
+export async function ensureNats(url: string, dataDir: string, ns: string, log: Logger): Promise<LocalNats> {
   const existing = await tryConnect(url, log);
   if (existing) {
     await assertJetStream(existing, url).finally(() => existing.close());
     log.info({ url }, "using the running NATS");
-    return { url, started: undefined, stop: async () => undefined };
+    return { url, started: undefined, stop: async () => undefined, credentials: undefined };
   }
   const bin = await findOnPath("nats-server");
   if (!bin) throw new AppError("unavailable", NATS_INSTALL_HELP);
   const target = new URL(url.split(",")[0] ?? url);
   await mkdir(dataDir, { recursive: true });
-  const args = ["-js", "-a", target.hostname, "-p", target.port || "4222", "-sd", dataDir];
+  const secret = () => randomBytes(18).toString("base64url");
+  const credentials = Object.fromEntries(BUS_USERS.map((u) => [u, secret()])) as Record<BusUser, string>;
+  const admin = { user: "launcher", password: secret() };
+  const configFile = join(dataDir, "auth.conf");
+  await writeFile(configFile, natsAuthorizationConfig(names(ns), credentials, admin), { mode: 0o600 });
+  const args = ["-c", configFile, "-js", "-a", target.hostname, "-p", target.port || "4222", "-sd", dataDir];
   log.info({ bin, args }, "starting nats-server");
   const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"], detached: true });
   let stderr = "";
@@ -72,12 +95,13 @@ export async function ensureNats(url: string, dataDir: string, log: Logger): Pro
   for (let i = 0; i < 50; i++) {
     if (child.exitCode !== null)
       throw new AppError("unavailable", `nats-server exited at start: ${stderr.slice(-500)}`);
-    const nc = await tryConnect(url, log);
+    const nc = await tryConnect(url, log, admin);
     if (nc) {
       await nc.close();
       return {
         url,
         started: child,
+        credentials,
         async stop() {
           if (child.exitCode !== null) return;
           child.kill("SIGTERM");

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { BusUser } from "@conclave/bus";
 import type { Env } from "@conclave/config";
 import type { Logger } from "@conclave/log";
 import type { Service } from "@conclave/runtime";
@@ -8,7 +9,11 @@ const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 export const APPS = ["edge", "fanout", "recorder", "orchestrator", "executor"] as const;
 
 /** Every app as its own process (with a real DATABASE_URL), their output passed through. */
-export function appProcesses(deps: { env: Env; log: Logger }): Service {
+export function appProcesses(deps: {
+  env: Env;
+  credentials: Record<BusUser, string> | undefined;
+  log: Logger;
+}): Service {
   const children = new Map<string, ChildProcess>();
   let stopping = false;
   return {
@@ -16,7 +21,9 @@ export function appProcesses(deps: { env: Env; log: Logger }): Service {
       for (const app of APPS) {
         const child = spawn(process.execPath, ["--import", "tsx", `apps/${app}/src/main.ts`], {
           cwd: ROOT,
-          env: deps.env,
+          env: deps.credentials
+            ? { ...deps.env, NATS_USER: app, NATS_PASSWORD: deps.credentials[app] }
+            : deps.env,
           stdio: ["ignore", "inherit", "inherit"],
           // Own process group: Ctrl-C reaches only the launcher, which then stops each app in order.
           detached: true,
