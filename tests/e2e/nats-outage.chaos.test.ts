@@ -41,7 +41,8 @@ describe("a nats-server outage", () => {
     await waitUntil(
       "the edge and the fanout to be ready again",
       async () =>
-        (await fetch(`${sys.edgeUrl}/readyz`)).status === 200 && (await fetch(`${sys.fanoutUrl}/readyz`)).status === 200,
+        (await fetch(`${sys.edgeUrl}/readyz`)).status === 200 &&
+        (await fetch(`${sys.fanoutUrl}/readyz`)).status === 200,
       20_000,
     );
     const after = await sys.post(`/v1/groups/${groupId}/messages`, { content: "after" });

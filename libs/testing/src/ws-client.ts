@@ -39,7 +39,10 @@ export class StreamClient {
     this.send({ type: "subscribe", groupId, ...(afterSeq === undefined ? {} : { afterSeq }) });
     const answer = await this.waitFor(
       `subscribed to ${groupId}`,
-      (f) => this.frames.indexOf(f) >= from && (f.type === "subscribed" || f.type === "error") && f.groupId === groupId,
+      (f) =>
+        this.frames.indexOf(f) >= from &&
+        (f.type === "subscribed" || f.type === "error") &&
+        f.groupId === groupId,
     );
     if (answer.type === "error") throw new Error(`subscription refused: ${JSON.stringify(answer)}`);
   }
