@@ -188,6 +188,7 @@ const routes = (): Route[] => [
     keys: true,
     call: (t) => sys.post("/v1/api-keys", { name: "k", scopes: ["read"] }, t),
   },
+  { name: "SSE /v1/groups/:id/events", write: false, group: true, call: (t) => sse(t) },
   {
     name: "DELETE /v1/api-keys/:id",
     write: true,
@@ -196,6 +197,18 @@ const routes = (): Route[] => [
     call: (t) => sys.request("DELETE", `/v1/api-keys/${ownerKeyId}`, { token: t }),
   },
 ];
+
+/** Opens the fanout's SSE stream and stops after the headers: a refusal has a body, a stream does not end. */
+async function sse(token: string | null): Promise<Response> {
+  const ac = new AbortController();
+  const res = await fetch(`${sys.fanoutUrl}/v1/groups/${groupId}/events?afterSeq=0`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    signal: ac.signal,
+  });
+  const body = res.status === 200 ? {} : ((await res.json()) as Record<string, unknown>);
+  ac.abort();
+  return { status: res.status, headers: res.headers, body };
+}
 
 function expected(c: Case, r: Route): number {
   switch (c) {

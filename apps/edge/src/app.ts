@@ -10,6 +10,7 @@ import {
 import { usesDevKeyEncryptionKey } from "@conclave/config";
 import type { DbHandle } from "@conclave/db";
 import { AppError } from "@conclave/errors";
+import { onError, problemOf } from "@conclave/http";
 import type { Logger } from "@conclave/log";
 import { names as namesOf } from "@conclave/subjects";
 import { Hono } from "hono";
@@ -22,7 +23,6 @@ import type { EdgeContext } from "./context.js";
 import { groupRoutes } from "./groups/routes.js";
 import type { EdgeEnv } from "./http/env.js";
 import { authenticated } from "./http/guards.js";
-import { onError, problemOf } from "./http/problem.js";
 import { messageRoutes } from "./messages/routes.js";
 
 export type EdgeAppConfig = Omit<

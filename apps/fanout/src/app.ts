@@ -9,13 +9,16 @@ import {
 } from "@conclave/auth";
 import { busConnected, jetstream, type NatsConnection, provision } from "@conclave/bus";
 import type { DbHandle } from "@conclave/db";
+import { onError } from "@conclave/http";
 import type { Logger } from "@conclave/log";
 import { names as namesOf } from "@conclave/subjects";
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import { WebSocketServer } from "ws";
 import type { FanoutConfig } from "./config.js";
 import { CLOSE } from "./protocol.js";
 import { startSocketSession } from "./socket-session.js";
+import { sseHandler } from "./sse-route.js";
 
 export type FanoutAppConfig = Omit<
   FanoutConfig,
@@ -65,11 +68,31 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   };
 
   const app = new Hono();
+  app.onError(onError(log));
+  if (config.CORS_ORIGINS.length > 0) {
+    app.use(
+      "/v1/*",
+      cors({ origin: config.CORS_ORIGINS, allowHeaders: ["authorization", "last-event-id"], maxAge: 600 }),
+    );
+  }
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
     const ready = busConnected(nc);
     return c.json({ status: ready ? "ready" : "not ready", sockets: wss.clients.size }, ready ? 200 : 503);
   });
+
+  app.get(
+    "/v1/groups/:groupId/events",
+    sseHandler({
+      js,
+      names,
+      db: deps.db.db,
+      auth,
+      log,
+      heartbeatMs: config.WS_HEARTBEAT_MS,
+      reauthMs: config.WS_REAUTH_MS,
+    }),
+  );
 
   const onUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;

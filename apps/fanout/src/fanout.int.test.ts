@@ -197,3 +197,69 @@ describe("fanout WebSocket: delivery", () => {
     expect(c.events(groupId).length).toBeLessThan(600);
   });
 });
+
+/** Reads SSE frames from a fetch response until `until` says stop. */
+async function readSse(
+  res: globalThis.Response,
+  until: (events: { id?: string; event?: string; data?: string }[]) => boolean,
+) {
+  const events: { id?: string; event?: string; data?: string }[] = [];
+  const reader = res.body?.getReader();
+  if (!reader) throw new Error("no body");
+  let buffer = "";
+  const deadline = Date.now() + 10_000;
+  while (!until(events) && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += new TextDecoder().decode(value);
+    let cut = buffer.indexOf("\n\n");
+    while (cut >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const e: { id?: string; event?: string; data?: string } = {};
+      for (const line of block.split("\n")) {
+        const m = line.match(/^(id|event|data): ?(.*)$/);
+        if (m?.[1] === "id" || m?.[1] === "event" || m?.[1] === "data") e[m[1]] = m[2];
+      }
+      if (e.data !== undefined || e.event !== undefined) events.push(e);
+      cut = buffer.indexOf("\n\n");
+    }
+  }
+  await reader.cancel();
+  return events;
+}
+
+describe("fanout SSE", () => {
+  const sseUrl = (groupId: string) =>
+    url.replace("ws://", "http://").replace("/v1/stream", `/v1/groups/${groupId}/events`);
+
+  it("refuses no credential with 401 and a non-member with 404, as problem+json", async () => {
+    const groupId = await newGroup();
+    const none = await fetch(sseUrl(groupId));
+    expect(none.status).toBe(401);
+    expect(none.headers.get("content-type")).toMatch(/problem\+json/);
+    const other = await fetch(sseUrl(groupId), { headers: { authorization: `Bearer ${otherKey}` } });
+    expect(other.status).toBe(404);
+    const bad = await fetch(sseUrl("not-a-uuid"), { headers: { authorization: `Bearer ${key}` } });
+    expect(bad.status).toBe(400);
+  });
+
+  it("streams events with their seq as id, and resumes after Last-Event-ID with no gap and no duplicate", async () => {
+    const groupId = await newGroup();
+    const seqs = [];
+    for (const word of ["one", "two", "three"]) seqs.push((await publishPosted(groupId, word)).seq);
+    const all = await readSse(
+      await fetch(sseUrl(groupId) + "?afterSeq=0", { headers: { authorization: `Bearer ${key}` } }),
+      (e) => e.length >= 3,
+    );
+    expect(all.map((e) => Number(e.id))).toEqual(seqs);
+    expect(all.every((e) => e.event === "message.posted")).toBe(true);
+    const resumed = await readSse(
+      await fetch(sseUrl(groupId), {
+        headers: { authorization: `Bearer ${key}`, "last-event-id": String(seqs[0]) },
+      }),
+      (e) => e.length >= 2,
+    );
+    expect(resumed.map((e) => JSON.parse(e.data ?? "{}").event.payload.content)).toEqual(["two", "three"]);
+  });
+});

@@ -1,10 +1,11 @@
 import { type Authenticator, type Principal, requireGroupAccess } from "@conclave/auth";
-import { DeliverPolicy, type JetStreamClient } from "@conclave/bus";
+import type { JetStreamClient } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import { AppError, describeError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
-import { type Names, parseEnvelope } from "@conclave/subjects";
+import type { Names } from "@conclave/subjects";
 import type { WebSocket } from "ws";
+import { openGroupFeed } from "./group-feed.js";
 import { CLOSE, ClientFrame } from "./protocol.js";
 
 export interface SessionLimits {
@@ -84,21 +85,12 @@ export function startSocketSession(deps: {
     let stopped = false;
     const placeholder: Subscription = { stop: () => (stopped = true) };
     subs.set(groupId, placeholder);
-    const opts =
-      afterSeq === undefined
-        ? { filter_subjects: names.groupFilter(groupId), deliver_policy: DeliverPolicy.New }
-        : {
-            filter_subjects: names.groupFilter(groupId),
-            deliver_policy: DeliverPolicy.StartSequence,
-            opt_start_seq: afterSeq + 1,
-          };
     try {
-      const consumer = await js.consumers.get(names.stream("conv"), opts);
-      const messages = await consumer.consume({ max_messages: 256 });
+      const feed = await openGroupFeed(js, names, groupId, afterSeq, log);
       const sub: Subscription = {
         stop: () => {
           stopped = true;
-          void messages.close();
+          feed.close();
         },
       };
       if (stopped || subs.get(groupId) !== placeholder) {
@@ -107,14 +99,9 @@ export function startSocketSession(deps: {
       }
       subs.set(groupId, sub);
       send({ type: "subscribed", groupId, afterSeq: afterSeq ?? null });
-      for await (const m of messages) {
+      for await (const { seq, event } of feed.events()) {
         if (stopped) break;
-        const parsed = parseEnvelope(m.json());
-        if (!parsed.ok) {
-          log.error({ seq: m.seq, issues: parsed.issues }, "invalid event in stream; not relayed");
-          continue;
-        }
-        if (!send({ type: "event", groupId, seq: m.seq, event: parsed.envelope })) break;
+        if (!send({ type: "event", groupId, seq, event })) break;
       }
     } catch (e) {
       log.error({ groupId, err: describeError(e) }, "subscription failed");

@@ -52,7 +52,16 @@ export function problemOf(e: AppError): Problem {
   return problem;
 }
 
-/** The edge's one error handler: everything becomes `application/problem+json`. */
+/** The `application/problem+json` answer for an error, with Retry-After and WWW-Authenticate where due. */
+export function problemResponse(c: Context, e: AppError): Response {
+  const problem = problemOf(e);
+  const headers: Record<string, string> = { "content-type": "application/problem+json" };
+  if (e.retryAfterSeconds !== undefined) headers["retry-after"] = String(e.retryAfterSeconds);
+  if (e.code === "unauthorized") headers["www-authenticate"] = 'Bearer realm="conclave"';
+  return c.body(JSON.stringify(problem), problem.status as 400, headers);
+}
+
+/** An HTTP app's one error handler: everything becomes `application/problem+json`. */
 export function onError(log: Logger) {
   return (err: Error, c: Context) => {
     let e: AppError;
@@ -68,9 +77,6 @@ export function onError(log: Logger) {
         { err: err.message, cause: e.cause instanceof Error ? e.cause.message : undefined, path: c.req.path },
         e.message,
       );
-    const headers: Record<string, string> = { "content-type": "application/problem+json" };
-    if (e.retryAfterSeconds !== undefined) headers["retry-after"] = String(e.retryAfterSeconds);
-    if (e.code === "unauthorized") headers["www-authenticate"] = 'Bearer realm="conclave"';
-    return c.body(JSON.stringify(problem), problem.status as 400, headers);
+    return problemResponse(c, e);
   };
 }

@@ -1,0 +1,1 @@
+export { onError, type Problem, problemOf, problemResponse, statusOf } from "./problem.js";
