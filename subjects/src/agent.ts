@@ -10,6 +10,20 @@ export const AgentReplied = z.object({
   provider: z.string(),
   model: z.string(),
   latencyMs: z.number().int().min(0),
+  /** Token counts of the call (added in v1 as optional: older events have none). */
+  usage: z
+    .object({
+      inputTokens: z.number().int().min(0),
+      outputTokens: z.number().int().min(0),
+      cachedTokens: z.number().int().min(0),
+    })
+    .optional(),
+  /** Providers a fallback chain passed over before `provider` answered, and why. */
+  skipped: z
+    .array(
+      z.object({ provider: z.string(), model: z.string(), reason: z.string(), error: z.string().max(1000) }),
+    )
+    .optional(),
 });
 export type AgentReplied = z.infer<typeof AgentReplied>;
 

@@ -12,13 +12,27 @@ export type Actor = z.infer<typeof Actor>;
 
 export const SYSTEM_ACTOR: Actor = { kind: "system", id: "conclave" };
 
+/** The providers an agent may use; `scripted` is the offline, deterministic one. */
+export const PROVIDERS = ["scripted", "anthropic", "gemini", "openai-compatible"] as const;
+export const Provider = z.enum(PROVIDERS);
+export type Provider = z.infer<typeof Provider>;
+
+/** A tool call the scripted provider makes, the same every time. */
+export const ScriptedToolCall = z.object({
+  name: z.string().min(1).max(200),
+  args: z.record(z.string(), z.unknown()).optional(),
+  id: z.string().max(200).optional(),
+});
+
 /** What an agent needs to answer, snapshotted when its turn starts. */
 export const AgentSnapshot = z.object({
   id: Id,
   name: z.string().min(1).max(100),
-  provider: z.enum(["scripted"]),
+  provider: Provider,
   model: z.string().max(200),
   systemPrompt: z.string().max(20_000).default(""),
+  temperature: z.number().min(0).max(2).optional(),
+  maxTokens: z.number().int().min(1).max(200_000).optional(),
   scripted: z
     .object({
       /** Canned replies, used in turn order (cycling). */
@@ -29,6 +43,8 @@ export const AgentSnapshot = z.object({
       delayMs: z.number().int().min(0).max(600_000).optional(),
       /** Fail permanently with this reason (to exercise `agent.failed`). */
       failWith: z.string().max(1000).optional(),
+      /** Ask for these tools when the request offers tools (then answer once results are in). */
+      toolCalls: z.array(ScriptedToolCall).max(20).optional(),
     })
     .default({}),
 });
