@@ -1,6 +1,7 @@
 export * from "./agent.js";
 export * from "./catalog.js";
 export * from "./common.js";
+export * from "./delta.js";
 export * from "./ids.js";
 export * from "./message.js";
 export * from "./names.js";

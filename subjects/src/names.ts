@@ -48,6 +48,9 @@ export interface Names {
   workSubject(kind: "llm" | "timer"): string;
   workFilter(): string;
   dlqSubject(stream: string): string;
+  /** Ephemeral token deltas of a group (core NATS, not in any stream). */
+  deltaSubject(groupId: string): string;
+  deltaFilter(): string;
   dlqFilter(): string;
 }
 
@@ -67,5 +70,7 @@ export function names(ns: string): Names {
     workFilter: () => `${ns}.work.>`,
     dlqSubject: (stream) => `${ns}.dlq.${stream}`,
     dlqFilter: () => `${ns}.dlq.>`,
+    deltaSubject: (groupId) => `${ns}.delta.${groupId}`,
+    deltaFilter: () => `${ns}.delta.>`,
   };
 }

@@ -6,11 +6,11 @@ import {
   type RunningConsumer,
   runConsumer,
 } from "@conclave/bus";
-import { createScriptedProvider, type LlmProvider } from "@conclave/llm";
 import type { Logger } from "@conclave/log";
 import type { Service } from "@conclave/runtime";
-import { CONSUMERS, names as namesOf } from "@conclave/subjects";
+import { CONSUMERS, names as namesOf, type TokenDelta } from "@conclave/subjects";
 import type { ExecutorConfig } from "./config.js";
+import { buildProviders, type ProviderConfig } from "./providers.js";
 import { runLlmCall } from "./run-llm-call.js";
 
 export interface ExecutorDeps {
@@ -23,14 +23,13 @@ export interface ExecutorDeps {
     | "LLM_TIMEOUT_MS"
     | "LLM_MAX_ATTEMPTS"
     | "FAULT_CRASH_BEFORE_ACK"
-  >;
+  > &
+    ProviderConfig;
   nc: NatsConnection;
   log: Logger;
-  /** Providers by name; the scripted provider is always there. */
-  providers?: LlmProvider[];
 }
 
-/** The executor pool member: runs `work.llm` items and emits each agent's outcome. */
+/** The executor pool member: runs `work.llm` items, streams their deltas, and emits each agent's outcome. */
 export function createExecutor(deps: ExecutorDeps): Service {
   const { config, nc, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
@@ -42,13 +41,13 @@ export function createExecutor(deps: ExecutorDeps): Service {
         replicas: config.NATS_STREAM_REPLICAS,
       });
       const js = jetstream(nc);
-      const providers = new Map<string, LlmProvider>(
-        [createScriptedProvider(), ...(deps.providers ?? [])].map((p) => [p.name, p]),
-      );
+      const providers = buildProviders(config);
+      const publishDelta = (d: TokenDelta) => nc.publish(names.deltaSubject(d.groupId), JSON.stringify(d));
       const callDeps = {
         js,
         names,
-        providers,
+        providers: providers.byAgentProvider,
+        publishDelta,
         timeoutMs: config.LLM_TIMEOUT_MS,
         maxAttempts: config.LLM_MAX_ATTEMPTS,
       };
@@ -63,11 +62,15 @@ export function createExecutor(deps: ExecutorDeps): Service {
         workingEveryMs: config.NATS_ACK_WAIT_MS / 3,
         handle: dispatchTo({ "work.llm": (e, meta) => runLlmCall(callDeps, e, meta) }),
       });
-      log.info({ ns: names.ns, providers: [...providers.keys()] }, "executor started");
+      log.info(
+        { ns: names.ns, providers: [...providers.byAgentProvider.keys()], fallback: config.LLM_FALLBACK },
+        "executor started",
+      );
     },
     async stop() {
       await running?.stop();
     },
   };
 }
+
 export { loadConfig } from "./config.js";

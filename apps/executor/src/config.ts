@@ -9,6 +9,32 @@ const schema = z.object({
   LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(900_000).default(120_000),
   /** After this many failed attempts of one call, the agent's failure is reported to the turn. */
   LLM_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(19).default(5),
+  /** Provider endpoints and keys; a provider without a key (or base URL) is not offered. */
+  ANTHROPIC_API_KEY: z.string().optional(),
+  ANTHROPIC_BASE_URL: z.url().optional(),
+  GEMINI_API_KEY: z.string().optional(),
+  GEMINI_BASE_URL: z.url().optional(),
+  OPENAI_COMPAT_BASE_URL: z.url().optional(),
+  OPENAI_COMPAT_API_KEY: z.string().optional(),
+  /** One attempt at a provider may take this long; attempts per call before the next fallback. */
+  LLM_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+  LLM_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(2),
+  /** Consecutive failures that open a provider+model circuit, and how long it stays open. */
+  LLM_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  LLM_CIRCUIT_COOLDOWN_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** Providers tried, in order, when an agent's own provider fails (comma-separated). */
+  LLM_FALLBACK: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(["anthropic", "gemini", "openai-compatible"]))),
+  /** Answered when every provider of the chain failed (recorded as provider `graceful`); unset: the agent fails. */
+  LLM_GRACEFUL_REPLY: z.string().max(2000).optional(),
 });
 
 export type ExecutorConfig = z.infer<typeof schema>;

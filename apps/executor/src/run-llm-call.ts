@@ -1,19 +1,29 @@
 import { type JetStreamClient, type MessageMeta, publishEnvelope } from "@conclave/bus";
 import { describeError, isAppError } from "@conclave/errors";
-import type { LlmProvider } from "@conclave/llm";
-import { deriveEventId, type Envelope, makeEnvelope, type Names } from "@conclave/subjects";
+import type { LlmProvider, StreamDone } from "@conclave/llm";
+import {
+  deriveEventId,
+  type Envelope,
+  makeEnvelope,
+  type Names,
+  type Provider,
+  type TokenDelta,
+} from "@conclave/subjects";
 
 export interface RunLlmCallDeps {
   js: JetStreamClient;
   names: Names;
-  providers: ReadonlyMap<string, LlmProvider>;
+  providers: ReadonlyMap<Provider, LlmProvider>;
+  /** Sends one token delta to live subscribers (core NATS: fire and forget, never persisted). */
+  publishDelta: (delta: TokenDelta) => void;
   timeoutMs: number;
   maxAttempts: number;
 }
 
 /**
- * Runs one `work.llm` item and publishes its outcome. The outcome's id derives from the work
- * item's, and a reply and a failure share it, so a redelivered item can never add a second outcome.
+ * Runs one `work.llm` item: streams the answer's deltas to live subscribers, then publishes the
+ * outcome. The outcome's id derives from the work item's, and a reply and a failure share it, so a
+ * redelivered item can never add a second outcome.
  */
 export async function runLlmCall(
   deps: RunLlmCallDeps,
@@ -41,17 +51,34 @@ export async function runLlmCall(
     );
 
   if (!provider) {
-    await fail(`no provider ${agent.provider} in this executor`);
+    await fail(`provider ${agent.provider} is not configured in this executor`);
     return;
   }
   const t0 = Date.now();
   try {
-    const completion = await provider.complete({
+    let content = "";
+    let index = 0;
+    let done: StreamDone | undefined;
+    for await (const ev of provider.stream({
       agent,
       messages: work.payload.messages,
       turnIndex: work.payload.turnIndex,
+      ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
+      ...(agent.maxTokens !== undefined ? { maxOutputTokens: agent.maxTokens } : {}),
       signal: AbortSignal.any([AbortSignal.timeout(deps.timeoutMs), meta.signal]),
-    });
+    })) {
+      if (ev.type === "text") {
+        content += ev.delta;
+        deps.publishDelta({
+          groupId: work.groupId,
+          turnId: work.turnId,
+          agentId: agent.id,
+          workId: work.id,
+          index: index++,
+          text: ev.delta,
+        });
+      } else if (ev.type === "done") done = ev;
+    }
     await publishEnvelope(
       deps.js,
       deps.names,
@@ -61,14 +88,25 @@ export async function runLlmCall(
         payload: {
           agentId: agent.id,
           agentName: agent.name,
-          content: completion.content,
-          provider: provider.name,
-          model: completion.model,
+          content,
+          provider: done?.provider ?? provider.name,
+          model: done?.model ?? agent.model,
           latencyMs: Date.now() - t0,
+          ...(done ? { usage: done.usage } : {}),
+          ...(done && done.skipped.length > 0
+            ? {
+                skipped: done.skipped.map((s) => ({
+                  provider: s.provider,
+                  model: s.model,
+                  reason: s.reason,
+                  error: s.error.slice(0, 1000),
+                })),
+              }
+            : {}),
         },
       }),
     );
-    meta.log.debug({ agentId: agent.id, latencyMs: Date.now() - t0 }, "agent replied");
+    meta.log.debug({ agentId: agent.id, latencyMs: Date.now() - t0, usage: done?.usage }, "agent replied");
   } catch (e) {
     const permanent = isAppError(e) && e.permanent;
     if (!permanent && meta.deliveryCount < deps.maxAttempts) throw e;

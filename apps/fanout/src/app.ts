@@ -121,6 +121,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
       const session = startSocketSession({
         ws,
         js,
+        nc,
         names,
         log: slog,
         limits,

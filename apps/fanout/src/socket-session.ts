@@ -1,9 +1,9 @@
 import { type Authenticator, type Principal, requireGroupAccess } from "@conclave/auth";
-import type { JetStreamClient } from "@conclave/bus";
+import type { JetStreamClient, NatsConnection } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import { AppError, describeError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
-import type { Names } from "@conclave/subjects";
+import { type Names, TokenDelta } from "@conclave/subjects";
 import type { WebSocket } from "ws";
 import { openGroupFeed } from "./group-feed.js";
 import { CLOSE, ClientFrame } from "./protocol.js";
@@ -27,6 +27,8 @@ interface Subscription {
 export function startSocketSession(deps: {
   ws: WebSocket;
   js: JetStreamClient;
+  /** For the live token deltas (core NATS). */
+  nc: NatsConnection;
   names: Names;
   log: Logger;
   limits: SessionLimits;
@@ -87,10 +89,19 @@ export function startSocketSession(deps: {
     subs.set(groupId, placeholder);
     try {
       const feed = await openGroupFeed(js, names, groupId, afterSeq, log);
+      // Live token deltas ride beside the persisted feed; they are never replayed.
+      const deltas = deps.nc.subscribe(names.deltaSubject(groupId), {
+        callback: (err, m) => {
+          if (err || stopped) return;
+          const d = TokenDelta.safeParse(m.json());
+          if (d.success) send({ type: "delta", ...d.data });
+        },
+      });
       const sub: Subscription = {
         stop: () => {
           stopped = true;
           feed.close();
+          deltas.unsubscribe();
         },
       };
       if (stopped || subs.get(groupId) !== placeholder) {

@@ -22,9 +22,9 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
   return {
     edge: { publish: [conv("message.posted"), kv("limits"), ...js], subscribe: inbox },
     orchestrator: { publish: [conv("turn.>"), n.workFilter(), kv("turns"), ...worker], subscribe: inbox },
-    executor: { publish: [conv("agent.>"), ...worker], subscribe: inbox },
+    executor: { publish: [conv("agent.>"), n.deltaFilter(), ...worker], subscribe: inbox },
     recorder: { publish: worker, subscribe: inbox },
-    fanout: { publish: js, subscribe: inbox },
+    fanout: { publish: js, subscribe: [...inbox, n.deltaFilter()] },
   };
 }
 
