@@ -251,7 +251,7 @@ describe("fanout SSE", () => {
     const seqs = [];
     for (const word of ["one", "two", "three"]) seqs.push((await publishPosted(groupId, word)).seq);
     const all = await readSse(
-      await fetch(sseUrl(groupId) + "?afterSeq=0", { headers: { authorization: `Bearer ${key}` } }),
+      await fetch(`${sseUrl(groupId)}?afterSeq=0`, { headers: { authorization: `Bearer ${key}` } }),
       (e) => e.length >= 3,
     );
     expect(all.map((e) => Number(e.id))).toEqual(seqs);
