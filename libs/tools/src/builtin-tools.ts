@@ -1,0 +1,32 @@
+import { createCalculatorTool } from "./calculator.js";
+import { createDatasetTool, type DatasetToolConfig } from "./dataset.js";
+import { createHttpFetchTool, type HttpFetchConfig } from "./http-fetch.js";
+import { createRunJsTool, type RunJsConfig } from "./run-js.js";
+import type { AnyTool } from "./tool.js";
+import { createWebSearchTool, type WebSearchConfig } from "./web-search.js";
+
+/** Which built-in tools to offer and their configuration; a tool without its configuration is left out. */
+export interface BuiltinToolsConfig {
+  /** On unless `false`. */
+  calculator?: boolean;
+  /** On unless `false`; needs no outside service. */
+  runJs?: RunJsConfig | false;
+  /** Needs an allow-list of hosts. */
+  httpFetch?: HttpFetchConfig;
+  /** Needs a search API base URL and key. */
+  webSearch?: WebSearchConfig;
+  /** Needs the store of uploaded datasets. */
+  dataset?: DatasetToolConfig;
+}
+
+/** The configured built-in tools, ready for `createToolRegistry`. */
+export function createBuiltinTools(config: BuiltinToolsConfig): AnyTool[] {
+  const tools: AnyTool[] = [];
+  if (config.calculator !== false) tools.push(createCalculatorTool());
+  if (config.runJs !== false) tools.push(createRunJsTool(config.runJs ?? {}));
+  if (config.httpFetch !== undefined && config.httpFetch.allowHosts.length > 0)
+    tools.push(createHttpFetchTool(config.httpFetch));
+  if (config.webSearch !== undefined) tools.push(createWebSearchTool(config.webSearch));
+  if (config.dataset !== undefined) tools.push(createDatasetTool(config.dataset));
+  return tools;
+}
