@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Id } from "./common.js";
+import { ToolCallSpec } from "./work.js";
 
 /** `agent.replied`: an agent's final answer in a turn (persisted; token deltas are not). */
 export const AGENT_REPLIED = "agent.replied";
@@ -26,6 +27,21 @@ export const AgentReplied = z.object({
     .optional(),
 });
 export type AgentReplied = z.infer<typeof AgentReplied>;
+
+/** `agent.tool_requested`: the agent's model asked for tools; their results go back to it. */
+export const AGENT_TOOL_REQUESTED = "agent.tool_requested";
+export const AgentToolRequested = z.object({
+  agentId: Id,
+  agentName: z.string(),
+  step: z.number().int().min(0),
+  /** Text the model produced before asking. */
+  content: z.string().max(200_000),
+  calls: z
+    .array(ToolCallSpec.extend({ key: z.string().min(1).max(200) }))
+    .min(1)
+    .max(20),
+});
+export type AgentToolRequested = z.infer<typeof AgentToolRequested>;
 
 /** `agent.failed`: an agent could not answer (a permanent provider error). */
 export const AGENT_FAILED = "agent.failed";

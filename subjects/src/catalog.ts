@@ -1,9 +1,17 @@
 import { z } from "zod";
-import { AGENT_FAILED, AGENT_REPLIED, AgentFailed, AgentReplied } from "./agent.js";
+import {
+  AGENT_FAILED,
+  AGENT_REPLIED,
+  AGENT_TOOL_REQUESTED,
+  AgentFailed,
+  AgentReplied,
+  AgentToolRequested,
+} from "./agent.js";
 import { Actor, Id } from "./common.js";
 import { MESSAGE_POSTED, MessagePosted } from "./message.js";
+import { TOOL_COMPLETED, ToolCompleted } from "./tool.js";
 import { TURN_COMPLETED, TURN_FAILED, TURN_STARTED, TurnCompleted, TurnFailed, TurnStarted } from "./turn.js";
-import { WORK_LLM, WORK_TIMER, WorkLlm, WorkTimer } from "./work.js";
+import { WORK_LLM, WORK_TIMER, WORK_TOOL, WorkLlm, WorkTimer, WorkTool } from "./work.js";
 
 /** Every event and work item, keyed by type: its schema version and payload schema. */
 export const catalog = {
@@ -11,10 +19,13 @@ export const catalog = {
   [TURN_STARTED]: { v: 1, kind: "event", payload: TurnStarted },
   [AGENT_REPLIED]: { v: 1, kind: "event", payload: AgentReplied },
   [AGENT_FAILED]: { v: 1, kind: "event", payload: AgentFailed },
+  [AGENT_TOOL_REQUESTED]: { v: 1, kind: "event", payload: AgentToolRequested },
+  [TOOL_COMPLETED]: { v: 1, kind: "event", payload: ToolCompleted },
   [TURN_COMPLETED]: { v: 1, kind: "event", payload: TurnCompleted },
   [TURN_FAILED]: { v: 1, kind: "event", payload: TurnFailed },
   [WORK_LLM]: { v: 1, kind: "work", payload: WorkLlm },
   [WORK_TIMER]: { v: 1, kind: "work", payload: WorkTimer },
+  [WORK_TOOL]: { v: 1, kind: "work", payload: WorkTool },
 } as const;
 
 type Catalog = typeof catalog;

@@ -32,6 +32,8 @@ export const AgentSnapshot = z.object({
   model: z.string().max(200),
   systemPrompt: z.string().max(20_000).default(""),
   temperature: z.number().min(0).max(2).optional(),
+  /** The tools this agent may call; anything else is refused in code, whatever the model asks. */
+  allowedTools: z.array(z.string().min(1).max(64)).max(50).default([]),
   maxTokens: z.number().int().min(1).max(200_000).optional(),
   scripted: z
     .object({

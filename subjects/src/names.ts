@@ -19,6 +19,7 @@ export const CONSUMERS = {
   orchestrator: "orchestrator",
   orchestratorTimers: "orchestrator-timers",
   executorLlm: "executor-llm",
+  executorTool: "executor-tool",
   recorder: "recorder",
 } as const;
 
@@ -27,6 +28,8 @@ export const BUCKETS = {
   turns: "turns",
   /** Rate-limit buckets and failed-login counters, shared by every edge replica. */
   limits: "limits",
+  /** The tool ledger: each call's idempotency key → pending, then committed with its result. */
+  toolLedger: "tool_ledger",
 } as const;
 
 export type StreamKey = keyof typeof STREAMS;
@@ -45,7 +48,7 @@ export interface Names {
   /** Every conversation event: `ns.conv.>` */
   convFilter(): string;
   /** `ns.work.llm`, `ns.work.timer` */
-  workSubject(kind: "llm" | "timer"): string;
+  workSubject(kind: "llm" | "timer" | "tool"): string;
   workFilter(): string;
   dlqSubject(stream: string): string;
   /** Ephemeral token deltas of a group (core NATS, not in any stream). */

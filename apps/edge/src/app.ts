@@ -13,17 +13,27 @@ import { AppError } from "@conclave/errors";
 import { onError, problemOf } from "@conclave/http";
 import type { Logger } from "@conclave/log";
 import { names as namesOf } from "@conclave/subjects";
-import { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { templateRoutes } from "./agent-templates/routes.js";
+import { agentRoutes } from "./agents/routes.js";
+import { transferRoutes } from "./agents/transfer-routes.js";
 import { apiKeyRoutes } from "./api-keys/routes.js";
 import { authRoutes } from "./auth/routes.js";
 import type { EdgeConfig } from "./config.js";
 import type { EdgeContext } from "./context.js";
+import { createCredentialBox } from "./credentials/credential-box.js";
+import { credentialRoutes } from "./credentials/routes.js";
+import { memberRoutes } from "./groups/member-routes.js";
+import { rosterRoutes } from "./groups/roster-routes.js";
 import { groupRoutes } from "./groups/routes.js";
 import type { EdgeEnv } from "./http/env.js";
 import { authenticated } from "./http/guards.js";
+import { router } from "./http/openapi.js";
 import { messageRoutes } from "./messages/routes.js";
+import { mountDocs } from "./ops/docs.js";
+import { opsRoutes } from "./ops/routes.js";
 
 export type EdgeAppConfig = Omit<
   EdgeConfig,
@@ -38,7 +48,7 @@ export interface EdgeDeps {
 }
 
 /** Provisions the deployment's streams and buckets (idempotent) and builds the edge's HTTP app. */
-export async function createEdge(deps: EdgeDeps): Promise<Hono<EdgeEnv>> {
+export async function createEdge(deps: EdgeDeps): Promise<OpenAPIHono<EdgeEnv>> {
   const { config, nc, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
   await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS, replicas: config.NATS_STREAM_REPLICAS });
@@ -50,8 +60,8 @@ export async function createEdge(deps: EdgeDeps): Promise<Hono<EdgeEnv>> {
   return buildEdgeApp(deps, keys, limiter);
 }
 
-/** The edge's routes: thin handlers over service verbs, one error handler. */
-function buildEdgeApp(deps: EdgeDeps, keys: KeyStore, limiter: EdgeContext["limiter"]): Hono<EdgeEnv> {
+/** The edge's routes: thin handlers over service verbs, one error handler, one OpenAPI document. */
+function buildEdgeApp(deps: EdgeDeps, keys: KeyStore, limiter: EdgeContext["limiter"]): OpenAPIHono<EdgeEnv> {
   const { config, nc, db, log } = deps;
   const tokens = tokenSettingsFrom(config);
   const ctx: EdgeContext = {
@@ -65,11 +75,12 @@ function buildEdgeApp(deps: EdgeDeps, keys: KeyStore, limiter: EdgeContext["limi
     tokens,
     auth: createAuthenticator({ db: db.db, keys, tokens }),
     limiter,
+    credentials: createCredentialBox(config.KEY_ENCRYPTION_KEY),
   };
   const tooLarge = problemOf(
     new AppError("payload_too_large", `request body is over ${config.MAX_BODY_BYTES} bytes`),
   );
-  const app = new Hono<EdgeEnv>();
+  const app = router();
   app.onError(onError(log));
   app.notFound((c) =>
     c.body(
@@ -95,30 +106,27 @@ function buildEdgeApp(deps: EdgeDeps, keys: KeyStore, limiter: EdgeContext["limi
       onError: (c) => c.body(JSON.stringify(tooLarge), 413, { "content-type": "application/problem+json" }),
     }),
   );
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.get("/readyz", async (c) => {
-    const checks: Record<string, string> = { nats: busConnected(nc) ? "ok" : "unreachable" };
-    try {
-      await db.ping();
-      checks.db = "ok";
-    } catch {
-      checks.db = "unreachable";
-    }
-    const ready = Object.values(checks).every((v) => v === "ok");
-    return c.json({ status: ready ? "ready" : "not ready", checks }, ready ? 200 : 503);
-  });
-  app.get("/.well-known/jwks.json", async (c) =>
-    c.json(await keys.jwks(), 200, { "cache-control": "public, max-age=60" }),
-  );
+  app.route("/", opsRoutes({ nc, db, keys }));
   const auth = authRoutes(ctx);
   app.route("/v1/auth", auth.open);
   app.route("/v1/auth", auth.signedIn);
   app.route("/v1/me", auth.me);
   app.route("/v1/api-keys", apiKeyRoutes(ctx));
-  const groups = new Hono<EdgeEnv>().use(authenticated(ctx));
-  groups.route("/", groupRoutes(ctx));
-  groups.route("/", messageRoutes(ctx));
-  app.route("/v1/groups", groups);
+  const signedIn = (...parts: OpenAPIHono<EdgeEnv>[]) => {
+    const r = router();
+    r.use(authenticated(ctx));
+    for (const part of parts) r.route("/", part);
+    return r;
+  };
+  app.route(
+    "/v1/groups",
+    signedIn(groupRoutes(ctx), memberRoutes(ctx), rosterRoutes(ctx), messageRoutes(ctx)),
+  );
+  // Fixed paths (/export, /import) before `/{id}`, which would match them too.
+  app.route("/v1/agents", signedIn(transferRoutes(ctx), agentRoutes(ctx)));
+  app.route("/v1/agent-templates", signedIn(templateRoutes(ctx)));
+  app.route("/v1/provider-credentials", signedIn(credentialRoutes(ctx)));
+  mountDocs(app);
   return app;
 }
 

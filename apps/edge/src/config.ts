@@ -18,6 +18,8 @@ const schema = z.object({
   MAX_MESSAGE_CHARS: z.coerce.number().int().min(1).max(32_000).default(16_000),
   /** Agents one group may have. */
   MAX_AGENTS_PER_GROUP: z.coerce.number().int().min(1).max(64).default(16),
+  /** Agents one account may own. */
+  MAX_AGENTS_PER_ACCOUNT: z.coerce.number().int().min(1).max(100_000).default(2000),
   /** How long a post waits for JetStream's ack before answering 503. */
   PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(3000),
   /** Requests per minute (and burst) per user or API key, shared by every edge replica. */

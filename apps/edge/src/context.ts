@@ -4,6 +4,7 @@ import type { Db } from "@conclave/db";
 import type { Logger } from "@conclave/log";
 import type { Names } from "@conclave/subjects";
 import type { EdgeConfig } from "./config.js";
+import type { CredentialBox } from "./credentials/credential-box.js";
 
 /** What the edge's services need, built once by the app factory. */
 export interface EdgeContext {
@@ -12,6 +13,7 @@ export interface EdgeContext {
     | "MAX_BODY_BYTES"
     | "MAX_MESSAGE_CHARS"
     | "MAX_AGENTS_PER_GROUP"
+    | "MAX_AGENTS_PER_ACCOUNT"
     | "PUBLISH_TIMEOUT_MS"
     | "REFRESH_TOKEN_TTL_S"
     | "RATE_LIMIT_PER_MINUTE"
@@ -33,4 +35,6 @@ export interface EdgeContext {
   tokens: TokenSettings;
   auth: Authenticator;
   limiter: RateLimiter;
+  /** Seals provider credentials for storage. */
+  credentials: CredentialBox;
 }

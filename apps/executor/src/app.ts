@@ -1,6 +1,7 @@
 import {
   dispatchTo,
   jetstream,
+  Kvm,
   type NatsConnection,
   provision,
   type RunningConsumer,
@@ -12,6 +13,8 @@ import { CONSUMERS, names as namesOf, type TokenDelta } from "@conclave/subjects
 import type { ExecutorConfig } from "./config.js";
 import { buildProviders, type ProviderConfig } from "./providers.js";
 import { runLlmCall } from "./run-llm-call.js";
+import { runToolCall } from "./run-tool-call.js";
+import { buildTools, type ToolsConfig } from "./tools.js";
 
 export interface ExecutorDeps {
   config: Pick<
@@ -20,20 +23,25 @@ export interface ExecutorDeps {
     | "NATS_ACK_WAIT_MS"
     | "NATS_STREAM_REPLICAS"
     | "EXECUTOR_CONCURRENCY"
+    | "EXECUTOR_TOOL_CONCURRENCY"
     | "LLM_TIMEOUT_MS"
     | "LLM_MAX_ATTEMPTS"
     | "FAULT_CRASH_BEFORE_ACK"
   > &
-    ProviderConfig;
+    ProviderConfig &
+    ToolsConfig;
   nc: NatsConnection;
   log: Logger;
 }
 
-/** The executor pool member: runs `work.llm` items, streams their deltas, and emits each agent's outcome. */
+/**
+ * The executor pool member: runs `work.llm` items (streaming their deltas, emitting each agent's
+ * answer or tool request) and `work.tool` items (through the ledger, so a side effect happens once).
+ */
 export function createExecutor(deps: ExecutorDeps): Service {
   const { config, nc, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
-  let running: RunningConsumer | undefined;
+  const running: RunningConsumer[] = [];
   return {
     async start() {
       await provision(nc, names, {
@@ -42,33 +50,54 @@ export function createExecutor(deps: ExecutorDeps): Service {
       });
       const js = jetstream(nc);
       const providers = buildProviders(config);
+      const tools = buildTools(config);
+      const ledger = await new Kvm(nc).open(names.bucket("toolLedger"));
       const publishDelta = (d: TokenDelta) => nc.publish(names.deltaSubject(d.groupId), JSON.stringify(d));
-      const callDeps = {
+      const llmDeps = {
         js,
         names,
         providers: providers.byAgentProvider,
         publishDelta,
+        tools,
         timeoutMs: config.LLM_TIMEOUT_MS,
         maxAttempts: config.LLM_MAX_ATTEMPTS,
       };
-      running = await runConsumer({
+      const common = {
         js,
         names,
         log,
         stream: names.stream("work"),
-        consumer: CONSUMERS.executorLlm,
-        concurrency: config.EXECUTOR_CONCURRENCY,
-        crashBeforeAckAfter: config.FAULT_CRASH_BEFORE_ACK,
+        failpoint: config.FAULT_CRASH_BEFORE_ACK,
         workingEveryMs: config.NATS_ACK_WAIT_MS / 3,
-        handle: dispatchTo({ "work.llm": (e, meta) => runLlmCall(callDeps, e, meta) }),
-      });
+      };
+      running.push(
+        await runConsumer({
+          ...common,
+          consumer: CONSUMERS.executorLlm,
+          concurrency: config.EXECUTOR_CONCURRENCY,
+          handle: dispatchTo({ "work.llm": (e, meta) => runLlmCall(llmDeps, e, meta) }),
+        }),
+        await runConsumer({
+          ...common,
+          consumer: CONSUMERS.executorTool,
+          concurrency: config.EXECUTOR_TOOL_CONCURRENCY,
+          handle: dispatchTo({
+            "work.tool": (e, meta) => runToolCall({ js, names, tools, ledger }, e, meta),
+          }),
+        }),
+      );
       log.info(
-        { ns: names.ns, providers: [...providers.byAgentProvider.keys()], fallback: config.LLM_FALLBACK },
+        {
+          ns: names.ns,
+          providers: [...providers.byAgentProvider.keys()],
+          fallback: config.LLM_FALLBACK,
+          tools: tools.list().map((t) => t.name),
+        },
         "executor started",
       );
     },
     async stop() {
-      await running?.stop();
+      await Promise.all(running.splice(0).map((c) => c.stop()));
     },
   };
 }

@@ -1,4 +1,4 @@
-import { baseEnv, type Env, parseConfig } from "@conclave/config";
+import { baseEnv, type Env, envFlag, parseConfig } from "@conclave/config";
 import { z } from "zod";
 
 const schema = z.object({
@@ -33,6 +33,33 @@ const schema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.enum(["anthropic", "gemini", "openai-compatible"]))),
+  /** Tool runs at once by one executor process. */
+  EXECUTOR_TOOL_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(32),
+  /** Hosts `http_fetch` may reach (comma-separated: host, *.domain, or *); empty: the tool is off. */
+  TOOLS_HTTP_ALLOW_HOSTS: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((h) => h.trim())
+        .filter(Boolean),
+    ),
+  TOOLS_HTTP_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(1024 * 1024),
+  TOOLS_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Tests only: lets `http_fetch` reach 127.0.0.1. Never set in a deployment. */
+  TOOLS_HTTP_ALLOW_LOOPBACK_FOR_TESTS: envFlag,
+  /** A Tavily-compatible search API for `web_search`; without a key the tool is off. */
+  TAVILY_BASE_URL: z.url().default("https://api.tavily.com"),
+  TAVILY_API_KEY: z.string().optional(),
+  /** `run_js` sandbox: time per script and QuickJS heap. */
+  RUN_JS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  RUN_JS_MEMORY_MB: z.coerce.number().int().min(4).max(512).default(32),
   /** Answered when every provider of the chain failed (recorded as provider `graceful`); unset: the agent fails. */
   LLM_GRACEFUL_REPLY: z.string().max(2000).optional(),
 });

@@ -1,6 +1,6 @@
 import { type JetStreamClient, type MessageMeta, publishEnvelope } from "@conclave/bus";
 import { describeError, isAppError } from "@conclave/errors";
-import type { LlmProvider, StreamDone } from "@conclave/llm";
+import type { LlmProvider, StreamDone, ToolCall } from "@conclave/llm";
 import {
   deriveEventId,
   type Envelope,
@@ -9,6 +9,7 @@ import {
   type Provider,
   type TokenDelta,
 } from "@conclave/subjects";
+import { type ToolRegistry, toolCallKey } from "@conclave/tools";
 
 export interface RunLlmCallDeps {
   js: JetStreamClient;
@@ -16,6 +17,7 @@ export interface RunLlmCallDeps {
   providers: ReadonlyMap<Provider, LlmProvider>;
   /** Sends one token delta to live subscribers (core NATS: fire and forget, never persisted). */
   publishDelta: (delta: TokenDelta) => void;
+  tools: ToolRegistry;
   timeoutMs: number;
   maxAttempts: number;
 }
@@ -59,9 +61,12 @@ export async function runLlmCall(
     let content = "";
     let index = 0;
     let done: StreamDone | undefined;
+    const calls: ToolCall[] = [];
+    const tools = deps.tools.definitions(agent.allowedTools);
     for await (const ev of provider.stream({
       agent,
       messages: work.payload.messages,
+      ...(tools.length > 0 ? { tools } : {}),
       turnIndex: work.payload.turnIndex,
       ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
       ...(agent.maxTokens !== undefined ? { maxOutputTokens: agent.maxTokens } : {}),
@@ -77,7 +82,33 @@ export async function runLlmCall(
           index: index++,
           text: ev.delta,
         });
-      } else if (ev.type === "done") done = ev;
+      } else if (ev.type === "tool_call") calls.push(ev.call);
+      else if (ev.type === "done") done = ev;
+    }
+    if (calls.length > 0) {
+      // The model wants tools: the orchestrator runs them (one work item each) and asks it again.
+      const run = `${work.turnId ?? work.groupId}:${agent.id}`;
+      await publishEnvelope(
+        deps.js,
+        deps.names,
+        makeEnvelope({
+          ...base,
+          type: "agent.tool_requested",
+          payload: {
+            agentId: agent.id,
+            agentName: agent.name,
+            step: work.payload.step,
+            content,
+            // The position keeps two identical calls in one step apart; a replayed answer repeats it.
+            calls: calls.slice(0, 20).map((c, index) => ({
+              ...c,
+              key: toolCallKey(run, work.payload.step, c.name, { index, args: c.args }),
+            })),
+          },
+        }),
+      );
+      meta.log.debug({ agentId: agent.id, tools: calls.map((c) => c.name) }, "agent asked for tools");
+      return;
     }
     await publishEnvelope(
       deps.js,

@@ -25,6 +25,7 @@ export interface OrchestratorDeps {
     | "NATS_ACK_WAIT_MS"
     | "NATS_STREAM_REPLICAS"
     | "TURN_TIMEOUT_MS"
+    | "TURN_MAX_TOOL_STEPS"
     | "ORCHESTRATOR_CONCURRENCY"
     | "FAULT_CRASH_BEFORE_ACK"
   >;
@@ -49,12 +50,21 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
       const jsm = await jetstreamManager(nc);
       const kv = await new Kvm(nc).open(names.bucket("turns"));
       const store = createTurnStore({ kv, js, names, log });
-      const engine = createTurnEngine({ store, jsm, db, names, turnTimeoutMs: config.TURN_TIMEOUT_MS });
+      const engine = createTurnEngine({
+        store,
+        jsm,
+        db,
+        names,
+        turnTimeoutMs: config.TURN_TIMEOUT_MS,
+        maxToolSteps: config.TURN_MAX_TOOL_STEPS,
+      });
       const ignore = async () => undefined;
       const handlers: HandlerMap<ConvEventType> = {
         "message.posted": (e, meta) => engine.onMessagePosted(e.groupId, meta.seq),
         "agent.replied": (e) => engine.onAgentSettled(e),
         "agent.failed": (e) => engine.onAgentSettled(e),
+        "agent.tool_requested": (e) => engine.onToolRequested(e),
+        "tool.completed": (e) => engine.onToolCompleted(e),
         "turn.started": ignore,
         "turn.completed": ignore,
         "turn.failed": ignore,
@@ -67,7 +77,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
           stream: names.stream("conv"),
           consumer: CONSUMERS.orchestrator,
           concurrency: config.ORCHESTRATOR_CONCURRENCY,
-          crashBeforeAckAfter: config.FAULT_CRASH_BEFORE_ACK,
+          failpoint: config.FAULT_CRASH_BEFORE_ACK,
           workingEveryMs: config.NATS_ACK_WAIT_MS / 3,
           handle: dispatchTo(handlers),
         }),

@@ -6,6 +6,8 @@ const schema = z.object({
   ...dbEnv,
   /** A turn that has not ended after this long fails with reason `timeout`. */
   TURN_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+  /** Rounds of tool calls one agent may make in one turn; past it the agent fails. */
+  TURN_MAX_TOOL_STEPS: z.coerce.number().int().min(1).max(100).default(8),
   /** Conversation events handled at once by one replica (across groups). */
   ORCHESTRATOR_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
 });

@@ -39,7 +39,7 @@ export function createRecorder(deps: RecorderDeps): Service {
         stream: names.stream("conv"),
         consumer: CONSUMERS.recorder,
         concurrency: config.RECORDER_CONCURRENCY,
-        crashBeforeAckAfter: config.FAULT_CRASH_BEFORE_ACK,
+        failpoint: config.FAULT_CRASH_BEFORE_ACK,
         workingEveryMs: config.NATS_ACK_WAIT_MS / 3,
         handle: async (e, meta) => {
           if (!isConvEvent(e))

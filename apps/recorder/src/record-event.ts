@@ -109,6 +109,8 @@ export async function recordEvent(db: Db, e: AnyConvEnvelope, seq: number): Prom
         return true;
       }
       case "agent.failed":
+      case "agent.tool_requested":
+      case "tool.completed":
         return true;
       default:
         return assertNever(e, "event type");

@@ -42,7 +42,7 @@ export interface ConsumerOptions {
    * Failpoint for crash tests: after this many handled messages, the process kills itself with
    * SIGKILL after the handler's side effects and before the ack. Never set in production.
    */
-  crashBeforeAckAfter?: number;
+  failpoint?: { consumer?: string | undefined; after: number } | undefined;
 }
 
 export interface RunningConsumer {
@@ -83,6 +83,8 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
   const log = o.log.child({ consumer: o.consumer });
   const inFlight = new Set<Promise<void>>();
   let handled = 0;
+  const crashAfter =
+    o.failpoint && (o.failpoint.consumer ?? o.consumer) === o.consumer ? o.failpoint.after : undefined;
   const shutdown = new AbortController();
   let stopping = false;
   let waiters: (() => void)[] = [];
@@ -146,7 +148,7 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
         signal: shutdown.signal,
       });
       handled++;
-      if (o.crashBeforeAckAfter !== undefined && handled >= o.crashBeforeAckAfter) {
+      if (crashAfter !== undefined && handled >= crashAfter) {
         mlog.warn("failpoint: crashing before ack");
         process.kill(process.pid, "SIGKILL");
       }

@@ -15,14 +15,17 @@ export interface Permissions {
  */
 export function busPermissions(n: Names): Record<BusUser, Permissions> {
   const conv = (type: string) => `${n.ns}.conv.*.${type}`;
-  const kv = (bucket: "turns" | "limits") => `$KV.${n.bucket(bucket)}.>`;
+  const kv = (bucket: "turns" | "limits" | "toolLedger") => `$KV.${n.bucket(bucket)}.>`;
   const js = ["$JS.API.>"];
   const worker = [...js, "$JS.ACK.>", n.dlqFilter()];
   const inbox = ["_INBOX.>"];
   return {
     edge: { publish: [conv("message.posted"), kv("limits"), ...js], subscribe: inbox },
     orchestrator: { publish: [conv("turn.>"), n.workFilter(), kv("turns"), ...worker], subscribe: inbox },
-    executor: { publish: [conv("agent.>"), n.deltaFilter(), ...worker], subscribe: inbox },
+    executor: {
+      publish: [conv("agent.>"), conv("tool.>"), n.deltaFilter(), kv("toolLedger"), ...worker],
+      subscribe: inbox,
+    },
     recorder: { publish: worker, subscribe: inbox },
     fanout: { publish: js, subscribe: [...inbox, n.deltaFilter()] },
   };

@@ -108,6 +108,15 @@ export function consumerConfigs(n: Names, o: Required<ProvisionOptions>) {
         max_ack_pending: 1000,
       },
     },
+    {
+      stream: n.stream("work"),
+      config: {
+        ...common,
+        durable_name: CONSUMERS.executorTool,
+        filter_subject: n.workSubject("tool"),
+        max_ack_pending: 1000,
+      },
+    },
     // Timers are naked until due, so redeliveries are expected: no delivery limit.
     {
       stream: n.stream("work"),
@@ -148,6 +157,7 @@ export async function provision(nc: NatsConnection, n: Names, options: Provision
   }
   const kvm = new Kvm(nc);
   await kvm.create(n.bucket("turns"), { history: 1, replicas: o.replicas });
+  await kvm.create(n.bucket("toolLedger"), { history: 1, replicas: o.replicas, ttl: 30 * 24 * 3600_000 });
   // Idle limit entries expire; a missing bucket is a full one.
   await kvm.create(n.bucket("limits"), { history: 1, replicas: o.replicas, ttl: 3600_000 });
 }

@@ -11,6 +11,8 @@ export function subjectOf(n: Names, e: AnyEnvelope): string {
       return n.workSubject("llm");
     case "work.timer":
       return n.workSubject("timer");
+    case "work.tool":
+      return n.workSubject("tool");
   }
 }
 

@@ -35,7 +35,15 @@ export const baseEnv = {
   /** Replicas of each stream and bucket: 1 for development, 3 on a production NATS cluster. */
   NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** Crash tests only: SIGKILL this process before acking its Nth handled message. */
-  FAULT_CRASH_BEFORE_ACK: z.coerce.number().int().positive().optional(),
+  FAULT_CRASH_BEFORE_ACK: z
+    .string()
+    .regex(/^([a-z-]+:)?[1-9][0-9]*$/, "N, or <consumer>:N")
+    .optional()
+    .transform((v) => {
+      if (v === undefined) return undefined;
+      const [a, b] = v.includes(":") ? v.split(":") : [undefined, v];
+      return { consumer: a, after: Number(b) };
+    }),
 };
 
 /** Variables of apps that use PostgreSQL; unset means embedded PGlite (development). */

@@ -11,6 +11,7 @@ const agent = (scripted: AgentSnapshot["scripted"]): AgentSnapshot => ({
   provider: "scripted",
   model: "scripted-1",
   systemPrompt: "",
+  allowedTools: [],
   scripted,
 });
 const messages = [{ role: "user" as const, content: "hello there" }];

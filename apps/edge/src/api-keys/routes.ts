@@ -1,53 +1,63 @@
-import { createApiKey, listApiKeys, requireScope, revokeApiKey, SCOPES } from "@conclave/auth";
-import { AppError } from "@conclave/errors";
-import { Hono } from "hono";
-import { z } from "zod";
+import { listApiKeys, requireScope, revokeApiKey } from "@conclave/auth";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { EdgeContext } from "../context.js";
-import type { EdgeEnv } from "../http/env.js";
 import { authenticated } from "../http/guards.js";
-import { jsonBody, params } from "../http/validate.js";
+import { bearer, json, jsonBody, problems, router } from "../http/openapi.js";
+import { requireJson } from "../http/validate.js";
+import { createKey } from "./create-key.js";
+import { ApiKeyView, CreatedKeyView, CreateKeyBody, KeyIdParam } from "./schemas.js";
 
-const CreateKey = z.strictObject({
-  name: z.string().trim().min(1).max(100),
-  scopes: z.array(z.enum(SCOPES)).min(1).max(3),
-  expiresAt: z.iso
-    .datetime()
-    .optional()
-    .refine((v) => v === undefined || Date.parse(v) > Date.now(), "must be in the future"),
-  rateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
+const tags = ["API keys"];
+const security = bearer;
+
+const createKeyRoute = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Create an API key (the secret is shown once)",
+  security,
+  middleware: [requireJson],
+  request: jsonBody(CreateKeyBody),
+  responses: { 201: json(CreatedKeyView, "The key, with its secret."), ...problems(400, 401, 403, 413, 429) },
 });
-const KeyId = z.object({ id: z.uuid("must be a UUID") });
+
+const listKeysRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "The caller's API keys (no secrets)",
+  security,
+  responses: { 200: json(z.object({ items: z.array(ApiKeyView) }), "The keys."), ...problems(401, 403, 429) },
+});
+
+const revokeKeyRoute = createRoute({
+  method: "delete",
+  path: "/{id}",
+  tags,
+  summary: "Revoke an API key",
+  security,
+  request: { params: KeyIdParam },
+  responses: { 204: { description: "Revoked." }, ...problems(400, 401, 403, 404, 429) },
+});
 
 /** API keys are managed by their owner when signed in, or with an admin-scoped key. */
 export function apiKeyRoutes(ctx: EdgeContext) {
-  return new Hono<EdgeEnv>()
-    .use(authenticated(ctx))
-    .use(async (c, next) => {
-      const p = c.get("principal");
-      if (p.via === "api_key") requireScope(p, "admin");
-      await next();
-    })
-    .post("/", async (c) => {
-      const p = c.get("principal");
-      const input = await jsonBody(c, CreateKey);
-      if (input.scopes.includes("admin") && p.accountRole !== "admin") {
-        throw new AppError("forbidden", "only an account admin may create admin-scoped keys", {
-          fields: [{ path: "body.scopes", message: "admin not allowed" }],
-        });
-      }
-      const key = await createApiKey(ctx.db, {
-        accountId: p.accountId,
-        name: input.name,
-        scopes: input.scopes,
-        ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt) } : {}),
-        ...(input.rateLimitPerMinute ? { rateLimitPerMinute: input.rateLimitPerMinute } : {}),
-      });
-      return c.json(key, 201);
-    })
-    .get("/", async (c) => c.json({ items: await listApiKeys(ctx.db, c.get("principal").accountId) }))
-    .delete("/:id", async (c) => {
-      const { id } = params(c.req.param(), KeyId, "path");
-      await revokeApiKey(ctx.db, c.get("principal").accountId, id);
-      return c.body(null, 204);
-    });
+  const app = router();
+  app.use(authenticated(ctx));
+  app.use(async (c, next) => {
+    const p = c.get("principal");
+    if (p.via === "api_key") requireScope(p, "admin");
+    await next();
+  });
+  app.openapi(createKeyRoute, async (c) =>
+    c.json(await createKey({ ctx, principal: c.get("principal"), input: c.req.valid("json") }), 201),
+  );
+  app.openapi(listKeysRoute, async (c) =>
+    c.json({ items: await listApiKeys(ctx.db, c.get("principal").accountId) }, 200),
+  );
+  app.openapi(revokeKeyRoute, async (c) => {
+    await revokeApiKey(ctx.db, c.get("principal").accountId, c.req.valid("param").id);
+    return c.body(null, 204);
+  });
+  return app;
 }

@@ -1,14 +1,17 @@
 import { type Principal, requireScope } from "@conclave/auth";
-import { agents, groupAgents, groupMembers, groups } from "@conclave/db";
+import { agents, and, eq, groupAgents, groupMembers, groups, inArray } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import { newEventId } from "@conclave/subjects";
+import { assertNoIssues, newAgentRow, promptBudgetIssue } from "../agents/agent-row.js";
+import { insertAgents } from "../agents/create-agent.js";
 import type { EdgeContext } from "../context.js";
-import type { GroupView } from "./get-group.js";
-import type { CreateGroupInput } from "./schemas.js";
+import { loadGroupView } from "./group-view.js";
+import { duplicateNames } from "./roster.js";
+import type { CreateGroupInput, GroupView } from "./schemas.js";
 
 /**
- * Creates a group, its agents and the caller as its owner, in one transaction (the minimal form;
- * the full agents and groups API is its own piece of work).
+ * Creates a group with the caller as its owner, in one transaction: new agents given inline are made
+ * in the caller's account and seated first, then the caller's existing agents given by id.
  */
 export async function createGroup({
   ctx,
@@ -20,40 +23,51 @@ export async function createGroup({
   input: CreateGroupInput;
 }): Promise<GroupView> {
   requireScope(principal, "write");
-  const names = input.agents.map((a) => a.name.toLowerCase());
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup) {
-    throw new AppError("validation", "agent names must be unique in a group", {
-      fields: [{ path: "body.agents", message: `duplicate name ${dup}` }],
-    });
-  }
+  assertNoIssues(
+    input.agents.flatMap((a, i) =>
+      promptBudgetIssue(a.systemPrompt, a.personality, `body.agents.${i}.personality`),
+    ),
+  );
+  const dupIds = input.agentIds.flatMap((id, i) =>
+    input.agentIds.indexOf(id) === i
+      ? []
+      : [{ path: `body.agentIds.${i}`, message: "an agent may sit once" }],
+  );
+  assertNoIssues(dupIds);
+  const rows = input.agents.map((a) => newAgentRow(principal.accountId, a));
   const groupId = newEventId();
-  const rows = input.agents.map((a) => ({
-    id: newEventId(),
-    name: a.name,
-    provider: a.provider,
-    model: a.model,
-    systemPrompt: a.systemPrompt,
-    config: { scripted: a.scripted },
-  }));
-  const createdAt = await ctx.db.transaction(async (tx) => {
-    const [g] = await tx
-      .insert(groups)
-      .values({ id: groupId, name: input.name })
-      .returning({ createdAt: groups.createdAt });
+  const seated = [...rows.map((r) => r.id), ...input.agentIds];
+  await ctx.db.transaction(async (tx) => {
+    const existing = input.agentIds.length
+      ? await tx
+          .select({ id: agents.id, name: agents.name })
+          .from(agents)
+          .where(and(eq(agents.accountId, principal.accountId), inArray(agents.id, input.agentIds)))
+      : [];
+    const byId = new Map(existing.map((a) => [a.id, a]));
+    const missing = input.agentIds.flatMap((id, i) =>
+      byId.has(id) ? [] : [{ path: `body.agentIds.${i}`, message: `no agent ${id}` }],
+    );
+    if (missing.length > 0) throw new AppError("not_found", "no such agent", { fields: missing });
+    assertNoIssues(
+      duplicateNames([
+        ...rows.map((r, i) => ({ name: r.name, path: `body.agents.${i}.name` })),
+        ...input.agentIds.map((id, i) => ({ name: byId.get(id)?.name ?? "", path: `body.agentIds.${i}` })),
+      ]),
+      "agent names must be unique in a group",
+    );
+    await tx.insert(groups).values({
+      id: groupId,
+      name: input.name,
+      description: input.description,
+      strategy: input.strategy,
+      settings: input.settings,
+    });
     await tx.insert(groupMembers).values({ groupId, accountId: principal.accountId, role: "owner" });
-    if (rows.length > 0) {
-      await tx.insert(agents).values(rows);
-      await tx.insert(groupAgents).values(rows.map((r, seat) => ({ groupId, agentId: r.id, seat })));
-    }
-    return g?.createdAt ?? new Date();
+    await insertAgents(tx, principal.accountId, rows, ctx.config.MAX_AGENTS_PER_ACCOUNT);
+    if (seated.length > 0)
+      await tx.insert(groupAgents).values(seated.map((agentId, seat) => ({ groupId, agentId, seat })));
   });
-  return {
-    id: groupId,
-    name: input.name,
-    strategy: "broadcast",
-    createdAt: createdAt.toISOString(),
-    role: "owner",
-    agents: rows.map((r) => ({ id: r.id, name: r.name, provider: r.provider, model: r.model })),
-  };
+  ctx.log.info({ groupId, agents: seated.length }, "group created");
+  return loadGroupView(ctx.db, groupId, "owner");
 }

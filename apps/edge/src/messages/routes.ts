@@ -1,63 +1,92 @@
-import { requireGroupAccess } from "@conclave/auth";
-import { Hono } from "hono";
-import { z } from "zod";
+import { createRoute } from "@hono/zod-openapi";
 import type { EdgeContext } from "../context.js";
 import { GroupIdParam } from "../groups/schemas.js";
-import type { EdgeEnv } from "../http/env.js";
-import { jsonBody, params } from "../http/validate.js";
+import { groupAccess } from "../http/group-access.js";
+import { bearer, json, jsonBody, problems, router } from "../http/openapi.js";
+import { requireJson } from "../http/validate.js";
 import { getTurn } from "./get-turn.js";
 import { listMessages } from "./list-messages.js";
 import { postMessage } from "./post-message.js";
+import {
+  HistoryQuery,
+  HistoryView,
+  IdempotencyHeader,
+  PostedView,
+  postMessageBody,
+  TurnParams,
+  TurnView,
+} from "./schemas.js";
 
-const HistoryQuery = z.strictObject({
-  afterSeq: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-});
-const IdempotencyHeader = z.strictObject({
-  "idempotency-key": z
-    .string()
-    .regex(/^[A-Za-z0-9_.:-]{1,200}$/, "1 to 200 letters, digits, _ . : -")
-    .optional(),
-});
-const TurnParams = GroupIdParam.extend({ turnId: z.uuid("must be a UUID") });
+const tags = ["Messages"];
 
 /** Message and turn routes; mounted behind authentication. Access is checked before the body is read. */
 export function messageRoutes(ctx: EdgeContext) {
-  const body = z.strictObject({
-    content: z.string().trim().min(1).max(ctx.config.MAX_MESSAGE_CHARS),
-    authorName: z.string().trim().min(1).max(100).optional(),
+  const postRoute = createRoute({
+    method: "post",
+    path: "/{groupId}/messages",
+    tags,
+    summary: "Post a message; it opens a turn",
+    description:
+      "Answers 202 once JetStream stored the message, and 503 (nothing published) when the event bus is unreachable.",
+    security: bearer,
+    middleware: [groupAccess(ctx, "post"), requireJson],
+    request: {
+      params: GroupIdParam,
+      headers: IdempotencyHeader,
+      ...jsonBody(postMessageBody(ctx.config.MAX_MESSAGE_CHARS)),
+    },
+    responses: {
+      202: json(PostedView, "Accepted: the message and its turn."),
+      ...problems(400, 401, 403, 404, 413, 429, 503),
+    },
   });
-  return new Hono<EdgeEnv>()
-    .post("/:groupId/messages", async (c) => {
-      const { groupId } = params(c.req.param(), GroupIdParam, "path");
-      const principal = c.get("principal");
-      await requireGroupAccess(ctx.db, principal, groupId, "post");
-      const headers = params(
-        { "idempotency-key": c.req.header("idempotency-key") },
-        IdempotencyHeader,
-        "header",
-      );
-      const input = await jsonBody(c, body);
-      const actor = {
-        kind: "user" as const,
-        id: principal.accountId,
-        ...(input.authorName ? { name: input.authorName } : {}),
-      };
-      const posted = await postMessage({
-        ctx,
-        input: { groupId, actor, content: input.content, idempotencyKey: headers["idempotency-key"] },
-      });
-      return c.json(posted, 202);
-    })
-    .get("/:groupId/messages", async (c) => {
-      const { groupId } = params(c.req.param(), GroupIdParam, "path");
-      await requireGroupAccess(ctx.db, c.get("principal"), groupId, "read");
-      const q = params(c.req.query(), HistoryQuery, "query");
-      return c.json(await listMessages({ ctx, groupId, ...q }));
-    })
-    .get("/:groupId/turns/:turnId", async (c) => {
-      const { groupId, turnId } = params(c.req.param(), TurnParams, "path");
-      await requireGroupAccess(ctx.db, c.get("principal"), groupId, "read");
-      return c.json(await getTurn({ ctx, groupId, turnId }));
+  const historyRoute = createRoute({
+    method: "get",
+    path: "/{groupId}/messages",
+    tags,
+    summary: "A group's history in stream order",
+    security: bearer,
+    middleware: [groupAccess(ctx, "read")],
+    request: { params: GroupIdParam, query: HistoryQuery },
+    responses: {
+      200: json(HistoryView, "A page; `nextAfterSeq` continues it."),
+      ...problems(400, 401, 403, 404, 429),
+    },
+  });
+  const turnRoute = createRoute({
+    method: "get",
+    path: "/{groupId}/turns/{turnId}",
+    tags,
+    summary: "A turn's recorded status",
+    security: bearer,
+    middleware: [groupAccess(ctx, "read")],
+    request: { params: TurnParams },
+    responses: { 200: json(TurnView, "The turn."), ...problems(400, 401, 403, 404, 429) },
+  });
+
+  const app = router();
+  app.openapi(postRoute, async (c) => {
+    const principal = c.get("principal");
+    const input = c.req.valid("json");
+    const actor = {
+      kind: "user" as const,
+      id: principal.accountId,
+      ...(input.authorName ? { name: input.authorName } : {}),
+    };
+    const posted = await postMessage({
+      ctx,
+      input: {
+        groupId: c.req.valid("param").groupId,
+        actor,
+        content: input.content,
+        idempotencyKey: c.req.valid("header")["idempotency-key"],
+      },
     });
+    return c.json(posted, 202);
+  });
+  app.openapi(historyRoute, async (c) =>
+    c.json(await listMessages({ ctx, groupId: c.req.valid("param").groupId, ...c.req.valid("query") }), 200),
+  );
+  app.openapi(turnRoute, async (c) => c.json(await getTurn({ ctx, ...c.req.valid("param") }), 200));
+  return app;
 }

@@ -1,13 +1,20 @@
-import { agents, asc, type Db, eq, groupAgents } from "@conclave/db";
+import { agents, and, asc, type Db, eq, groupAgents } from "@conclave/db";
 import { AgentSnapshot } from "@conclave/subjects";
 
-/** The group's agents in seat order, as the executor will see them for this turn. */
+/** The prompt the model sees: the system prompt, then the personality, when there is one. */
+function effectivePrompt(systemPrompt: string, personality: string): string {
+  const p = personality.trim();
+  if (!p) return systemPrompt;
+  return systemPrompt.trim() ? `${systemPrompt}\n\nPersonality: ${p}` : `Personality: ${p}`;
+}
+
+/** The group's enabled agents in seat order, as the executor will see them for this turn. */
 export async function loadAgents(db: Db, groupId: string): Promise<AgentSnapshot[]> {
   const rows = await db
     .select({ agent: agents })
     .from(groupAgents)
     .innerJoin(agents, eq(agents.id, groupAgents.agentId))
-    .where(eq(groupAgents.groupId, groupId))
+    .where(and(eq(groupAgents.groupId, groupId), eq(agents.enabled, true)))
     .orderBy(asc(groupAgents.seat));
   return rows.map(({ agent }) =>
     AgentSnapshot.parse({
@@ -15,7 +22,10 @@ export async function loadAgents(db: Db, groupId: string): Promise<AgentSnapshot
       name: agent.name,
       provider: agent.provider,
       model: agent.model,
-      systemPrompt: agent.systemPrompt,
+      systemPrompt: effectivePrompt(agent.systemPrompt, agent.personality),
+      ...(agent.temperature === null ? {} : { temperature: agent.temperature }),
+      ...(agent.maxTokens === null ? {} : { maxTokens: agent.maxTokens }),
+      allowedTools: agent.tools,
       scripted: agent.config.scripted ?? {},
     }),
   );

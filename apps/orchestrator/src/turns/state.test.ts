@@ -12,6 +12,7 @@ const agent = (name: string): AgentSnapshot => ({
   provider: "scripted",
   model: "scripted",
   systemPrompt: "",
+  allowedTools: [],
   scripted: {},
 });
 const posted = (content = "hi"): Envelope<"message.posted"> => {

@@ -1,6 +1,7 @@
 import {
-  type AgentSnapshot,
+  AgentSnapshot,
   type AnyEnvelope,
+  ConversationMessage,
   deriveEventId,
   type Envelope,
   makeEnvelope,
@@ -27,6 +28,23 @@ export const GroupState = z.object({
         z.string(),
         z.object({ eventId: z.string(), ok: z.boolean(), error: z.string().optional() }),
       ),
+      /** The message that opened the turn, as each agent's conversation starts with it. */
+      prompt: z.object({ name: z.string().optional(), content: z.string() }).optional(),
+      turnIndex: z.number().int().min(0).default(0),
+      /** The agents as snapshotted at the start: later LLM and tool work items carry them. */
+      snapshots: z.record(z.string(), AgentSnapshot).default({}),
+      /** Each agent's tool loop: its conversation so far, the calls of the current step, their results. */
+      loops: z
+        .record(
+          z.string(),
+          z.object({
+            step: z.number().int().min(0),
+            messages: z.array(ConversationMessage),
+            pending: z.record(z.string(), z.object({ name: z.string(), key: z.string() })),
+            results: z.array(ConversationMessage),
+          }),
+        )
+        .default({}),
     })
     .nullable(),
   /** Events decided but maybe not yet published: flushed (idempotently) before anything else. */
@@ -76,6 +94,7 @@ export function startTurn(
       deadline,
     },
   });
+  const prompt = { name: message.actor.name ?? message.actor.id, content: message.payload.content };
   const active = {
     turnId,
     messageId: message.payload.messageId,
@@ -83,6 +102,10 @@ export function startTurn(
     startedAt: now.toISOString(),
     agents: agents.map((a) => ({ id: a.id, name: a.name })),
     settled: {},
+    prompt,
+    turnIndex: state.turnsRun,
+    snapshots: Object.fromEntries(agents.map((a) => [a.id, a])),
+    loops: {},
   };
   const next: GroupState = { ...state, active, recent: [...state.recent, message.id].slice(-RECENT_LIMIT) };
   if (agents.length === 0) {
@@ -100,9 +123,8 @@ export function startTurn(
       payload: {
         agent,
         turnIndex: state.turnsRun,
-        messages: [
-          { role: "user", name: message.actor.name ?? message.actor.id, content: message.payload.content },
-        ],
+        step: 0,
+        messages: [{ role: "user", ...prompt }],
       },
     }),
   );

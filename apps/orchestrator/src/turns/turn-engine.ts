@@ -4,6 +4,7 @@ import { AppError } from "@conclave/errors";
 import { type Envelope, type Names, parseEnvelope } from "@conclave/subjects";
 import { loadAgents } from "./load-agents.js";
 import { type Decision, type GroupState, settleAgent, startTurn, timeOutTurn } from "./state.js";
+import { completeTool, requestTools } from "./tool-loop.js";
 import type { TurnStore } from "./turn-store.js";
 
 export interface TurnEngine {
@@ -11,6 +12,8 @@ export interface TurnEngine {
   onMessagePosted(groupId: string, seq: number): Promise<void>;
   onAgentSettled(e: Envelope<"agent.replied"> | Envelope<"agent.failed">): Promise<void>;
   onDeadline(groupId: string, turnId: string): Promise<void>;
+  onToolRequested(e: Envelope<"agent.tool_requested">): Promise<void>;
+  onToolCompleted(e: Envelope<"tool.completed">): Promise<void>;
 }
 
 /**
@@ -23,6 +26,8 @@ export function createTurnEngine(deps: {
   db: Db;
   names: Names;
   turnTimeoutMs: number;
+  /** Rounds of tool calls one agent may make in a turn. */
+  maxToolSteps: number;
   now?: () => Date;
 }): TurnEngine {
   const { store, jsm, db, names } = deps;
@@ -75,5 +80,8 @@ export function createTurnEngine(deps: {
     onAgentSettled: (e) => store.transact(e.groupId, (state) => thenStartNext(settleAgent(state, e, now()))),
     onDeadline: (groupId, turnId) =>
       store.transact(groupId, (state) => thenStartNext(timeOutTurn(state, turnId, now()))),
+    onToolRequested: (e) =>
+      store.transact(e.groupId, (state) => thenStartNext(requestTools(state, e, now(), deps.maxToolSteps))),
+    onToolCompleted: (e) => store.transact(e.groupId, async (state) => completeTool(state, e, now())),
   };
 }

@@ -17,5 +17,11 @@ export const events = pgTable(
     at: timestamp("at", { withTimezone: true, mode: "string" }).notNull(),
     recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().default(sql`now()`),
   },
-  (t) => [index("events_group_seq_idx").on(t.groupId, t.seq)],
+  (t) => [
+    index("events_group_seq_idx").on(t.groupId, t.seq),
+    // An agent's recent outcomes (its status) without scanning every event.
+    index("events_agent_outcome_idx")
+      .on(sql`(payload->>'agentId')`, t.at)
+      .where(sql`type in ('agent.replied', 'agent.failed')`),
+  ],
 );

@@ -1,28 +1,44 @@
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { accounts } from "./accounts.js";
+import { agents } from "./agents.js";
 
-/** A conversation: its members are agents (people arrive with accounts). */
+/** How a group picks who speaks; only `broadcast` runs today, the others are stored for the orchestrator. */
+export const STRATEGIES = ["broadcast", "round_robin", "mentions", "selector", "debate_vote"] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** What a message posted while a turn runs does: wait its turn, be refused, or cut the running turn short. */
+export const CONCURRENT_INPUT = ["enqueue", "reject", "interrupt"] as const;
+export type ConcurrentInput = (typeof CONCURRENT_INPUT)[number];
+
+/** A group's limits and policies; read when a turn starts, so a change applies from the next turn. */
+export type GroupSettings = {
+  turnLimits?: {
+    /** Rounds of `round_robin` and `debate_vote`. */
+    maxRounds?: number;
+    /** Agent-to-agent hops of `mentions`, and how often two agents may alternate. */
+    maxHops?: number;
+    maxAlternations?: number;
+    /** Speakers a `selector` turn may pick, and how often one in a row. */
+    maxSteps?: number;
+    maxConsecutive?: number;
+    turnTimeoutMs?: number;
+    maxTokensPerTurn?: number;
+  };
+  concurrentInput?: ConcurrentInput;
+  /** Days history is kept; null keeps it. */
+  retentionDays?: number | null;
+};
+
+/** A conversation: its members are people (with roles) and agents (in seat order). */
 export const groups = pgTable("groups", {
   id: uuid("id").primaryKey(),
   name: text("name").notNull(),
-  strategy: text("strategy").notNull().default("broadcast"),
+  description: text("description").notNull().default(""),
+  strategy: text("strategy", { enum: STRATEGIES }).notNull().default("broadcast"),
+  settings: jsonb("settings").$type<GroupSettings>().notNull().default({}),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
-});
-
-/** Scripted-provider settings, or provider options for real models. */
-export type AgentConfig = {
-  scripted?: { replies?: string[]; echo?: boolean; delayMs?: number; failWith?: string };
-};
-
-export const agents = pgTable("agents", {
-  id: uuid("id").primaryKey(),
-  name: text("name").notNull(),
-  provider: text("provider").notNull(),
-  model: text("model").notNull(),
-  systemPrompt: text("system_prompt").notNull().default(""),
-  config: jsonb("config").$type<AgentConfig>().notNull().default({}),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().default(sql`now()`),
 });
 
 export const groupAgents = pgTable(
@@ -37,7 +53,7 @@ export const groupAgents = pgTable(
     /** Seat order: the order agents are listed and, for ordered strategies, speak. */
     seat: integer("seat").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.groupId, t.agentId] })],
+  (t) => [primaryKey({ columns: [t.groupId, t.agentId] }), index("group_agents_agent_idx").on(t.agentId)],
 );
 
 /** People in a group: `owner` manages it, `member` reads and posts, `viewer` reads. */

@@ -1,4 +1,6 @@
 export * from "./accounts.js";
+export * from "./agents.js";
+export * from "./credentials.js";
 export * from "./events.js";
 export * from "./groups.js";
 export * from "./messages.js";

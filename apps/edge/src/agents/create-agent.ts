@@ -1,0 +1,48 @@
+import { type Principal, requireScope } from "@conclave/auth";
+import { accounts, agents, count, eq } from "@conclave/db";
+import { AppError } from "@conclave/errors";
+import type { EdgeContext } from "../context.js";
+import type { Tx } from "../tx.js";
+import { agentView, assertNoIssues, newAgentRow, promptBudgetIssue } from "./agent-row.js";
+import type { AgentInput, AgentView } from "./schemas.js";
+
+/** Inserts new agents of the account, within its limit; the account row is locked so the limit holds. */
+export async function insertAgents(
+  tx: Tx,
+  accountId: string,
+  rows: (typeof agents.$inferInsert)[],
+  maxPerAccount: number,
+): Promise<AgentView[]> {
+  if (rows.length === 0) return [];
+  await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).for("update");
+  const [owned] = await tx.select({ n: count() }).from(agents).where(eq(agents.accountId, accountId));
+  if ((owned?.n ?? 0) + rows.length > maxPerAccount)
+    throw new AppError("conflict", `an account owns at most ${maxPerAccount} agents; delete some first`);
+  const inserted = await tx.insert(agents).values(rows).returning();
+  return inserted.map(agentView);
+}
+
+/** Creates an agent in the caller's account. */
+export async function createAgent({
+  ctx,
+  principal,
+  input,
+}: {
+  ctx: EdgeContext;
+  principal: Principal;
+  input: AgentInput;
+}): Promise<AgentView> {
+  requireScope(principal, "write");
+  assertNoIssues(promptBudgetIssue(input.systemPrompt, input.personality, "body.personality"));
+  const [created] = await ctx.db.transaction((tx) =>
+    insertAgents(
+      tx,
+      principal.accountId,
+      [newAgentRow(principal.accountId, input)],
+      ctx.config.MAX_AGENTS_PER_ACCOUNT,
+    ),
+  );
+  if (!created) throw new AppError("internal", "agent not stored");
+  ctx.log.info({ agentId: created.id }, "agent created");
+  return created;
+}

@@ -1,0 +1,46 @@
+import { type GroupRole, type Principal, requireGroupAccess } from "@conclave/auth";
+import { accounts, eq, groupMembers } from "@conclave/db";
+import { AppError } from "@conclave/errors";
+import type { EdgeContext } from "../context.js";
+import type { AddMemberBody } from "./schemas.js";
+
+/** Adds a person (by email or account id) to a group, or changes their role; owners only. */
+export async function addMember({
+  ctx,
+  principal,
+  groupId,
+  input,
+}: {
+  ctx: EdgeContext;
+  principal: Principal;
+  groupId: string;
+  input: AddMemberBody;
+}): Promise<{ groupId: string; accountId: string; role: GroupRole }> {
+  await requireGroupAccess(ctx.db, principal, groupId, "manage");
+  const who =
+    input.email !== undefined
+      ? { field: "body.email", match: eq(accounts.email, input.email) }
+      : input.accountId !== undefined
+        ? { field: "body.accountId", match: eq(accounts.id, input.accountId) }
+        : undefined;
+  if (!who)
+    throw new AppError("validation", "give either email or accountId", {
+      fields: [{ path: "body.email", message: "give either email or accountId" }],
+    });
+  const { field } = who;
+  const [account] = await ctx.db.select({ id: accounts.id }).from(accounts).where(who.match);
+  if (!account)
+    throw new AppError("not_found", "no such account", { fields: [{ path: field, message: "unknown" }] });
+  if (account.id === principal.accountId)
+    throw new AppError("conflict", "owners cannot change their own role", {
+      fields: [{ path: field, message: "that is you" }],
+    });
+  await ctx.db
+    .insert(groupMembers)
+    .values({ groupId, accountId: account.id, role: input.role })
+    .onConflictDoUpdate({
+      target: [groupMembers.groupId, groupMembers.accountId],
+      set: { role: input.role },
+    });
+  return { groupId, accountId: account.id, role: input.role };
+}

@@ -1,0 +1,47 @@
+import type { GroupRole } from "@conclave/auth";
+import { agents, asc, type Db, eq, type GroupSettings, groupAgents, groups } from "@conclave/db";
+import { AppError } from "@conclave/errors";
+import type { GroupSettingsView, GroupView, SeatedAgentView } from "./schemas.js";
+
+/** Settings as shown: every policy with its effective value, limits as set. */
+export function settingsView(s: GroupSettings): GroupSettingsView {
+  return {
+    turnLimits: s.turnLimits ?? {},
+    concurrentInput: s.concurrentInput ?? "enqueue",
+    retentionDays: s.retentionDays ?? null,
+  };
+}
+
+/** A group's agents in seat order (access is the caller's to check). */
+export async function loadRoster(db: Db, groupId: string): Promise<SeatedAgentView[]> {
+  return db
+    .select({
+      id: agents.id,
+      name: agents.name,
+      provider: agents.provider,
+      model: agents.model,
+      enabled: agents.enabled,
+      seat: groupAgents.seat,
+    })
+    .from(groupAgents)
+    .innerJoin(agents, eq(agents.id, groupAgents.agentId))
+    .where(eq(groupAgents.groupId, groupId))
+    .orderBy(asc(groupAgents.seat));
+}
+
+/** The group as its members see it (access is the caller's to check). */
+export async function loadGroupView(db: Db, groupId: string, role: GroupRole): Promise<GroupView> {
+  const [group] = await db.select().from(groups).where(eq(groups.id, groupId));
+  if (!group) throw new AppError("not_found", `no group ${groupId}`);
+  return {
+    id: group.id,
+    name: group.name,
+    description: group.description,
+    strategy: group.strategy,
+    settings: settingsView(group.settings),
+    createdAt: group.createdAt.toISOString(),
+    updatedAt: group.updatedAt.toISOString(),
+    role,
+    agents: await loadRoster(db, groupId),
+  };
+}

@@ -1,0 +1,58 @@
+import { z } from "@hono/zod-openapi";
+import { GroupIdParam } from "../groups/schemas.js";
+
+export const HistoryQuery = z.strictObject({
+  afterSeq: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const IdempotencyHeader = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,200}$/, "1 to 200 letters, digits, _ . : -")
+    .optional()
+    .openapi({ description: "A retry with the same key answers the same ids and publishes nothing new." }),
+});
+
+export const TurnParams = GroupIdParam.extend({ turnId: z.uuid("must be a UUID") });
+
+export const postMessageBody = (maxChars: number) =>
+  z
+    .strictObject({
+      content: z.string().trim().min(1).max(maxChars),
+      authorName: z.string().trim().min(1).max(100).optional(),
+    })
+    .openapi("PostMessage");
+
+export const PostedView = z
+  .object({ messageId: z.uuid(), turnId: z.uuid(), seq: z.number().int() })
+  .openapi("Posted");
+
+export const MessageView = z
+  .object({
+    id: z.uuid(),
+    seq: z.number().int(),
+    type: z.string(),
+    turnId: z.uuid().nullable(),
+    author: z.object({ kind: z.string(), id: z.string(), name: z.string().nullable() }),
+    content: z.string(),
+    at: z.string(),
+  })
+  .openapi("Message");
+
+export const HistoryView = z
+  .object({ items: z.array(MessageView), nextAfterSeq: z.number().int().nullable() })
+  .openapi("History");
+
+export const TurnView = z
+  .object({
+    id: z.uuid(),
+    groupId: z.uuid(),
+    messageId: z.uuid(),
+    status: z.enum(["queued", "running", "completed", "failed"]),
+    reason: z.string().nullable(),
+    postedAt: z.string().nullable(),
+    startedAt: z.string().nullable(),
+    endedAt: z.string().nullable(),
+  })
+  .openapi("Turn");

@@ -1,0 +1,91 @@
+import { type JetStreamClient, type KV, type MessageMeta, publishEnvelope } from "@conclave/bus";
+import { deriveEventId, type Envelope, makeEnvelope, type Names } from "@conclave/subjects";
+import { runTool, type ToolRegistry, type ToolRunResult } from "@conclave/tools";
+
+export interface RunToolCallDeps {
+  js: JetStreamClient;
+  names: Names;
+  tools: ToolRegistry;
+  /** The tool ledger: idempotency key → pending, then committed with the result. */
+  ledger: KV;
+}
+
+interface LedgerEntry {
+  status: "pending" | "committed";
+  startedAt: string;
+  outcome?: ToolRunResult;
+  durationMs?: number;
+}
+
+/**
+ * Runs one `work.tool` item exactly once in effect: the ledger is checked first, and a call it
+ * already committed (a redelivery, a replay) answers its recorded result without running again.
+ * A crash between the run and the commit leaves `pending`: that call runs again, with the same key
+ * passed to the tool so a side effect outside can be deduplicated there.
+ */
+export async function runToolCall(
+  deps: RunToolCallDeps,
+  work: Envelope<"work.tool">,
+  meta: MessageMeta,
+): Promise<void> {
+  const { agent, call, key, step } = work.payload;
+  const ledgerKey = `call.${key}`;
+  const existing = await deps.ledger.get(ledgerKey);
+  let entry = existing && existing.operation === "PUT" ? (existing.json() as LedgerEntry) : undefined;
+  let replayed = true;
+  if (entry?.status !== "committed" || !entry.outcome) {
+    replayed = false;
+    if (entry?.status === "pending")
+      meta.log.warn({ key }, "tool call was started before and not committed; running it again");
+    await deps.ledger.put(
+      ledgerKey,
+      JSON.stringify({ status: "pending", startedAt: new Date().toISOString() } satisfies LedgerEntry),
+    );
+    const t0 = Date.now();
+    const outcome = await runTool(deps.tools, {
+      name: call.name,
+      args: call.args,
+      allowedTools: agent.allowedTools,
+      groupId: work.groupId,
+      idempotencyKey: key,
+      signal: meta.signal,
+    });
+    entry = {
+      status: "committed",
+      startedAt: new Date(t0).toISOString(),
+      outcome,
+      durationMs: Date.now() - t0,
+    };
+    await deps.ledger.put(ledgerKey, JSON.stringify(entry));
+  }
+  const outcome = entry.outcome as ToolRunResult;
+  await publishEnvelope(
+    deps.js,
+    deps.names,
+    makeEnvelope({
+      id: deriveEventId(work.id, "outcome"),
+      type: "tool.completed",
+      groupId: work.groupId,
+      turnId: work.turnId,
+      causationId: work.id,
+      actor: { kind: "agent", id: agent.id, name: agent.name },
+      payload: {
+        agentId: agent.id,
+        step,
+        callId: call.id,
+        name: call.name,
+        key,
+        ok: outcome.ok,
+        ...(outcome.ok
+          ? { result: outcome.result }
+          : { error: { code: outcome.error.code, message: outcome.error.message.slice(0, 4000) } }),
+        durationMs: entry.durationMs ?? 0,
+        replayed,
+      },
+    }),
+  );
+  meta.log.info(
+    { tool: call.name, ok: outcome.ok, replayed, durationMs: entry.durationMs },
+    "tool call done",
+  );
+}

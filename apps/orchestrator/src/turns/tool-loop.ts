@@ -1,0 +1,132 @@
+import {
+  type ConversationMessage,
+  deriveEventId,
+  type Envelope,
+  makeEnvelope,
+  SYSTEM_ACTOR,
+} from "@conclave/subjects";
+import { type Decision, type GroupState, settleAgent } from "./state.js";
+
+/** Tool results longer than this reach the model cut, with a note: the turn state must stay small. */
+export const TOOL_RESULT_MAX_CHARS = 16_000;
+
+type Active = NonNullable<GroupState["active"]>;
+
+function agentInTurn(active: Active, agentId: string): boolean {
+  return active.agents.some((a) => a.id === agentId) && !active.settled[agentId];
+}
+
+/**
+ * The agent's model asked for tools: one `work.tool` per call. Past `maxSteps` rounds the agent
+ * fails instead (a loop that never answers must not hold the turn). Null: stale or repeated.
+ */
+export function requestTools(
+  state: GroupState,
+  e: Envelope<"agent.tool_requested">,
+  now: Date,
+  maxSteps: number,
+): Decision | null {
+  const active = state.active;
+  if (!active || active.turnId !== e.turnId || !agentInTurn(active, e.payload.agentId)) return null;
+  const { agentId, step } = e.payload;
+  const loop = active.loops[agentId];
+  // Step n's request arrives once, after step n-1's results; anything else is a redelivery or a replay.
+  if (step !== (loop ? loop.step + 1 : 0) || (loop && Object.keys(loop.pending).length > 0)) return null;
+  const agent = active.snapshots[agentId];
+  if (!agent) return null;
+  if (step >= maxSteps) {
+    const failed = makeEnvelope({
+      id: deriveEventId(e.id, "tool-step-limit"),
+      type: "agent.failed",
+      groupId: state.groupId,
+      turnId: active.turnId,
+      causationId: e.id,
+      actor: SYSTEM_ACTOR,
+      at: now.toISOString(),
+      payload: { agentId, agentName: e.payload.agentName, error: `tool step limit (${maxSteps}) reached` },
+    });
+    const settled = settleAgent(state, failed, now);
+    return settled ? { state: settled.state, emit: [failed, ...settled.emit] } : null;
+  }
+  const before: ConversationMessage[] = loop?.messages ?? [
+    { role: "user", ...(active.prompt ?? { content: "" }) },
+  ];
+  const asked: ConversationMessage = {
+    role: "assistant",
+    content: e.payload.content,
+    toolCalls: e.payload.calls.map(({ key: _key, ...call }) => call),
+  };
+  const nextLoop = {
+    step,
+    messages: [...before, asked],
+    pending: Object.fromEntries(e.payload.calls.map((c) => [c.id, { name: c.name, key: c.key }])),
+    results: [],
+  };
+  const work = e.payload.calls.map((call) =>
+    makeEnvelope({
+      id: deriveEventId(active.turnId, `work.tool:${call.key}`),
+      type: "work.tool",
+      groupId: state.groupId,
+      turnId: active.turnId,
+      causationId: e.id,
+      actor: { kind: "agent", id: agentId, name: agent.name },
+      at: now.toISOString(),
+      payload: { agent, step, call: { id: call.id, name: call.name, args: call.args }, key: call.key },
+    }),
+  );
+  return {
+    state: { ...state, active: { ...active, loops: { ...active.loops, [agentId]: nextLoop } } },
+    emit: work,
+  };
+}
+
+function asContent(e: Envelope<"tool.completed">): string {
+  const text = e.payload.ok
+    ? JSON.stringify(e.payload.result ?? null)
+    : `error (${e.payload.error?.code ?? "failed"}): ${e.payload.error?.message ?? ""}`;
+  return text.length <= TOOL_RESULT_MAX_CHARS
+    ? text
+    : `${text.slice(0, TOOL_RESULT_MAX_CHARS)}… [cut: ${text.length} characters in all]`;
+}
+
+/** A tool call finished: once every call of the step has, the agent's model gets the results. Null: stale. */
+export function completeTool(state: GroupState, e: Envelope<"tool.completed">, now: Date): Decision | null {
+  const active = state.active;
+  if (!active || active.turnId !== e.turnId || !agentInTurn(active, e.payload.agentId)) return null;
+  const { agentId, callId, step } = e.payload;
+  const loop = active.loops[agentId];
+  const call = loop?.pending[callId];
+  if (!loop || loop.step !== step || !call || call.key !== e.payload.key) return null;
+  if (loop.results.some((r) => r.role === "tool" && r.toolCallId === callId)) return null;
+  const result: ConversationMessage = {
+    role: "tool",
+    toolCallId: callId,
+    toolName: call.name,
+    content: asContent(e),
+    ...(e.payload.ok ? {} : { isError: true }),
+  };
+  const results = [...loop.results, result];
+  const done = Object.keys(loop.pending).every((id) =>
+    results.some((r) => r.role === "tool" && r.toolCallId === id),
+  );
+  if (!done)
+    return {
+      state: { ...state, active: { ...active, loops: { ...active.loops, [agentId]: { ...loop, results } } } },
+      emit: [],
+    };
+  const agent = active.snapshots[agentId];
+  if (!agent) return null;
+  const messages = [...loop.messages, ...results];
+  const next = makeEnvelope({
+    id: deriveEventId(active.turnId, `work.llm:${agentId}:${step + 1}`),
+    type: "work.llm",
+    groupId: state.groupId,
+    turnId: active.turnId,
+    causationId: e.id,
+    actor: { kind: "agent", id: agentId, name: agent.name },
+    at: now.toISOString(),
+    payload: { agent, turnIndex: active.turnIndex, step: step + 1, messages },
+  });
+  const loops = { ...active.loops, [agentId]: { step, messages, pending: {}, results: [] } };
+  return { state: { ...state, active: { ...active, loops } }, emit: [next] };
+}

@@ -1,0 +1,108 @@
+import { AppError } from "@conclave/errors";
+import { CONSUMERS, makeEnvelope, newEventId } from "@conclave/subjects";
+import { openTestBus, quietLogger, type TestBus, waitUntil } from "@conclave/testing";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EnvelopeHandler, type RunningConsumer, runConsumer } from "./consume.js";
+import { provision } from "./provision.js";
+import { publishEnvelope } from "./publish.js";
+
+let bus: TestBus;
+let consumer: RunningConsumer;
+const seen: { content: string; delivery: number }[] = [];
+
+// Content decides what the handler does: fail permanently, fail twice then succeed, or succeed.
+const handle: EnvelopeHandler = async (e, meta) => {
+  if (e.type !== "message.posted") return;
+  seen.push({ content: e.payload.content, delivery: meta.deliveryCount });
+  if (e.payload.content === "poison") throw new AppError("permanent", "cannot ever handle this");
+  if (e.payload.content === "flaky" && meta.deliveryCount < 3) throw new Error("not yet");
+};
+
+beforeAll(async () => {
+  bus = await openTestBus();
+  await provision(bus.nc, bus.names, { ackWaitMs: 2000 });
+  consumer = await runConsumer({
+    js: jetstream(bus.nc),
+    names: bus.names,
+    stream: bus.names.stream("conv"),
+    consumer: CONSUMERS.recorder,
+    log: quietLogger(),
+    handle,
+    retryBaseMs: 50,
+  });
+});
+afterAll(async () => {
+  await consumer?.stop();
+  await bus?.dispose();
+});
+
+const groupId = newEventId();
+const post = (content: string) => {
+  const id = newEventId();
+  return publishEnvelope(
+    jetstream(bus.nc),
+    bus.names,
+    makeEnvelope({
+      id,
+      type: "message.posted",
+      groupId,
+      turnId: id,
+      causationId: null,
+      actor: { kind: "user", id: "u" },
+      payload: { messageId: id, content },
+    }),
+  );
+};
+
+async function deadLetters() {
+  const jsm = await jetstreamManager(bus.nc);
+  const info = await jsm.streams.info(bus.names.stream("dlq"));
+  const out: { reason: string; subject: string; body: string }[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage(bus.names.stream("dlq"), { seq });
+    if (m)
+      out.push({
+        reason: m.header.get("Conclave-Dlq-Reason"),
+        subject: m.header.get("Conclave-Dlq-Subject"),
+        body: m.string(),
+      });
+  }
+  return out;
+}
+
+describe("the consumer wrapper", () => {
+  it("retries a transient failure with backoff until it succeeds", async () => {
+    await post("flaky");
+    await waitUntil("the third delivery", () => seen.some((s) => s.content === "flaky" && s.delivery === 3));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen.filter((s) => s.content === "flaky").map((s) => s.delivery)).toEqual([1, 2, 3]);
+  });
+
+  it("terminates a permanent failure at once and dead-letters it with the reason", async () => {
+    await post("poison");
+    const letters = await waitUntil("a dead letter", async () =>
+      (await deadLetters()).find((l) => l.body.includes("poison")) ? deadLetters() : undefined,
+    );
+    const letter = letters.find((l) => l.body.includes("poison"));
+    expect(letter?.reason).toMatch(/permanent: cannot ever handle this/);
+    expect(seen.filter((s) => s.content === "poison")).toHaveLength(1);
+  });
+
+  it("never retries a message that fails its schema, and names the failing paths", async () => {
+    const js = jetstream(bus.nc);
+    await js.publish(
+      bus.names.convSubject(groupId, "message.posted"),
+      JSON.stringify({ id: "x", type: "message.posted" }),
+    );
+    await js.publish(bus.names.convSubject(groupId, "message.posted"), "not json at all");
+    const letters = await waitUntil("two dead letters", async () => {
+      const l = await deadLetters();
+      return l.filter((x) => x.reason.startsWith("schema") || x.reason.startsWith("body")).length >= 2
+        ? l
+        : undefined;
+    });
+    expect(letters.some((l) => /^schema: .*id/.test(l.reason))).toBe(true);
+    expect(letters.some((l) => l.reason === "body is not JSON")).toBe(true);
+  });
+});

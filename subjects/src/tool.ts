@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { Id } from "./common.js";
+
+/** `tool.completed`: one tool call ran (or was refused), with its result or error. */
+export const TOOL_COMPLETED = "tool.completed";
+export const ToolCompleted = z.object({
+  agentId: Id,
+  step: z.number().int().min(0),
+  callId: z.string().min(1).max(200),
+  name: z.string().min(1).max(64),
+  key: z.string().min(1).max(200),
+  ok: z.boolean(),
+  /** JSON-safe result, or the error the model gets to read. */
+  result: z.unknown().optional(),
+  error: z.object({ code: z.string(), message: z.string().max(4000) }).optional(),
+  durationMs: z.number().int().min(0),
+  /** True when the ledger already held this call's result: nothing ran again. */
+  replayed: z.boolean(),
+});
+export type ToolCompleted = z.infer<typeof ToolCompleted>;

@@ -1,0 +1,93 @@
+import { newEventId } from "@conclave/subjects";
+import { startSystem, type TestSystem } from "@conclave/testing";
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+let sys: TestSystem;
+let spec: Record<string, unknown>;
+
+type Operation = { security?: Record<string, string[]>[]; responses?: Record<string, unknown> };
+const METHODS = ["get", "post", "put", "patch", "delete"] as const;
+
+beforeAll(async () => {
+  sys = await startSystem();
+  const res = await fetch(`${sys.edgeUrl}/openapi.json`);
+  expect(res.status).toBe(200);
+  spec = (await res.json()) as Record<string, unknown>;
+});
+afterAll(async () => {
+  await sys?.stop();
+});
+
+function operations(): { method: (typeof METHODS)[number]; path: string; op: Operation }[] {
+  const paths = spec.paths as Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>;
+  return Object.entries(paths).flatMap(([path, item]) =>
+    METHODS.flatMap((method) => (item[method] ? [{ method, path, op: item[method] }] : [])),
+  );
+}
+
+describe("the OpenAPI document at /openapi.json", () => {
+  it("is a valid OpenAPI 3.1 document to an independent validator", async () => {
+    expect(spec.openapi).toBe("3.1.0");
+    const result = await new Validator().validate(spec);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it("covers the API: accounts, keys, agents, groups, members, messages, turns, operations", () => {
+    const paths = Object.keys(spec.paths as object);
+    for (const p of [
+      "/v1/auth/register",
+      "/v1/auth/login",
+      "/v1/auth/refresh",
+      "/v1/auth/logout",
+      "/v1/auth/logout-all",
+      "/v1/me",
+      "/v1/api-keys",
+      "/v1/api-keys/{id}",
+      "/v1/groups",
+      "/v1/groups/{groupId}",
+      "/v1/groups/{groupId}/members",
+      "/v1/groups/{groupId}/agents",
+      "/v1/groups/{groupId}/messages",
+      "/v1/groups/{groupId}/turns/{turnId}",
+      "/healthz",
+      "/readyz",
+      "/.well-known/jwks.json",
+      "/openapi.json",
+      "/docs",
+    ])
+      expect(paths).toContain(p);
+    const schemes = (spec.components as { securitySchemes: Record<string, unknown> }).securitySchemes;
+    expect(schemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
+  });
+
+  it("matches the running edge: a documented route exists, and one behind `bearer` refuses no credential", async () => {
+    for (const { method, path, op } of operations()) {
+      const url = path.replace(/\{[^}]+\}/g, newEventId());
+      const res = await fetch(`${sys.edgeUrl}${url}`, { method: method.toUpperCase() });
+      const name = `${method} ${path}`;
+      expect(await res.text(), name).not.toMatch(/"detail":"no route/);
+      if ((op.security ?? []).length > 0) {
+        expect(res.status, name).toBe(401);
+        expect(res.headers.get("content-type"), name).toMatch(/problem\+json/);
+        expect(Object.keys(op.responses ?? {}), name).toContain("401");
+      }
+    }
+  });
+});
+
+describe("the docs at /docs", () => {
+  it("renders an API reference page that loads this document", async () => {
+    const res = await fetch(`${sys.edgeUrl}/docs`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await res.text();
+    expect(html).toContain("<title>Conclave API</title>");
+    expect(html).toContain("/openapi.json");
+    // The page is the Scalar reference app, pointed at this document.
+    expect(html).toContain('<div id="app">');
+    expect(html).toMatch(/createApiReference\('#app', \{[^}]*"url": "\/openapi\.json"/);
+    expect(html.length).toBeGreaterThan(1000);
+  });
+});
