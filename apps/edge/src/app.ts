@@ -1,4 +1,10 @@
-import { createAuthenticator, type KeyStore, keyStoreFrom, tokenSettingsFrom } from "@conclave/auth";
+import {
+  type Authenticator,
+  createAuthenticator,
+  type KeyStore,
+  keyStoreFrom,
+  tokenSettingsFrom,
+} from "@conclave/auth";
 import {
   busConnected,
   createRateLimiter,
@@ -45,6 +51,11 @@ export interface EdgeDeps {
   nc: NatsConnection;
   db: DbHandle;
   log: Logger;
+  /**
+   * Replaces credential checks (benchmarks measure the cost of auth with it; tests may pin a
+   * principal). Production wiring never sets it.
+   */
+  authenticator?: Authenticator;
 }
 
 /** Provisions the deployment's streams and buckets (idempotent) and builds the edge's HTTP app. */
@@ -73,7 +84,7 @@ function buildEdgeApp(deps: EdgeDeps, keys: KeyStore, limiter: EdgeContext["limi
     busUp: () => busConnected(nc),
     keys,
     tokens,
-    auth: createAuthenticator({ db: db.db, keys, tokens }),
+    auth: deps.authenticator ?? createAuthenticator({ db: db.db, keys, tokens }),
     limiter,
     credentials: createCredentialBox(config.KEY_ENCRYPTION_KEY),
   };
