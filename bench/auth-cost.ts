@@ -28,8 +28,8 @@ const database = await createTestDatabase();
 const db: DbHandle = await openDb({ url: database.url, poolSize: 10 });
 const config = loadConfig({
   CONCLAVE_NS: bus.names.ns,
-  RATE_LIMIT_PER_MINUTE: "100000000",
-  RATE_LIMIT_BURST: "1000000",
+  RATE_LIMIT_PER_MINUTE: "1000000",
+  RATE_LIMIT_BURST: "100000",
   RATE_LIMIT_IP_BURST: "1000",
 });
 const log = quietLogger("edge");

@@ -43,31 +43,49 @@ export function createRateLimiter(kv: KV): RateLimiter {
   const keyOf = (kind: string, key: string) =>
     `${kind}.${createHash("sha256").update(key).digest("hex").slice(0, 40)}`;
 
-  /** Read-modify-write by compare-and-set; `change` returns the new value, or undefined to write nothing. */
-  const update = async <T, R>(
-    k: string,
-    change: (current: T | undefined) => { value?: T; result: R },
-  ): Promise<R> => {
-    for (let i = 0; i < MAX_ATTEMPTS; i++) {
-      const entry = await kv.get(k);
-      const current = entry && entry.operation === "PUT" ? (entry.json() as T) : undefined;
-      const { value, result } = change(current);
-      if (value === undefined) return result;
-      try {
-        if (entry) await kv.update(k, JSON.stringify(value), entry.revision);
-        else await kv.create(k, JSON.stringify(value));
-        return result;
-      } catch (e) {
-        if (!(e instanceof Error && /wrong last sequence|key exists/i.test(e.message))) throw e;
-      }
-    }
-    throw new AppError("unavailable", "rate limit state kept changing");
+  // One read-modify-write per key at a time in this process: concurrent requests of one busy key
+  // queue here instead of failing each other's compare-and-set; other replicas rarely collide.
+  const queues = new Map<string, Promise<unknown>>();
+  const serialized = <R>(k: string, fn: () => Promise<R>): Promise<R> => {
+    const run = (queues.get(k) ?? Promise.resolve()).then(fn);
+    const tail = run.catch(() => undefined);
+    queues.set(k, tail);
+    void tail.then(() => {
+      if (queues.get(k) === tail) queues.delete(k);
+    });
+    return run;
   };
 
+  /**
+   * Read-modify-write by compare-and-set; `change` returns the new value, or undefined to write
+   * nothing. Undefined when other replicas kept changing the key.
+   */
+  const update = <T, R>(
+    k: string,
+    change: (current: T | undefined) => { value?: T; result: R },
+  ): Promise<R | undefined> =>
+    serialized(k, async () => {
+      for (let i = 0; i < MAX_ATTEMPTS; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, Math.random() * 5 * i));
+        const entry = await kv.get(k);
+        const current = entry && entry.operation === "PUT" ? (entry.json() as T) : undefined;
+        const { value, result } = change(current);
+        if (value === undefined) return result;
+        try {
+          if (entry) await kv.update(k, JSON.stringify(value), entry.revision);
+          else await kv.create(k, JSON.stringify(value));
+          return result;
+        } catch (e) {
+          if (!(e instanceof Error && /wrong last sequence|key exists/i.test(e.message))) throw e;
+        }
+      }
+      return undefined;
+    });
+
   return {
-    take(key, limit) {
-      const now = Date.now();
-      return update<{ tokens: number; at: number }, Decision>(keyOf("rl", key), (current) => {
+    async take(key, limit) {
+      const decision = await update<{ tokens: number; at: number }, Decision>(keyOf("rl", key), (current) => {
+        const now = Date.now();
         const b = refill(current, limit, now);
         if (b.tokens >= 1)
           return {
@@ -77,6 +95,8 @@ export function createRateLimiter(kv: KV): RateLimiter {
         const perMs = limit.perMinute / 60_000;
         return { result: { allowed: false, retryAfterMs: Math.ceil((1 - b.tokens) / perMs), remaining: 0 } };
       });
+      // Contention that never settles is refused, not waved through: a limit must not fail open under load.
+      return decision ?? { allowed: false, retryAfterMs: 1000, remaining: 0 };
     },
     async failures(key) {
       const entry = await kv.get(keyOf("fail", key));
@@ -86,13 +106,15 @@ export function createRateLimiter(kv: KV): RateLimiter {
         ? { count: v.count, windowEndsAt: v.until }
         : { count: 0, windowEndsAt: 0 };
     },
-    recordFailure(key, windowMs) {
-      const now = Date.now();
-      return update<{ count: number; until: number }, number>(keyOf("fail", key), (current) => {
+    async recordFailure(key, windowMs) {
+      const count = await update<{ count: number; until: number }, number>(keyOf("fail", key), (current) => {
+        const now = Date.now();
         const fresh = !current || current.until <= now;
         const count = fresh ? 1 : current.count + 1;
         return { value: { count, until: fresh ? now + windowMs : current.until }, result: count };
       });
+      if (count === undefined) throw new AppError("unavailable", "failed-login counter kept changing");
+      return count;
     },
     async clearFailures(key) {
       await kv.delete(keyOf("fail", key));
