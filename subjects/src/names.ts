@@ -30,6 +30,8 @@ export const BUCKETS = {
   limits: "limits",
   /** The tool ledger: each call's idempotency key → pending, then committed with its result. */
   toolLedger: "tool_ledger",
+  /** Uploaded files (object store): `<groupId>/<fileId>`. */
+  files: "files",
 } as const;
 
 export type StreamKey = keyof typeof STREAMS;

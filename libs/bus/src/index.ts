@@ -7,6 +7,7 @@ export {
   jetstreamManager,
 } from "@nats-io/jetstream";
 export { type KV, Kvm } from "@nats-io/kv";
+export { type ObjectStore, Objm } from "@nats-io/obj";
 export { busConnected, connectBus, type NatsConnection } from "./connect.js";
 export {
   decideFailure,

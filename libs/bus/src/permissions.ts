@@ -20,7 +20,10 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
   const worker = [...js, "$JS.ACK.>", n.dlqFilter()];
   const inbox = ["_INBOX.>"];
   return {
-    edge: { publish: [conv("message.posted"), kv("limits"), ...js], subscribe: inbox },
+    edge: {
+      publish: [conv("message.posted"), kv("limits"), `$O.${n.bucket("files")}.>`, ...js],
+      subscribe: inbox,
+    },
     orchestrator: { publish: [conv("turn.>"), n.workFilter(), kv("turns"), ...worker], subscribe: inbox },
     executor: {
       publish: [conv("agent.>"), conv("tool.>"), n.deltaFilter(), kv("toolLedger"), ...worker],

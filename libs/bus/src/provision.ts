@@ -9,6 +9,7 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
+import { Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 const SECOND_NS = 1_000_000_000;
@@ -157,6 +158,7 @@ export async function provision(nc: NatsConnection, n: Names, options: Provision
   }
   const kvm = new Kvm(nc);
   await kvm.create(n.bucket("turns"), { history: 1, replicas: o.replicas });
+  await new Objm(nc).create(n.bucket("files"), { replicas: o.replicas });
   await kvm.create(n.bucket("toolLedger"), { history: 1, replicas: o.replicas, ttl: 30 * 24 * 3600_000 });
   // Idle limit entries expire; a missing bucket is a full one.
   await kvm.create(n.bucket("limits"), { history: 1, replicas: o.replicas, ttl: 3600_000 });
