@@ -151,6 +151,17 @@ describe("creating groups", () => {
   });
 });
 
+describe("creating groups at once", () => {
+  it("creates every group when one account creates many concurrently (no lock-order deadlock)", async () => {
+    const res = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        sys.post("/v1/groups", { name: `rush ${i}`, agents: [{ name: `A${i}` }, { name: `B${i}` }] }),
+      ),
+    );
+    expect(res.map((r) => r.status)).toEqual(Array(10).fill(201));
+  });
+});
+
 describe("listing, changing and deleting groups", () => {
   it("lists the caller's groups with their role, a page at a time", async () => {
     const user = await sys.register();

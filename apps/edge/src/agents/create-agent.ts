@@ -14,7 +14,9 @@ export async function insertAgents(
   maxPerAccount: number,
 ): Promise<AgentView[]> {
   if (rows.length === 0) return [];
-  await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).for("update");
+  // Serializes the count-then-insert per account. NO KEY UPDATE, not UPDATE: the same transaction
+  // (and others) may already hold KEY SHARE on this row from inserting rows that reference it.
+  await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).for("no key update");
   const [owned] = await tx.select({ n: count() }).from(agents).where(eq(agents.accountId, accountId));
   if ((owned?.n ?? 0) + rows.length > maxPerAccount)
     throw new AppError("conflict", `an account owns at most ${maxPerAccount} agents; delete some first`);
