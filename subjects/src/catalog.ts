@@ -9,7 +9,15 @@ import {
 } from "./agent.js";
 import { Actor, Id } from "./common.js";
 import { MESSAGE_POSTED, MessagePosted } from "./message.js";
-import { TOOL_COMPLETED, ToolCompleted } from "./tool.js";
+import {
+  TOOL_APPROVAL_REQUESTED,
+  TOOL_APPROVED,
+  TOOL_COMPLETED,
+  TOOL_DENIED,
+  ToolApprovalRequested,
+  ToolCompleted,
+  ToolDecision,
+} from "./tool.js";
 import { TURN_COMPLETED, TURN_FAILED, TURN_STARTED, TurnCompleted, TurnFailed, TurnStarted } from "./turn.js";
 import { WORK_LLM, WORK_TIMER, WORK_TOOL, WorkLlm, WorkTimer, WorkTool } from "./work.js";
 
@@ -21,6 +29,9 @@ export const catalog = {
   [AGENT_FAILED]: { v: 1, kind: "event", payload: AgentFailed },
   [AGENT_TOOL_REQUESTED]: { v: 1, kind: "event", payload: AgentToolRequested },
   [TOOL_COMPLETED]: { v: 1, kind: "event", payload: ToolCompleted },
+  [TOOL_APPROVAL_REQUESTED]: { v: 1, kind: "event", payload: ToolApprovalRequested },
+  [TOOL_APPROVED]: { v: 1, kind: "event", payload: ToolDecision },
+  [TOOL_DENIED]: { v: 1, kind: "event", payload: ToolDecision },
   [TURN_COMPLETED]: { v: 1, kind: "event", payload: TurnCompleted },
   [TURN_FAILED]: { v: 1, kind: "event", payload: TurnFailed },
   [WORK_LLM]: { v: 1, kind: "work", payload: WorkLlm },

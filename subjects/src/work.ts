@@ -50,6 +50,8 @@ export const WorkTool = z.object({
   call: ToolCallSpec,
   /** run + step + arguments hash: the ledger key that makes the call's side effects happen once. */
   key: z.string().min(1).max(200),
+  /** A person approved this call (for tools that need it). */
+  approved: z.boolean().optional(),
 });
 export type WorkTool = z.infer<typeof WorkTool>;
 

@@ -21,7 +21,13 @@ beforeAll(async () => {
   });
   sys = await startSystem({
     env: { NATS_ACK_WAIT_MS: "1500" },
-    envFor: { executor: { TOOLS_HTTP_ALLOW_HOSTS: "127.0.0.1", TOOLS_HTTP_ALLOW_LOOPBACK_FOR_TESTS: "1" } },
+    envFor: {
+      executor: {
+        TOOLS_HTTP_ALLOW_HOSTS: "127.0.0.1",
+        TOOLS_HTTP_ALLOW_LOOPBACK_FOR_TESTS: "1",
+        TOOLS_REQUIRE_APPROVAL: "run_js",
+      },
+    },
   });
   sql = postgres(sys.db.url, { max: 1 });
 });
@@ -74,6 +80,65 @@ describe("the agent's tool loop", () => {
     expect(events.find((f) => f.event?.type === "agent.replied")?.event?.payload.content).toBe(
       "The answer is 42.",
     );
+  });
+
+  it("holds a tool that needs approval until a person approves it, then runs it", async () => {
+    const groupId = await groupWith(
+      { toolCalls: [{ name: "run_js", args: { code: "6 * 7" } }], replies: ["Computed."] },
+      ["run_js"],
+    );
+    const client = await sys.openStream();
+    await client.subscribe(groupId, 0);
+    await sys.post(`/v1/groups/${groupId}/messages`, { content: "compute, with approval" });
+    const waiting = await client.waitFor(
+      "the approval request",
+      (f) => f.event?.type === "tool.approval_requested",
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(client.events(groupId).some((f) => f.event?.type === "tool.completed")).toBe(false);
+    const turnId = waiting.event?.turnId ?? "";
+    const key = String(waiting.event?.payload.key);
+    const bad = await sys.post(`/v1/groups/${groupId}/turns/${turnId}/tool-decisions`, {
+      key: "not-a-key",
+      approve: true,
+    });
+    expect(bad.status).toBe(400);
+    const decided = await sys.post(`/v1/groups/${groupId}/turns/${turnId}/tool-decisions`, {
+      key,
+      approve: true,
+    });
+    expect(decided.status).toBe(202);
+    await client.waitFor("the turn end", (f) => f.event?.type === "turn.completed", 30_000);
+    const done = client.events(groupId).find((f) => f.event?.type === "tool.completed")?.event?.payload;
+    expect(done).toMatchObject({ name: "run_js", ok: true });
+    expect(JSON.stringify(done?.result)).toMatch(/42/);
+    await client.close();
+  });
+
+  it("answers the model with the refusal when a person denies the call, and nothing runs", async () => {
+    const groupId = await groupWith({ toolCalls: [{ name: "run_js", args: { code: "1" } }], echo: true }, [
+      "run_js",
+    ]);
+    const client = await sys.openStream();
+    await client.subscribe(groupId, 0);
+    await sys.post(`/v1/groups/${groupId}/messages`, { content: "try it" });
+    const waiting = await client.waitFor(
+      "the approval request",
+      (f) => f.event?.type === "tool.approval_requested",
+    );
+    const url = `/v1/groups/${groupId}/turns/${waiting.event?.turnId}/tool-decisions`;
+    expect(
+      (await sys.post(url, { key: waiting.event?.payload.key, approve: false, reason: "not today" })).status,
+    ).toBe(202);
+    await client.waitFor("the turn end", (f) => f.event?.type === "turn.completed", 30_000);
+    const types = client.events(groupId).map((f) => f.event?.type);
+    expect(types).toContain("tool.denied");
+    expect(types).not.toContain("tool.completed");
+    // The scripted agent echoes the last message it got: the refusal.
+    expect(
+      client.events(groupId).find((f) => f.event?.type === "agent.replied")?.event?.payload.content,
+    ).toMatch(/denied this call: not today/);
+    await client.close();
   });
 
   it("refuses, in code, a tool the agent is not allowed, whatever the model asks", async () => {

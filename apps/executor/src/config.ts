@@ -52,6 +52,16 @@ const schema = z.object({
     .max(50 * 1024 * 1024)
     .default(1024 * 1024),
   TOOLS_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Tools that wait for a person's approval before every run (comma-separated names). */
+  TOOLS_REQUIRE_APPROVAL: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+    ),
   /** Tests only: lets `http_fetch` reach 127.0.0.1. Never set in a deployment. */
   TOOLS_HTTP_ALLOW_LOOPBACK_FOR_TESTS: envFlag,
   /** A Tavily-compatible search API for `web_search`; without a key the tool is off. */

@@ -29,6 +29,28 @@ export async function runToolCall(
   meta: MessageMeta,
 ): Promise<void> {
   const { agent, call, key, step } = work.payload;
+  if (
+    deps.tools.get(call.name)?.requiresApproval &&
+    work.payload.approved !== true &&
+    agent.allowedTools.includes(call.name)
+  ) {
+    // Nothing runs until a person decides; the orchestrator sends the call back approved, or refuses it.
+    await publishEnvelope(
+      deps.js,
+      deps.names,
+      makeEnvelope({
+        id: deriveEventId(work.id, "outcome"),
+        type: "tool.approval_requested",
+        groupId: work.groupId,
+        turnId: work.turnId,
+        causationId: work.id,
+        actor: { kind: "agent", id: agent.id, name: agent.name },
+        payload: { agentId: agent.id, step, callId: call.id, name: call.name, args: call.args, key },
+      }),
+    );
+    meta.log.info({ tool: call.name, key }, "tool call waits for approval");
+    return;
+  }
   const ledgerKey = `call.${key}`;
   const existing = await deps.ledger.get(ledgerKey);
   let entry = existing && existing.operation === "PUT" ? (existing.json() as LedgerEntry) : undefined;
@@ -48,6 +70,7 @@ export async function runToolCall(
       allowedTools: agent.allowedTools,
       groupId: work.groupId,
       idempotencyKey: key,
+      ...(work.payload.approved ? { approved: true } : {}),
       signal: meta.signal,
     });
     entry = {

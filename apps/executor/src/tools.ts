@@ -11,24 +11,27 @@ export type ToolsConfig = Pick<
   | "TAVILY_API_KEY"
   | "RUN_JS_TIMEOUT_MS"
   | "RUN_JS_MEMORY_MB"
+  | "TOOLS_REQUIRE_APPROVAL"
 >;
 
 /** The built-in tools this executor offers, from its configuration (a tool without its settings is off). */
 export function buildTools(c: ToolsConfig): ToolRegistry {
+  const needApproval = new Set(c.TOOLS_REQUIRE_APPROVAL);
+  const tools = createBuiltinTools({
+    runJs: { timeoutMs: c.RUN_JS_TIMEOUT_MS, memoryBytes: c.RUN_JS_MEMORY_MB * 1024 * 1024 },
+    ...(c.TOOLS_HTTP_ALLOW_HOSTS.length > 0
+      ? {
+          httpFetch: {
+            allowHosts: c.TOOLS_HTTP_ALLOW_HOSTS,
+            maxBytes: c.TOOLS_HTTP_MAX_BYTES,
+            timeoutMs: c.TOOLS_HTTP_TIMEOUT_MS,
+            ...(c.TOOLS_HTTP_ALLOW_LOOPBACK_FOR_TESTS ? { allowLoopbackForTests: true } : {}),
+          },
+        }
+      : {}),
+    ...(c.TAVILY_API_KEY ? { webSearch: { baseUrl: c.TAVILY_BASE_URL, apiKey: c.TAVILY_API_KEY } } : {}),
+  });
   return createToolRegistry(
-    createBuiltinTools({
-      runJs: { timeoutMs: c.RUN_JS_TIMEOUT_MS, memoryBytes: c.RUN_JS_MEMORY_MB * 1024 * 1024 },
-      ...(c.TOOLS_HTTP_ALLOW_HOSTS.length > 0
-        ? {
-            httpFetch: {
-              allowHosts: c.TOOLS_HTTP_ALLOW_HOSTS,
-              maxBytes: c.TOOLS_HTTP_MAX_BYTES,
-              timeoutMs: c.TOOLS_HTTP_TIMEOUT_MS,
-              ...(c.TOOLS_HTTP_ALLOW_LOOPBACK_FOR_TESTS ? { allowLoopbackForTests: true } : {}),
-            },
-          }
-        : {}),
-      ...(c.TAVILY_API_KEY ? { webSearch: { baseUrl: c.TAVILY_BASE_URL, apiKey: c.TAVILY_API_KEY } } : {}),
-    }),
+    tools.map((t) => (needApproval.has(t.name) ? { ...t, requiresApproval: true } : t)),
   );
 }

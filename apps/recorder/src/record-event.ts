@@ -111,6 +111,9 @@ export async function recordEvent(db: Db, e: AnyConvEnvelope, seq: number): Prom
       case "agent.failed":
       case "agent.tool_requested":
       case "tool.completed":
+      case "tool.approval_requested":
+      case "tool.approved":
+      case "tool.denied":
         return true;
       default:
         return assertNever(e, "event type");

@@ -21,7 +21,14 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
   const inbox = ["_INBOX.>"];
   return {
     edge: {
-      publish: [conv("message.posted"), kv("limits"), `$O.${n.bucket("files")}.>`, ...js],
+      publish: [
+        conv("message.posted"),
+        conv("tool.approved"),
+        conv("tool.denied"),
+        kv("limits"),
+        `$O.${n.bucket("files")}.>`,
+        ...js,
+      ],
       subscribe: inbox,
     },
     orchestrator: { publish: [conv("turn.>"), n.workFilter(), kv("turns"), ...worker], subscribe: inbox },

@@ -4,6 +4,7 @@ import { GroupIdParam } from "../groups/schemas.js";
 import { groupAccess } from "../http/group-access.js";
 import { bearer, json, jsonBody, problems, router } from "../http/openapi.js";
 import { requireJson } from "../http/validate.js";
+import { decideToolCall } from "./decide-tool-call.js";
 import { getTurn } from "./get-turn.js";
 import { listMessages } from "./list-messages.js";
 import { postMessage } from "./post-message.js";
@@ -13,6 +14,8 @@ import {
   IdempotencyHeader,
   PostedView,
   postMessageBody,
+  ToolDecisionBody,
+  ToolDecisionView,
   TurnParams,
   TurnView,
 } from "./schemas.js";
@@ -64,7 +67,25 @@ export function messageRoutes(ctx: EdgeContext) {
     responses: { 200: json(TurnView, "The turn."), ...problems(400, 401, 403, 404, 429) },
   });
 
+  const decisionRoute = createRoute({
+    method: "post",
+    path: "/{groupId}/turns/{turnId}/tool-decisions",
+    tags,
+    summary: "Approve or deny a tool call that waits for a person",
+    description:
+      "For tools configured to need approval. The first decision about a call counts; a decision about a call that is not waiting changes nothing.",
+    security: bearer,
+    middleware: [groupAccess(ctx, "post"), requireJson],
+    request: { params: TurnParams, ...jsonBody(ToolDecisionBody) },
+    responses: { 202: json(ToolDecisionView, "Recorded."), ...problems(400, 401, 403, 404, 429, 503) },
+  });
+
   const app = router();
+  app.openapi(decisionRoute, async (c) => {
+    const body = c.req.valid("json");
+    const actor = { kind: "user" as const, id: c.get("principal").accountId };
+    return c.json(await decideToolCall({ ctx, input: { ...c.req.valid("param"), ...body, actor } }), 202);
+  });
   app.openapi(postRoute, async (c) => {
     const principal = c.get("principal");
     const input = c.req.valid("json");

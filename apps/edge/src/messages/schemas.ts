@@ -16,6 +16,18 @@ export const IdempotencyHeader = z.object({
 
 export const TurnParams = GroupIdParam.extend({ turnId: z.uuid("must be a UUID") });
 
+export const ToolDecisionBody = z
+  .strictObject({
+    /** The waiting call's key, from its `tool.approval_requested` event. */
+    key: z.string().regex(/^[0-9a-f]{64}$/, "must be a tool call key"),
+    approve: z.boolean(),
+    reason: z.string().trim().min(1).max(1000).optional(),
+  })
+  .openapi("ToolDecision");
+export const ToolDecisionView = z
+  .object({ seq: z.number().int(), duplicate: z.boolean() })
+  .openapi("ToolDecisionAccepted");
+
 export const postMessageBody = (maxChars: number) =>
   z
     .strictObject({

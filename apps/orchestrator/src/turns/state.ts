@@ -40,7 +40,16 @@ export const GroupState = z.object({
           z.object({
             step: z.number().int().min(0),
             messages: z.array(ConversationMessage),
-            pending: z.record(z.string(), z.object({ name: z.string(), key: z.string() })),
+            pending: z.record(
+              z.string(),
+              z.object({
+                name: z.string(),
+                key: z.string(),
+                args: z.record(z.string(), z.unknown()).default({}),
+                /** Waiting for a person's approval. */
+                awaiting: z.boolean().default(false),
+              }),
+            ),
             results: z.array(ConversationMessage),
           }),
         )

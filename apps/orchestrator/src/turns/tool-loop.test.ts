@@ -1,7 +1,7 @@
 import { type AgentSnapshot, type Envelope, makeEnvelope, newEventId } from "@conclave/subjects";
 import { describe, expect, it } from "vitest";
 import { emptyState, type GroupState, settleAgent, startTurn } from "./state.js";
-import { completeTool, requestTools, TOOL_RESULT_MAX_CHARS } from "./tool-loop.js";
+import { awaitApproval, completeTool, decideTool, requestTools, TOOL_RESULT_MAX_CHARS } from "./tool-loop.js";
 
 const groupId = newEventId();
 const t0 = new Date("2026-01-01T00:00:00Z");
@@ -155,5 +155,55 @@ describe("tool loop", () => {
     const after = settleAgent(s0, replied, t0);
     expect(after?.state.active).toBeNull();
     expect(requestTools(after?.state as GroupState, ask(s0, 0, [{ id: "a", args: {} }]), t0, 8)).toBeNull();
+  });
+
+  it("sends an approved call back marked approved, and answers a denied one with the refusal", () => {
+    const s0 = started();
+    const s1 = requestTools(s0, ask(s0, 0, [{ id: "a", args: { expression: "1" } }]), t0, 8)
+      ?.state as GroupState;
+    const key = "k-0-a";
+    const env = <T extends "tool.approval_requested" | "tool.approved" | "tool.denied">(
+      type: T,
+      payload: object,
+    ) =>
+      makeEnvelope({
+        id: newEventId(),
+        type,
+        groupId,
+        turnId: turnOf(s0),
+        causationId: null,
+        actor: { kind: "user", id: "u" },
+        payload,
+      } as Parameters<typeof makeEnvelope<T>>[0]);
+    // A decision about a call that does not wait yet changes nothing.
+    expect(decideTool(s1, env("tool.approved", { key }), t0)).toBeNull();
+    const waiting = awaitApproval(
+      s1,
+      env("tool.approval_requested", {
+        agentId: ada.id,
+        step: 0,
+        callId: "a",
+        name: "calculator",
+        args: { expression: "1" },
+        key,
+      }),
+    )?.state as GroupState;
+    const approved = decideTool(waiting, env("tool.approved", { key }), t0);
+    const work = approved?.emit[0];
+    expect(work?.type === "work.tool" && work.payload).toMatchObject({
+      approved: true,
+      key,
+      call: { id: "a", args: { expression: "1" } },
+    });
+    expect(decideTool(approved?.state as GroupState, env("tool.denied", { key }), t0)).toBeNull();
+    const denied = decideTool(waiting, env("tool.denied", { key, reason: "no" }), t0);
+    const next = denied?.emit[0];
+    expect(next?.type).toBe("work.llm");
+    if (next?.type === "work.llm")
+      expect(next.payload.messages.at(-1)).toMatchObject({
+        role: "tool",
+        isError: true,
+        content: expect.stringMatching(/denied this call: no/),
+      });
   });
 });

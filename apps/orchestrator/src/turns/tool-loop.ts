@@ -59,7 +59,9 @@ export function requestTools(
   const nextLoop = {
     step,
     messages: [...before, asked],
-    pending: Object.fromEntries(e.payload.calls.map((c) => [c.id, { name: c.name, key: c.key }])),
+    pending: Object.fromEntries(
+      e.payload.calls.map((c) => [c.id, { name: c.name, key: c.key, args: c.args, awaiting: false }]),
+    ),
     results: [],
   };
   const work = e.payload.calls.map((call) =>
@@ -93,19 +95,127 @@ function asContent(e: Envelope<"tool.completed">): string {
 export function completeTool(state: GroupState, e: Envelope<"tool.completed">, now: Date): Decision | null {
   const active = state.active;
   if (!active || active.turnId !== e.turnId || !agentInTurn(active, e.payload.agentId)) return null;
-  const { agentId, callId, step } = e.payload;
+  const loop = active.loops[e.payload.agentId];
+  const call = loop?.pending[e.payload.callId];
+  if (!loop || loop.step !== e.payload.step || !call || call.key !== e.payload.key) return null;
+  return addResult(
+    state,
+    active,
+    e.payload.agentId,
+    e.payload.callId,
+    asContent(e),
+    !e.payload.ok,
+    e.id,
+    now,
+  );
+}
+
+/** Finds the waiting call a decision is about, by its key. */
+function findCall(active: Active, key: string) {
+  for (const [agentId, loop] of Object.entries(active.loops)) {
+    for (const [callId, call] of Object.entries(loop.pending)) {
+      if (call.key === key && !loop.results.some((r) => r.role === "tool" && r.toolCallId === callId))
+        return { agentId, callId, call, loop };
+    }
+  }
+  return undefined;
+}
+
+/** The executor holds a call for a person's approval: remember that it waits. Null: stale. */
+export function awaitApproval(state: GroupState, e: Envelope<"tool.approval_requested">): Decision | null {
+  const active = state.active;
+  if (!active || active.turnId !== e.turnId) return null;
+  const found = findCall(active, e.payload.key);
+  if (!found || found.call.awaiting) return null;
+  const pending = { ...found.loop.pending, [found.callId]: { ...found.call, awaiting: true } };
+  return {
+    state: {
+      ...state,
+      active: { ...active, loops: { ...active.loops, [found.agentId]: { ...found.loop, pending } } },
+    },
+    emit: [],
+  };
+}
+
+/**
+ * A person approved or denied a waiting call: an approved one goes back to the executor marked
+ * approved; a denied one answers the model with the refusal. Null: no such waiting call (stale,
+ * repeated, or decided already).
+ */
+export function decideTool(
+  state: GroupState,
+  e: Envelope<"tool.approved"> | Envelope<"tool.denied">,
+  now: Date,
+): Decision | null {
+  const active = state.active;
+  if (!active || active.turnId !== e.turnId) return null;
+  const found = findCall(active, e.payload.key);
+  if (!found || !found.call.awaiting || !agentInTurn(active, found.agentId)) return null;
+  const agent = active.snapshots[found.agentId];
+  if (!agent) return null;
+  if (e.type === "tool.denied") {
+    const why = e.payload.reason ? `: ${e.payload.reason}` : "";
+    return addResult(
+      state,
+      active,
+      found.agentId,
+      found.callId,
+      `error (forbidden): a person denied this call${why}`,
+      true,
+      e.id,
+      now,
+    );
+  }
+  const pending = { ...found.loop.pending, [found.callId]: { ...found.call, awaiting: false } };
+  const work = makeEnvelope({
+    id: deriveEventId(active.turnId, `work.tool:${found.call.key}:approved`),
+    type: "work.tool",
+    groupId: state.groupId,
+    turnId: active.turnId,
+    causationId: e.id,
+    actor: { kind: "agent", id: found.agentId, name: agent.name },
+    at: now.toISOString(),
+    payload: {
+      agent,
+      step: found.loop.step,
+      call: { id: found.callId, name: found.call.name, args: found.call.args },
+      key: found.call.key,
+      approved: true,
+    },
+  });
+  return {
+    state: {
+      ...state,
+      active: { ...active, loops: { ...active.loops, [found.agentId]: { ...found.loop, pending } } },
+    },
+    emit: [work],
+  };
+}
+
+/** Adds one tool result; once the step's calls all have one, the model gets them (next `work.llm`). */
+function addResult(
+  state: GroupState,
+  active: Active,
+  agentId: string,
+  callId: string,
+  content: string,
+  isError: boolean,
+  causationId: string,
+  now: Date,
+): Decision | null {
   const loop = active.loops[agentId];
   const call = loop?.pending[callId];
-  if (!loop || loop.step !== step || !call || call.key !== e.payload.key) return null;
+  if (!loop || !call) return null;
   if (loop.results.some((r) => r.role === "tool" && r.toolCallId === callId)) return null;
   const result: ConversationMessage = {
     role: "tool",
     toolCallId: callId,
     toolName: call.name,
-    content: asContent(e),
-    ...(e.payload.ok ? {} : { isError: true }),
+    content,
+    ...(isError ? { isError: true } : {}),
   };
   const results = [...loop.results, result];
+  const step = loop.step;
   const done = Object.keys(loop.pending).every((id) =>
     results.some((r) => r.role === "tool" && r.toolCallId === id),
   );
@@ -122,7 +232,7 @@ export function completeTool(state: GroupState, e: Envelope<"tool.completed">, n
     type: "work.llm",
     groupId: state.groupId,
     turnId: active.turnId,
-    causationId: e.id,
+    causationId,
     actor: { kind: "agent", id: agentId, name: agent.name },
     at: now.toISOString(),
     payload: { agent, turnIndex: active.turnIndex, step: step + 1, messages },

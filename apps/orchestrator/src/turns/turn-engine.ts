@@ -4,7 +4,7 @@ import { AppError } from "@conclave/errors";
 import { type Envelope, type Names, parseEnvelope } from "@conclave/subjects";
 import { loadAgents } from "./load-agents.js";
 import { type Decision, type GroupState, settleAgent, startTurn, timeOutTurn } from "./state.js";
-import { completeTool, requestTools } from "./tool-loop.js";
+import { awaitApproval, completeTool, decideTool, requestTools } from "./tool-loop.js";
 import type { TurnStore } from "./turn-store.js";
 
 export interface TurnEngine {
@@ -14,6 +14,8 @@ export interface TurnEngine {
   onDeadline(groupId: string, turnId: string): Promise<void>;
   onToolRequested(e: Envelope<"agent.tool_requested">): Promise<void>;
   onToolCompleted(e: Envelope<"tool.completed">): Promise<void>;
+  onApprovalRequested(e: Envelope<"tool.approval_requested">): Promise<void>;
+  onToolDecided(e: Envelope<"tool.approved"> | Envelope<"tool.denied">): Promise<void>;
 }
 
 /**
@@ -83,5 +85,7 @@ export function createTurnEngine(deps: {
     onToolRequested: (e) =>
       store.transact(e.groupId, (state) => thenStartNext(requestTools(state, e, now(), deps.maxToolSteps))),
     onToolCompleted: (e) => store.transact(e.groupId, async (state) => completeTool(state, e, now())),
+    onApprovalRequested: (e) => store.transact(e.groupId, async (state) => awaitApproval(state, e)),
+    onToolDecided: (e) => store.transact(e.groupId, async (state) => decideTool(state, e, now())),
   };
 }
