@@ -40,6 +40,15 @@ export const AgentToolRequested = z.object({
     .array(ToolCallSpec.extend({ key: z.string().min(1).max(200) }))
     .min(1)
     .max(20),
+  /** The model and token counts of the call that asked (every LLM call reports its usage). */
+  model: z.string().optional(),
+  usage: z
+    .object({
+      inputTokens: z.number().int().min(0),
+      outputTokens: z.number().int().min(0),
+      cachedTokens: z.number().int().min(0),
+    })
+    .optional(),
 });
 export type AgentToolRequested = z.infer<typeof AgentToolRequested>;
 

@@ -80,6 +80,13 @@ describe("the agent's tool loop", () => {
     expect(events.find((f) => f.event?.type === "agent.replied")?.event?.payload.content).toBe(
       "The answer is 42.",
     );
+    // Both LLM calls of the loop report their model and usage.
+    for (const type of ["agent.tool_requested", "agent.replied"]) {
+      expect(events.find((f) => f.event?.type === type)?.event?.payload).toMatchObject({
+        model: expect.any(String),
+        usage: { outputTokens: expect.any(Number) },
+      });
+    }
   });
 
   it("holds a tool that needs approval until a person approves it, then runs it", async () => {

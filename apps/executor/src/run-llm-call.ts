@@ -99,6 +99,7 @@ export async function runLlmCall(
             agentName: agent.name,
             step: work.payload.step,
             content,
+            ...(done ? { model: done.model, usage: done.usage } : {}),
             // The position keeps two identical calls in one step apart; a replayed answer repeats it.
             calls: calls.slice(0, 20).map((c, index) => ({
               ...c,
