@@ -31,6 +31,7 @@ import type { EdgeConfig } from "./config.js";
 import type { EdgeContext } from "./context.js";
 import { createCredentialBox } from "./credentials/credential-box.js";
 import { credentialRoutes } from "./credentials/routes.js";
+import { fileRoutes } from "./files/routes.js";
 import { memberRoutes } from "./groups/member-routes.js";
 import { rosterRoutes } from "./groups/roster-routes.js";
 import { groupRoutes } from "./groups/routes.js";
@@ -110,6 +111,8 @@ function buildEdgeApp(deps: EdgeDeps, keys: KeyStore, limiter: EdgeContext["limi
       }),
     );
   }
+  // Before the body limit: uploads are larger than any JSON body, and cap themselves.
+  app.route("/v1/groups", fileRoutes(ctx, { nc, maxFileBytes: config.MAX_FILE_BYTES }));
   app.use(
     "/v1/*",
     bodyLimit({

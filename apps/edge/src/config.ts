@@ -14,6 +14,13 @@ const schema = z.object({
     .min(1024)
     .max(10 * 1024 * 1024)
     .default(64 * 1024),
+  /** Largest uploaded file (CSV), with or without Content-Length; at most what the dataset tool reads. */
+  MAX_FILE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(5 * 1024 * 1024)
+    .default(5 * 1024 * 1024),
   /** Longest message text, in characters. */
   MAX_MESSAGE_CHARS: z.coerce.number().int().min(1).max(32_000).default(16_000),
   /** Agents one group may have. */

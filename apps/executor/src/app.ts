@@ -11,6 +11,7 @@ import type { Logger } from "@conclave/log";
 import type { Service } from "@conclave/runtime";
 import { CONSUMERS, names as namesOf, type TokenDelta } from "@conclave/subjects";
 import type { ExecutorConfig } from "./config.js";
+import { createDatasetStore } from "./dataset-store.js";
 import { buildProviders, type ProviderConfig } from "./providers.js";
 import { runLlmCall } from "./run-llm-call.js";
 import { runToolCall } from "./run-tool-call.js";
@@ -50,7 +51,9 @@ export function createExecutor(deps: ExecutorDeps): Service {
       });
       const js = jetstream(nc);
       const providers = buildProviders(config);
-      const tools = buildTools(config);
+      const tools = buildTools(config, {
+        datasets: createDatasetStore({ nc, bucket: names.bucket("files") }),
+      });
       const ledger = await new Kvm(nc).open(names.bucket("toolLedger"));
       const publishDelta = (d: TokenDelta) => nc.publish(names.deltaSubject(d.groupId), JSON.stringify(d));
       const llmDeps = {

@@ -1,4 +1,9 @@
-import { createBuiltinTools, createToolRegistry, type ToolRegistry } from "@conclave/tools";
+import {
+  createBuiltinTools,
+  createToolRegistry,
+  type DatasetStore,
+  type ToolRegistry,
+} from "@conclave/tools";
 import type { ExecutorConfig } from "./config.js";
 
 export type ToolsConfig = Pick<
@@ -15,7 +20,7 @@ export type ToolsConfig = Pick<
 >;
 
 /** The built-in tools this executor offers, from its configuration (a tool without its settings is off). */
-export function buildTools(c: ToolsConfig): ToolRegistry {
+export function buildTools(c: ToolsConfig, stores: { datasets?: DatasetStore } = {}): ToolRegistry {
   const needApproval = new Set(c.TOOLS_REQUIRE_APPROVAL);
   const tools = createBuiltinTools({
     runJs: { timeoutMs: c.RUN_JS_TIMEOUT_MS, memoryBytes: c.RUN_JS_MEMORY_MB * 1024 * 1024 },
@@ -30,6 +35,7 @@ export function buildTools(c: ToolsConfig): ToolRegistry {
         }
       : {}),
     ...(c.TAVILY_API_KEY ? { webSearch: { baseUrl: c.TAVILY_BASE_URL, apiKey: c.TAVILY_API_KEY } } : {}),
+    ...(stores.datasets ? { dataset: { store: stores.datasets } } : {}),
   });
   return createToolRegistry(
     tools.map((t) => (needApproval.has(t.name) ? { ...t, requiresApproval: true } : t)),

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { connectBus, jetstreamManager, Kvm, type NatsConnection } from "@conclave/bus";
+import { connectBus, jetstreamManager, Kvm, type NatsConnection, Objm } from "@conclave/bus";
 import { BUCKETS, type Names, names, STREAMS } from "@conclave/subjects";
 import { testEnv } from "./env.js";
 import { quietLogger } from "./logger.js";
@@ -42,6 +42,11 @@ export async function openTestBus(
           .then((kv) => kv.destroy())
           .catch(() => undefined);
       }
+      const objm = new Objm(nc);
+      await objm
+        .open(n.bucket("files"))
+        .then((os) => os.destroy())
+        .catch(() => undefined);
       await nc.close();
     },
   };

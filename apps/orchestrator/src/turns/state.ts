@@ -30,6 +30,8 @@ export const GroupState = z.object({
       ),
       /** The message that opened the turn, as each agent's conversation starts with it. */
       prompt: z.object({ name: z.string().optional(), content: z.string() }).optional(),
+      /** Messages before the prompt in each agent's conversation (the group's files, when it has any). */
+      context: z.array(ConversationMessage).default([]),
       turnIndex: z.number().int().min(0).default(0),
       /** The agents as snapshotted at the start: later LLM and tool work items carry them. */
       snapshots: z.record(z.string(), AgentSnapshot).default({}),
@@ -78,7 +80,10 @@ export interface Decision {
   emit: AnyEnvelope[];
 }
 
-/** Starts the turn of `message` (stream seq `seq`) with a broadcast to every agent. */
+/**
+ * Starts the turn of `message` (stream seq `seq`) with a broadcast to every agent; each agent's
+ * conversation is `context` (e.g. the group's files), then the message.
+ */
 export function startTurn(
   state: GroupState,
   message: Envelope<"message.posted">,
@@ -86,6 +91,7 @@ export function startTurn(
   agents: AgentSnapshot[],
   now: Date,
   timeoutMs: number,
+  context: ConversationMessage[] = [],
 ): Decision {
   const turnId = message.turnId ?? message.id;
   const base = { groupId: message.groupId, turnId, causationId: message.id, actor: SYSTEM_ACTOR };
@@ -112,6 +118,7 @@ export function startTurn(
     agents: agents.map((a) => ({ id: a.id, name: a.name })),
     settled: {},
     prompt,
+    context,
     turnIndex: state.turnsRun,
     snapshots: Object.fromEntries(agents.map((a) => [a.id, a])),
     loops: {},
@@ -133,7 +140,7 @@ export function startTurn(
         agent,
         turnIndex: state.turnsRun,
         step: 0,
-        messages: [{ role: "user", ...prompt }],
+        messages: [...context, { role: "user", ...prompt }],
       },
     }),
   );

@@ -206,4 +206,27 @@ describe("tool loop", () => {
         content: expect.stringMatching(/denied this call: no/),
       });
   });
+
+  it("keeps the turn's context (the group's files) in front of the conversation after a tool step", () => {
+    const id = newEventId();
+    const m = makeEnvelope({
+      id,
+      type: "message.posted",
+      groupId,
+      turnId: newEventId(),
+      causationId: null,
+      actor: { kind: "user", id: "u" },
+      payload: { messageId: id, content: "sum the sales" },
+    });
+    const context = [{ role: "user" as const, content: "Files in this group: f1 sales.csv: 3 rows" }];
+    const s0 = startTurn(emptyState(groupId), m, 1, [ada], t0, 60_000, context).state;
+    const s1 = requestTools(s0, ask(s0, 0, [{ id: "a", args: {} }]), t0, 8)?.state as GroupState;
+    const next = completeTool(s1, done(s0, 0, "a", 1), t0)?.emit[0];
+    expect(next?.type === "work.llm" && next.payload.messages.map((x) => x.content)).toEqual([
+      "Files in this group: f1 sales.csv: 3 rows",
+      "sum the sales",
+      "let me compute",
+      "1",
+    ]);
+  });
 });

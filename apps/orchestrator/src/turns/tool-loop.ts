@@ -48,7 +48,9 @@ export function requestTools(
     const settled = settleAgent(state, failed, now);
     return settled ? { state: settled.state, emit: [failed, ...settled.emit] } : null;
   }
+  // The first request of a loop starts from what the turn's first work item had: context, then the message.
   const before: ConversationMessage[] = loop?.messages ?? [
+    ...active.context,
     { role: "user", ...(active.prompt ?? { content: "" }) },
   ];
   const asked: ConversationMessage = {
@@ -150,7 +152,7 @@ export function decideTool(
   const active = state.active;
   if (!active || active.turnId !== e.turnId) return null;
   const found = findCall(active, e.payload.key);
-  if (!found || !found.call.awaiting || !agentInTurn(active, found.agentId)) return null;
+  if (!found?.call.awaiting || !agentInTurn(active, found.agentId)) return null;
   const agent = active.snapshots[found.agentId];
   if (!agent) return null;
   if (e.type === "tool.denied") {

@@ -2,7 +2,9 @@ import type { JetStreamManager } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import { type Envelope, type Names, parseEnvelope } from "@conclave/subjects";
+import { filesContext } from "./files-context.js";
 import { loadAgents } from "./load-agents.js";
+import { loadFiles } from "./load-files.js";
 import { type Decision, type GroupState, settleAgent, startTurn, timeOutTurn } from "./state.js";
 import { awaitApproval, completeTool, decideTool, requestTools } from "./tool-loop.js";
 import type { TurnStore } from "./turn-store.js";
@@ -65,8 +67,19 @@ export function createTurnEngine(deps: {
         cursor = stored.seq;
         continue;
       }
-      const agents = await loadAgents(db, state.groupId);
-      return startTurn({ ...state, cursor }, parsed.envelope, stored.seq, agents, now(), deps.turnTimeoutMs);
+      const [agents, files] = await Promise.all([
+        loadAgents(db, state.groupId),
+        loadFiles(db, state.groupId),
+      ]);
+      return startTurn(
+        { ...state, cursor },
+        parsed.envelope,
+        stored.seq,
+        agents,
+        now(),
+        deps.turnTimeoutMs,
+        filesContext(files),
+      );
     }
   };
 
