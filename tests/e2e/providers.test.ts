@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { startSystem, type TestSystem } from "@conclave/testing";
+import { freePort, startSystem, type TestSystem } from "@conclave/testing";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -58,8 +58,11 @@ const listen = (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
   });
 const base = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
 
+let healthPort = 0;
+
 beforeAll(async () => {
   [openai, anthropic] = await Promise.all([listen(openAiCompatible), listen(overloaded)]);
+  healthPort = await freePort();
   sys = await startSystem({
     envFor: {
       executor: {
@@ -68,6 +71,8 @@ beforeAll(async () => {
         ANTHROPIC_BASE_URL: base(anthropic),
         LLM_ATTEMPTS: "1",
         LLM_FALLBACK: "openai-compatible",
+        LLM_CIRCUIT_FAILURES: "1",
+        EXECUTOR_HEALTH_PORT: String(healthPort),
       },
     },
   });
@@ -138,6 +143,18 @@ describe("providers", () => {
     expect(replied.event?.payload.skipped).toEqual([
       expect.objectContaining({ provider: "anthropic", reason: "failed" }),
     ]);
+  });
+
+  it("shows the overloaded provider's open circuit in the executor's health", async () => {
+    const res = await fetch(`http://127.0.0.1:${healthPort}/health/detailed`);
+    const health = (await res.json()) as {
+      status: string;
+      providers: Record<string, { circuits: { state: string }[] }>;
+    };
+    expect(health.status).toBe("degraded");
+    expect(health.providers.anthropic?.circuits.map((c) => c.state)).toEqual(["open"]);
+    expect(health.providers["openai-compatible"]?.circuits.map((c) => c.state)).toEqual(["closed"]);
+    expect((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status).toBe(200);
   });
 
   it("sends an agent whose provider has no key here to the fallback", async () => {

@@ -10,9 +10,11 @@ import {
 import type { Logger } from "@conclave/log";
 import type { Service } from "@conclave/runtime";
 import { CONSUMERS, names as namesOf, type TokenDelta } from "@conclave/subjects";
+import type { Hono } from "hono";
 import type { ExecutorConfig } from "./config.js";
 import { createDatasetStore } from "./dataset-store.js";
-import { buildProviders, type ProviderConfig } from "./providers.js";
+import { healthApp } from "./health.js";
+import { buildProviders, type ProviderConfig, type ProviderSet } from "./providers.js";
 import { runLlmCall } from "./run-llm-call.js";
 import { runToolCall } from "./run-tool-call.js";
 import { buildTools, type ToolsConfig } from "./tools.js";
@@ -39,11 +41,22 @@ export interface ExecutorDeps {
  * The executor pool member: runs `work.llm` items (streaming their deltas, emitting each agent's
  * answer or tool request) and `work.tool` items (through the ledger, so a side effect happens once).
  */
-export function createExecutor(deps: ExecutorDeps): Service {
+export interface Executor extends Service {
+  /** Health routes (/healthz, /readyz, /health/detailed with the provider circuits). */
+  health: Hono;
+}
+
+export function createExecutor(deps: ExecutorDeps): Executor {
   const { config, nc, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
   const running: RunningConsumer[] = [];
+  let providerSet: ProviderSet | undefined;
   return {
+    health: healthApp({
+      nc,
+      providers: () => providerSet,
+      inFlight: () => running.reduce((n, c) => n + c.inFlight, 0),
+    }),
     async start() {
       await provision(nc, names, {
         ackWaitMs: config.NATS_ACK_WAIT_MS,
@@ -51,6 +64,7 @@ export function createExecutor(deps: ExecutorDeps): Service {
       });
       const js = jetstream(nc);
       const providers = buildProviders(config);
+      providerSet = providers;
       const tools = buildTools(config, {
         datasets: createDatasetStore({ nc, bucket: names.bucket("files") }),
       });

@@ -5,6 +5,9 @@ const schema = z.object({
   ...baseEnv,
   /** LLM calls run at once by one executor process. */
   EXECUTOR_CONCURRENCY: z.coerce.number().int().min(1).max(4096).default(256),
+  /** Serves /healthz, /readyz and /health/detailed (provider circuits) on this port; unset: no HTTP. */
+  EXECUTOR_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HOST: z.string().default("127.0.0.1"),
   /** One LLM call may take at most this long. */
   LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(900_000).default(120_000),
   /** After this many failed attempts of one call, the agent's failure is reported to the turn. */

@@ -1,3 +1,4 @@
+import { listen } from "@conclave/http";
 import { runProcess } from "@conclave/runtime";
 import { createExecutor } from "./app.js";
 import { loadConfig } from "./config.js";
@@ -5,5 +6,26 @@ import { loadConfig } from "./config.js";
 await runProcess({
   app: "executor",
   config: loadConfig(process.env),
-  service: ({ config, nc, log }) => createExecutor({ config, nc, log }),
+  service: ({ config, nc, log }) => {
+    const executor = createExecutor({ config, nc, log });
+    let http: Awaited<ReturnType<typeof listen>> | undefined;
+    return {
+      async start() {
+        await executor.start();
+        if (config.EXECUTOR_HEALTH_PORT !== undefined) {
+          http = await listen({
+            fetch: executor.health.fetch,
+            hostname: config.HOST,
+            port: config.EXECUTOR_HEALTH_PORT,
+            log,
+            name: "executor health",
+          });
+        }
+      },
+      async stop() {
+        await http?.close();
+        await executor.stop();
+      },
+    };
+  },
 });
