@@ -29,6 +29,8 @@ export const AgentSnapshot = z.object({
   id: Id,
   name: z.string().min(1).max(100),
   provider: Provider,
+  /** The account that owns the agent: its stored provider credential, if any, pays for the call. */
+  ownerId: Id.optional(),
   model: z.string().max(200),
   systemPrompt: z.string().max(20_000).default(""),
   temperature: z.number().min(0).max(2).optional(),

@@ -8,14 +8,18 @@ let sys: TestSystem;
 let openai: Server;
 let anthropic: Server;
 let sql: postgres.Sql;
-const seen: { path: string; body: Record<string, unknown> }[] = [];
+const seen: { path: string; body: Record<string, unknown>; authorization: string | undefined }[] = [];
 
 /** A server that speaks OpenAI's streaming chat completions: three text chunks, then usage, then [DONE]. */
 function openAiCompatible(req: IncomingMessage, res: ServerResponse) {
   let raw = "";
   req.on("data", (c: Buffer) => (raw += c.toString()));
   req.on("end", () => {
-    seen.push({ path: req.url ?? "", body: JSON.parse(raw) as Record<string, unknown> });
+    seen.push({
+      path: req.url ?? "",
+      body: JSON.parse(raw) as Record<string, unknown>,
+      authorization: req.headers.authorization,
+    });
     res.writeHead(200, { "content-type": "text/event-stream" });
     const chunk = (o: object) => res.write(`data: ${JSON.stringify(o)}\n\n`);
     for (const text of ["Hello", " from", " the model"])
@@ -73,6 +77,8 @@ beforeAll(async () => {
         LLM_FALLBACK: "openai-compatible",
         LLM_CIRCUIT_FAILURES: "1",
         EXECUTOR_HEALTH_PORT: String(healthPort),
+        // Credentials are read on every call here, so the test sees a key as soon as it is stored.
+        EXECUTOR_CREDENTIALS_CACHE_MS: "0",
       },
     },
   });
@@ -143,6 +149,18 @@ describe("providers", () => {
     expect(replied.event?.payload.skipped).toEqual([
       expect.objectContaining({ provider: "anthropic", reason: "failed" }),
     ]);
+  });
+
+  it("pays with the agent owner's stored credential when the account has one", async () => {
+    expect(seen.at(-1)?.authorization).toBeUndefined();
+    const put = await sys.request("PUT", "/v1/provider-credentials/openai-compatible", {
+      body: { apiKey: "account-secret-key-123" },
+    });
+    expect(put.status).toBe(201);
+    const { replied } = await turn(await groupWith("openai-compatible"));
+    expect(replied.event?.payload.provider).toBe("openai-compatible");
+    expect(seen.at(-1)?.authorization).toBe("Bearer account-secret-key-123");
+    for (const app of sys.apps) expect(app.lines.join("\n")).not.toContain("account-secret-key-123");
   });
 
   it("shows the overloaded provider's open circuit in the executor's health", async () => {

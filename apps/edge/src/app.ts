@@ -1,6 +1,7 @@
 import {
   type Authenticator,
   createAuthenticator,
+  createCredentialBox,
   type KeyStore,
   keyStoreFrom,
   tokenSettingsFrom,
@@ -29,7 +30,6 @@ import { apiKeyRoutes } from "./api-keys/routes.js";
 import { authRoutes } from "./auth/routes.js";
 import type { EdgeConfig } from "./config.js";
 import type { EdgeContext } from "./context.js";
-import { createCredentialBox } from "./credentials/credential-box.js";
 import { credentialRoutes } from "./credentials/routes.js";
 import { fileRoutes } from "./files/routes.js";
 import { memberRoutes } from "./groups/member-routes.js";

@@ -1,10 +1,9 @@
-import type { Authenticator, KeyStore, TokenSettings } from "@conclave/auth";
+import type { Authenticator, CredentialBox, KeyStore, TokenSettings } from "@conclave/auth";
 import type { JetStreamClient, RateLimiter } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import type { Logger } from "@conclave/log";
 import type { Names } from "@conclave/subjects";
 import type { EdgeConfig } from "./config.js";
-import type { CredentialBox } from "./credentials/credential-box.js";
 
 /** What the edge's services need, built once by the app factory. */
 export interface EdgeContext {

@@ -1,3 +1,4 @@
+import { createCredentialBox } from "@conclave/auth";
 import {
   dispatchTo,
   jetstream,
@@ -7,10 +8,12 @@ import {
   type RunningConsumer,
   runConsumer,
 } from "@conclave/bus";
+import type { Db } from "@conclave/db";
 import type { Logger } from "@conclave/log";
 import type { Service } from "@conclave/runtime";
 import { CONSUMERS, names as namesOf, type TokenDelta } from "@conclave/subjects";
 import type { Hono } from "hono";
+import { createProviderResolver, type ProviderResolver } from "./account-providers.js";
 import type { ExecutorConfig } from "./config.js";
 import { createDatasetStore } from "./dataset-store.js";
 import { healthApp } from "./health.js";
@@ -30,11 +33,15 @@ export interface ExecutorDeps {
     | "LLM_TIMEOUT_MS"
     | "LLM_MAX_ATTEMPTS"
     | "FAULT_CRASH_BEFORE_ACK"
+    | "KEY_ENCRYPTION_KEY"
+    | "EXECUTOR_CREDENTIALS_CACHE_MS"
   > &
     ProviderConfig &
     ToolsConfig;
   nc: NatsConnection;
   log: Logger;
+  /** Where accounts' provider credentials are read; without it only the executor's own keys are used. */
+  db?: Db | undefined;
 }
 
 /**
@@ -65,6 +72,22 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       const js = jetstream(nc);
       const providers = buildProviders(config);
       providerSet = providers;
+      const resolver: ProviderResolver = deps.db
+        ? createProviderResolver({
+            db: deps.db,
+            box: createCredentialBox(config.KEY_ENCRYPTION_KEY),
+            set: providers,
+            resilience: providers.resilience,
+            fallbacks: providers.fallbacks,
+            gracefulReply: config.LLM_GRACEFUL_REPLY,
+            cacheMs: config.EXECUTOR_CREDENTIALS_CACHE_MS,
+            baseUrls: {
+              anthropic: config.ANTHROPIC_BASE_URL,
+              gemini: config.GEMINI_BASE_URL,
+              "openai-compatible": config.OPENAI_COMPAT_BASE_URL,
+            },
+          })
+        : { forAgent: async (agent) => providers.byAgentProvider.get(agent.provider) };
       const tools = buildTools(config, {
         datasets: createDatasetStore({ nc, bucket: names.bucket("files") }),
       });
@@ -73,7 +96,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       const llmDeps = {
         js,
         names,
-        providers: providers.byAgentProvider,
+        resolve: resolver.forAgent,
         publishDelta,
         tools,
         timeoutMs: config.LLM_TIMEOUT_MS,

@@ -1,8 +1,13 @@
-import { baseEnv, type Env, envFlag, parseConfig } from "@conclave/config";
+import { authEnv, baseEnv, dbEnv, type Env, envFlag, parseConfig } from "@conclave/config";
 import { z } from "zod";
 
 const schema = z.object({
   ...baseEnv,
+  ...dbEnv,
+  /** Opens the provider credentials accounts store (encrypted with it at the edge). */
+  KEY_ENCRYPTION_KEY: authEnv.KEY_ENCRYPTION_KEY,
+  /** How long an account's provider credential (or its absence) is reused before it is read again. */
+  EXECUTOR_CREDENTIALS_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   /** LLM calls run at once by one executor process. */
   EXECUTOR_CONCURRENCY: z.coerce.number().int().min(1).max(4096).default(256),
   /** Serves /healthz, /readyz and /health/detailed (provider circuits) on this port; unset: no HTTP. */

@@ -6,8 +6,9 @@ import { loadConfig } from "./config.js";
 await runProcess({
   app: "executor",
   config: loadConfig(process.env),
-  service: ({ config, nc, log }) => {
-    const executor = createExecutor({ config, nc, log });
+  database: { poolSize: 5 },
+  service: ({ config, nc, db, log }) => {
+    const executor = createExecutor({ config, nc, db: db.db, log });
     let http: Awaited<ReturnType<typeof listen>> | undefined;
     return {
       async start() {

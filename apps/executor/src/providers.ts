@@ -5,6 +5,7 @@ import {
   createOpenAiCompatibleProvider,
   createScriptedProvider,
   type LlmProvider,
+  type ResilienceOptions,
   type ResilientProvider,
   withResilience,
 } from "@conclave/llm";
@@ -32,6 +33,9 @@ export interface ProviderSet {
   byAgentProvider: ReadonlyMap<Provider, LlmProvider>;
   /** The real providers with their circuits, for health. */
   resilient: ReadonlyMap<Provider, ResilientProvider>;
+  /** What an account's own provider gets: the same timeouts, retries and circuits, and fallbacks. */
+  resilience: ResilienceOptions;
+  fallbacks: LlmProvider[];
 }
 
 /** Builds the providers this executor can use from its configuration (keys never leave this object). */
@@ -99,5 +103,9 @@ export function buildProviders(c: ProviderConfig): ProviderSet {
         }),
       );
   }
-  return { byAgentProvider, resilient: real };
+  const fallbacks = c.LLM_FALLBACK.flatMap((f) => {
+    const p = real.get(f);
+    return p ? [p] : [];
+  });
+  return { byAgentProvider, resilient: real, resilience, fallbacks };
 }

@@ -2,11 +2,11 @@ import { type JetStreamClient, type MessageMeta, publishEnvelope } from "@concla
 import { describeError, isAppError } from "@conclave/errors";
 import type { LlmProvider, StreamDone, ToolCall } from "@conclave/llm";
 import {
+  type AgentSnapshot,
   deriveEventId,
   type Envelope,
   makeEnvelope,
   type Names,
-  type Provider,
   type TokenDelta,
 } from "@conclave/subjects";
 import { type ToolRegistry, toolCallKey } from "@conclave/tools";
@@ -14,7 +14,8 @@ import { type ToolRegistry, toolCallKey } from "@conclave/tools";
 export interface RunLlmCallDeps {
   js: JetStreamClient;
   names: Names;
-  providers: ReadonlyMap<Provider, LlmProvider>;
+  /** Who answers this agent (its owner's credential, else the executor's own provider). */
+  resolve: (agent: AgentSnapshot) => Promise<LlmProvider | undefined>;
   /** Sends one token delta to live subscribers (core NATS: fire and forget, never persisted). */
   publishDelta: (delta: TokenDelta) => void;
   tools: ToolRegistry;
@@ -33,7 +34,7 @@ export async function runLlmCall(
   meta: MessageMeta,
 ): Promise<void> {
   const { agent } = work.payload;
-  const provider = deps.providers.get(agent.provider);
+  const provider = await deps.resolve(agent);
   const base = {
     id: deriveEventId(work.id, "outcome"),
     groupId: work.groupId,

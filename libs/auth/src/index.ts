@@ -1,5 +1,6 @@
 export { API_KEY_PATTERN, type ApiKeyView, createApiKey, listApiKeys, revokeApiKey } from "./api-keys.js";
 export { type Authenticator, createAuthenticator } from "./authenticator.js";
+export { type CredentialBox, createCredentialBox } from "./credential-box.js";
 export { randomToken, sha256 } from "./crypto.js";
 export { type GroupAction, type GroupRole, requireGroupAccess } from "./group-access.js";
 export { ARGON2_PARAMS, hashPassword, PASSWORD_MAX, PASSWORD_MIN, verifyPassword } from "./password.js";

@@ -69,7 +69,12 @@ export function embeddedApps(deps: {
         }),
       );
       services.push(
-        createExecutor({ config: executorConfig(env), nc: await connect("executor"), log: log("executor") }),
+        createExecutor({
+          config: executorConfig(env),
+          nc: await connect("executor"),
+          db: db.db,
+          log: log("executor"),
+        }),
       );
       for (const s of services) await s.start();
     },

@@ -21,6 +21,7 @@ export async function loadAgents(db: Db, groupId: string): Promise<AgentSnapshot
       id: agent.id,
       name: agent.name,
       provider: agent.provider,
+      ownerId: agent.accountId,
       model: agent.model,
       systemPrompt: effectivePrompt(agent.systemPrompt, agent.personality),
       ...(agent.temperature === null ? {} : { temperature: agent.temperature }),
