@@ -8,11 +8,11 @@ import {
   startSystem,
   type TestSystem,
   type TestUser,
+  upgradeStatus,
   waitUntil,
 } from "@conclave/testing";
 import { decodeProtectedHeader, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 
 const ISSUER = "conclave";
 const AUDIENCE = "conclave-api";
@@ -228,17 +228,8 @@ function expected(c: Case, r: Route): number {
   }
 }
 
-async function wsStatus(token: string | null): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(sys.streamUrl, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-    ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
-    ws.once("open", () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.once("error", (e) => (e.message.includes("Unexpected server response") ? undefined : reject(e)));
-  });
-}
+const wsStatus = (token: string | null) =>
+  upgradeStatus(sys.streamUrl, token ? { authorization: `Bearer ${token}` } : {});
 
 describe("every route and stream refuses whoever may not", () => {
   const cases: Case[] = [

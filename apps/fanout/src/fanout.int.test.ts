@@ -4,10 +4,17 @@ import { createApiKey, hashPassword } from "@conclave/auth";
 import { jetstream, publishEnvelope } from "@conclave/bus";
 import { accounts, type DbHandle, groupMembers, groups, openDb } from "@conclave/db";
 import { makeEnvelope, newEventId } from "@conclave/subjects";
-import { capturingLogger, openTestBus, StreamClient, type TestBus, waitUntil } from "@conclave/testing";
+import {
+  capturingLogger,
+  openTestBus,
+  StreamClient,
+  type TestBus,
+  upgradeStatus,
+  waitUntil,
+} from "@conclave/testing";
 import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import { createFanout, type Fanout, loadConfig } from "./app.js";
 
 let bus: TestBus;
@@ -89,27 +96,15 @@ const publishPosted = (groupId: string, content: string) => {
   );
 };
 
-async function upgradeStatus(headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
-    ws.once("open", () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.once("error", (e) => (e.message.includes("Unexpected server response") ? undefined : reject(e)));
-  });
-}
-
 describe("fanout WebSocket: access", () => {
   it("refuses a bad credential and a foreign browser origin at the upgrade", async () => {
-    expect(await upgradeStatus({ authorization: "Bearer nope" })).toBe(401);
-    expect(await upgradeStatus({ authorization: `Bearer ${key}`, origin: "https://evil.example.net" })).toBe(
-      403,
-    );
-    expect(await upgradeStatus({ authorization: `Bearer ${key}`, origin: "https://app.example.com" })).toBe(
-      101,
-    );
+    expect(await upgradeStatus(url, { authorization: "Bearer nope" })).toBe(401);
+    expect(
+      await upgradeStatus(url, { authorization: `Bearer ${key}`, origin: "https://evil.example.net" }),
+    ).toBe(403);
+    expect(
+      await upgradeStatus(url, { authorization: `Bearer ${key}`, origin: "https://app.example.com" }),
+    ).toBe(101);
   });
 
   it("closes a socket that never authenticates with 4401", async () => {

@@ -1,4 +1,4 @@
-import { type DbHandle, eq, events, messages, openDb, turns } from "@conclave/db";
+import { type DbHandle, eq, events, messages, turns } from "@conclave/db";
 import {
   type AnyConvEnvelope,
   deriveEventId,
@@ -6,22 +6,19 @@ import {
   newEventId,
   SYSTEM_ACTOR,
 } from "@conclave/subjects";
-import { createTestDatabase, type TestDatabase } from "@conclave/testing";
+import { type BothDatabases, openBothDatabases } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordEvent } from "./record-event.js";
 
-let pg: TestDatabase;
+let both: BothDatabases;
 const handles: Record<string, DbHandle> = {};
 
 beforeAll(async () => {
-  pg = await createTestDatabase();
-  handles.postgres = await openDb({ url: pg.url, poolSize: 2 });
-  handles.pglite = await openDb({});
-  await handles.pglite.migrate();
+  both = await openBothDatabases();
+  Object.assign(handles, both.handles);
 });
 afterAll(async () => {
-  for (const h of Object.values(handles)) await h.close();
-  await pg?.drop();
+  await both?.close();
 });
 
 function turnEvents() {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { openDb } from "@conclave/db";
+import { type DbHandle, openDb } from "@conclave/db";
 import postgres from "postgres";
 import { testEnv } from "./env.js";
 
@@ -23,6 +23,27 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     async drop() {
       await admin.unsafe(`drop database if exists "${name}" with (force)`);
       await admin.end();
+    },
+  };
+}
+
+/** Both drivers a database behaviour must hold on: a fresh PostgreSQL database and an in-memory PGlite, migrated. */
+export interface BothDatabases {
+  handles: { postgres: DbHandle; pglite: DbHandle };
+  close(): Promise<void>;
+}
+
+export async function openBothDatabases(): Promise<BothDatabases> {
+  const pg = await createTestDatabase();
+  const postgresHandle = await openDb({ url: pg.url, poolSize: 2 });
+  const pglite = await openDb({});
+  await pglite.migrate();
+  return {
+    handles: { postgres: postgresHandle, pglite },
+    async close() {
+      await postgresHandle.close();
+      await pglite.close();
+      await pg.drop();
     },
   };
 }

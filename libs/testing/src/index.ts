@@ -1,4 +1,4 @@
-export { createTestDatabase, type TestDatabase } from "./database.js";
+export { type BothDatabases, createTestDatabase, openBothDatabases, type TestDatabase } from "./database.js";
 export { testEnv } from "./env.js";
 export { capturingLogger, quietLogger } from "./logger.js";
 export { openTestBus, type TestBus, uniqueNamespace } from "./namespace.js";
@@ -13,4 +13,4 @@ export {
   waitForHistory,
 } from "./system.js";
 export { waitUntil } from "./wait.js";
-export { type Frame, StreamClient } from "./ws-client.js";
+export { type Frame, StreamClient, upgradeStatus } from "./ws-client.js";

@@ -63,3 +63,16 @@ export class StreamClient {
     });
   }
 }
+
+/** The HTTP status a WebSocket upgrade gets: 101 when it opens, else the refusal's status. */
+export function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once("open", () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once("error", (e) => (e.message.includes("Unexpected server response") ? undefined : reject(e)));
+  });
+}

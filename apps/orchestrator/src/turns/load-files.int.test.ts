@@ -1,21 +1,18 @@
-import { type DbHandle, eq, type FileProfile, files, groups, openDb } from "@conclave/db";
+import { type DbHandle, eq, type FileProfile, files, groups } from "@conclave/db";
 import { newEventId } from "@conclave/subjects";
-import { createTestDatabase, type TestDatabase } from "@conclave/testing";
+import { type BothDatabases, openBothDatabases } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFiles } from "./load-files.js";
 
-let pg: TestDatabase;
+let both: BothDatabases;
 const handles: Record<string, DbHandle> = {};
 
 beforeAll(async () => {
-  pg = await createTestDatabase();
-  handles.postgres = await openDb({ url: pg.url, poolSize: 2 });
-  handles.pglite = await openDb({});
-  await handles.pglite.migrate();
+  both = await openBothDatabases();
+  Object.assign(handles, both.handles);
 });
 afterAll(async () => {
-  for (const h of Object.values(handles)) await h.close();
-  await pg?.drop();
+  await both?.close();
 });
 
 const profile: FileProfile = {
