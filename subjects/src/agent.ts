@@ -6,6 +6,8 @@ import { ToolCallSpec } from "./work.js";
 export const AGENT_REPLIED = "agent.replied";
 export const AgentReplied = z.object({
   agentId: Id,
+  /** The ask (`work.llm` payload `ask.id`) this answers; absent on work without one. */
+  askId: z.string().max(200).optional(),
   agentName: z.string(),
   content: z.string().max(200_000),
   provider: z.string(),
@@ -32,6 +34,7 @@ export type AgentReplied = z.infer<typeof AgentReplied>;
 export const AGENT_TOOL_REQUESTED = "agent.tool_requested";
 export const AgentToolRequested = z.object({
   agentId: Id,
+  askId: z.string().max(200).optional(),
   agentName: z.string(),
   step: z.number().int().min(0),
   /** Text the model produced before asking. */
@@ -56,6 +59,7 @@ export type AgentToolRequested = z.infer<typeof AgentToolRequested>;
 export const AGENT_FAILED = "agent.failed";
 export const AgentFailed = z.object({
   agentId: Id,
+  askId: z.string().max(200).optional(),
   agentName: z.string(),
   error: z.string().max(4000),
 });

@@ -49,6 +49,17 @@ export const AgentSnapshot = z.object({
       failWith: z.string().max(1000).optional(),
       /** Ask for these tools when the request offers tools (then answer once results are in). */
       toolCalls: z.array(ScriptedToolCall).max(20).optional(),
+      /** Ballots cast when asked to vote, cycled by turn; without them the agent abstains. */
+      votes: z
+        .array(
+          z.object({
+            choice: z.string().max(200).nullable(),
+            confidence: z.number().min(0).max(1).default(1),
+            rationale: z.string().max(4000).default(""),
+          }),
+        )
+        .max(100)
+        .optional(),
     })
     .default({}),
 });

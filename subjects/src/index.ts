@@ -5,6 +5,7 @@ export * from "./delta.js";
 export * from "./ids.js";
 export * from "./message.js";
 export * from "./names.js";
+export * from "./orchestration.js";
 export * from "./tool.js";
 export * from "./turn.js";
 export * from "./work.js";

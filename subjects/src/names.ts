@@ -32,6 +32,10 @@ export const BUCKETS = {
   toolLedger: "tool_ledger",
   /** Uploaded files (object store): `<groupId>/<fileId>`. */
   files: "files",
+  /** LangGraph checkpoints of running turns (`<turnId>.…`), purged when the turn ends. */
+  checkpoints: "checkpoints",
+  /** The running turn of each `reject`-policy group, claimed by the edge with create-if-absent. */
+  inflight: "inflight",
 } as const;
 
 export type StreamKey = keyof typeof STREAMS;

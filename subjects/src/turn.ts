@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { Id } from "./common.js";
+import { StrategyName } from "./orchestration.js";
 
 /** `turn.started`: the orchestrator began the turn a message opened, and chose who answers. */
 export const TURN_STARTED = "turn.started";
 export const TurnStarted = z.object({
   messageId: Id,
   messageSeq: z.number().int().positive(),
-  strategy: z.enum(["broadcast"]),
+  strategy: StrategyName,
   agentIds: z.array(Id),
   deadline: z.iso.datetime(),
 });
@@ -21,11 +22,25 @@ export const TurnCompleted = z.object({
 });
 export type TurnCompleted = z.infer<typeof TurnCompleted>;
 
-/** `turn.failed`: the turn ended without every answer; `reason` says why. */
+/**
+ * `turn.failed`: the turn ended without every answer; `reason` says why: an agent failed, the wall
+ * time ran out, a person cancelled it, a newer message interrupted it (`interrupt` policy), it was
+ * refused because a turn was running (`reject` policy), a turn limit (agent steps, tokens) or a loop
+ * guard stopped it, or the group's settings cannot run.
+ */
 export const TURN_FAILED = "turn.failed";
 export const TurnFailed = z.object({
   messageId: Id,
-  reason: z.enum(["agent_failed", "timeout"]),
+  reason: z.enum([
+    "agent_failed",
+    "timeout",
+    "cancelled",
+    "interrupted",
+    "limit",
+    "guard",
+    "rejected",
+    "misconfigured",
+  ]),
   detail: z.string().max(4000),
   replyIds: z.array(Id),
   durationMs: z.number().int().min(0),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AgentSnapshot, Id } from "./common.js";
+import { AskPurpose } from "./orchestration.js";
 
 /** A tool call as a model made it: its id (the provider's), the tool's name, and its arguments. */
 export const ToolCallSpec = z.object({
@@ -39,6 +40,17 @@ export const WorkLlm = z.object({
   messages: z.array(ConversationMessage).min(1),
   /** 0 for the first call of the agent in a turn, +1 after each round of tool results. */
   step: z.number().int().min(0).default(0),
+  /**
+   * Which ask of the turn this call answers: its id (echoed on the reply), what it asks for, and
+   * how many asks this agent had before it in the turn (scripted replies cycle on turnIndex + index).
+   */
+  ask: z
+    .object({
+      id: z.string().min(1).max(200),
+      purpose: AskPurpose.default("reply"),
+      index: z.number().int().min(0),
+    })
+    .optional(),
 });
 export type WorkLlm = z.infer<typeof WorkLlm>;
 
@@ -55,11 +67,13 @@ export const WorkTool = z.object({
 });
 export type WorkTool = z.infer<typeof WorkTool>;
 
-/** `work.timer`: wake the orchestrator at `dueAt` to check a turn's deadline. */
+/** `work.timer`: wake the orchestrator at `dueAt` to check a turn's deadline or a vote's. */
 export const WORK_TIMER = "work.timer";
 export const WorkTimer = z.object({
-  kind: z.enum(["turn.deadline"]),
+  kind: z.enum(["turn.deadline", "vote.deadline"]),
   dueAt: z.iso.datetime(),
   messageId: Id,
+  /** The vote a `vote.deadline` closes. */
+  voteId: Id.optional(),
 });
 export type WorkTimer = z.infer<typeof WorkTimer>;

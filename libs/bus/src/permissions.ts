@@ -15,7 +15,8 @@ export interface Permissions {
  */
 export function busPermissions(n: Names): Record<BusUser, Permissions> {
   const conv = (type: string) => `${n.ns}.conv.*.${type}`;
-  const kv = (bucket: "turns" | "limits" | "toolLedger") => `$KV.${n.bucket(bucket)}.>`;
+  const kv = (bucket: "turns" | "limits" | "toolLedger" | "checkpoints" | "inflight") =>
+    `$KV.${n.bucket(bucket)}.>`;
   const js = ["$JS.API.>"];
   const worker = [...js, "$JS.ACK.>", n.dlqFilter()];
   const inbox = ["_INBOX.>"];
@@ -25,13 +26,33 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
         conv("message.posted"),
         conv("tool.approved"),
         conv("tool.denied"),
+        conv("turn.cancel_requested"),
         kv("limits"),
+        kv("inflight"),
         `$O.${n.bucket("files")}.>`,
         ...js,
       ],
       subscribe: inbox,
     },
-    orchestrator: { publish: [conv("turn.>"), n.workFilter(), kv("turns"), ...worker], subscribe: inbox },
+    orchestrator: {
+      publish: [
+        conv("turn.started"),
+        conv("turn.completed"),
+        conv("turn.failed"),
+        // Only for an agent stopped by the tool step limit; replies come from the executor alone.
+        conv("agent.failed"),
+        conv("speaker.>"),
+        conv("guard.>"),
+        conv("vote.>"),
+        conv("consensus.>"),
+        n.workFilter(),
+        kv("turns"),
+        kv("checkpoints"),
+        kv("inflight"),
+        ...worker,
+      ],
+      subscribe: inbox,
+    },
     executor: {
       publish: [conv("agent.>"), conv("tool.>"), n.deltaFilter(), kv("toolLedger"), ...worker],
       subscribe: inbox,

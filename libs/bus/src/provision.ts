@@ -162,6 +162,10 @@ export async function provision(nc: NatsConnection, n: Names, options: Provision
   await kvm.create(n.bucket("toolLedger"), { history: 1, replicas: o.replicas, ttl: 30 * 24 * 3600_000 });
   // Idle limit entries expire; a missing bucket is a full one.
   await kvm.create(n.bucket("limits"), { history: 1, replicas: o.replicas, ttl: 3600_000 });
+  // Purged when their turn ends; the age limit only sweeps what a crash left behind.
+  await kvm.create(n.bucket("checkpoints"), { history: 1, replicas: o.replicas, ttl: 24 * 3600_000 });
+  // A claim outlives the longest turn a group may set (1 h); the edge also frees claims it can prove stale.
+  await kvm.create(n.bucket("inflight"), { history: 1, replicas: o.replicas, ttl: 2 * 3600_000 });
 }
 
 async function upsertStream(jsm: JetStreamManager, cfg: NamedStreamConfig): Promise<void> {
