@@ -33,8 +33,10 @@ export async function runLlmCall(
   work: Envelope<"work.llm">,
   meta: MessageMeta,
 ): Promise<void> {
-  const { agent } = work.payload;
+  const { agent, ask } = work.payload;
   const provider = await deps.resolve(agent);
+  // Every outcome names the ask it answers, so the orchestrator can match it to that ask.
+  const askOf = ask ? { askId: ask.id } : {};
   const base = {
     id: deriveEventId(work.id, "outcome"),
     groupId: work.groupId,
@@ -49,7 +51,7 @@ export async function runLlmCall(
       makeEnvelope({
         ...base,
         type: "agent.failed",
-        payload: { agentId: agent.id, agentName: agent.name, error },
+        payload: { agentId: agent.id, ...askOf, agentName: agent.name, error },
       }),
     );
 
@@ -69,6 +71,8 @@ export async function runLlmCall(
       messages: work.payload.messages,
       ...(tools.length > 0 ? { tools } : {}),
       turnIndex: work.payload.turnIndex,
+      askIndex: ask?.index ?? 0,
+      purpose: ask?.purpose ?? "reply",
       ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
       ...(agent.maxTokens !== undefined ? { maxOutputTokens: agent.maxTokens } : {}),
       signal: AbortSignal.any([AbortSignal.timeout(deps.timeoutMs), meta.signal]),
@@ -97,6 +101,7 @@ export async function runLlmCall(
           type: "agent.tool_requested",
           payload: {
             agentId: agent.id,
+            ...askOf,
             agentName: agent.name,
             step: work.payload.step,
             content,
@@ -120,6 +125,7 @@ export async function runLlmCall(
         type: "agent.replied",
         payload: {
           agentId: agent.id,
+          ...askOf,
           agentName: agent.name,
           content,
           provider: done?.provider ?? provider.name,

@@ -41,7 +41,7 @@ export {
 } from "./provider-failure.js";
 export { type ResilienceOptions, type ResilientProvider, withResilience } from "./resilient-provider.js";
 export { parseRetryAfter, retryAfterFromHeaders } from "./retry-after.js";
-export type { ScriptedToolCall, ScriptOptions } from "./script-options.js";
+export type { ScriptedToolCall, ScriptedVote, ScriptOptions } from "./script-options.js";
 export { createScriptedProvider } from "./scripted.js";
 export { parseSse, type SseEvent } from "./sse.js";
 export { parseToolArgs, type ToolCall, type ToolDefinition } from "./tool.js";

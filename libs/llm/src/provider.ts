@@ -19,6 +19,13 @@ export interface CompletionRequest {
   messages: readonly ChatMessage[];
   /** How many turns the group ran before this one; scripted replies cycle on it. */
   turnIndex: number;
+  /** How many asks this agent had earlier in the turn (scripted replies cycle on turnIndex + it). */
+  askIndex?: number;
+  /**
+   * What the call asks for. Real adapters ignore it (a ballot's instructions travel in the
+   * messages); the scripted provider answers a `ballot` with its scripted vote. Default `reply`.
+   */
+  purpose?: "reply" | "ballot" | "select";
   /** Tools the model may ask for. */
   tools?: readonly ToolDefinition[];
   /** Overrides `agent.systemPrompt`. */

@@ -6,12 +6,19 @@ export interface ScriptedToolCall {
   id?: string;
 }
 
+/** A ballot the scripted provider casts when asked to vote; a `null` choice abstains. */
+export interface ScriptedVote {
+  choice: string | null;
+  confidence: number;
+  rationale: string;
+}
+
 /**
  * What the offline `scripted` provider does. A superset of `AgentSnapshot["scripted"]` in
- * `@conclave/subjects`, so a snapshot can be passed as it is; `toolCalls` is new.
+ * `@conclave/subjects`, so a snapshot can be passed as it is.
  */
 export interface ScriptOptions {
-  /** Canned replies, used in turn order (cycling). */
+  /** Canned replies (and selector picks), cycled by turn index plus the ask's index in the turn. */
   replies?: string[];
   /** Reply with the last message's text. */
   echo?: boolean;
@@ -24,4 +31,6 @@ export interface ScriptOptions {
    * result); once the results are in, answer as usual.
    */
   toolCalls?: ScriptedToolCall[];
+  /** Ballots cast when asked to vote, cycled by turn; without them the agent abstains. */
+  votes?: ScriptedVote[];
 }

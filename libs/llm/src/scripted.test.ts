@@ -118,3 +118,75 @@ describe("scripted provider, streaming and tools", () => {
     );
   });
 });
+
+describe("scripted provider, asks", () => {
+  const replies = ["r0", "r1", "r2", "r3"];
+  const texts = async (request: Parameters<typeof p.stream>[0]) => {
+    const out: string[] = [];
+    for await (const e of p.stream(request)) if (e.type === "text") out.push(e.delta);
+    return out;
+  };
+
+  it("cycles canned replies on turn index plus the ask's index in the turn", async () => {
+    const a = agent({ replies });
+    const got = await Promise.all(
+      [0, 1, 2].map((askIndex) => p.complete({ agent: a, messages, turnIndex: 2, askIndex })),
+    );
+    expect(got.map((c) => c.content)).toEqual(["r2", "r3", "r0"]);
+    expect((await p.complete({ agent: a, messages, turnIndex: 2, purpose: "reply" })).content).toBe("r2");
+  });
+
+  it("answers a selector's ask from its replies, like a reply", async () => {
+    const a = agent({ replies: ["Ada", "Grace"] });
+    const c = await p.complete({ agent: a, messages, turnIndex: 0, askIndex: 1, purpose: "select" });
+    expect(c.content).toBe("Grace");
+    expect((await p.complete({ agent: agent({}), messages, turnIndex: 0, purpose: "select" })).content).toBe(
+      "Ada heard: hello there",
+    );
+  });
+
+  it("casts its scripted vote, cycled by turn, as exactly a JSON ballot, streamed", async () => {
+    const a = agent({
+      replies,
+      votes: [
+        { choice: "yes", confidence: 0.8, rationale: "it holds up" },
+        { choice: null, confidence: 0.2, rationale: "unsure" },
+      ],
+    });
+    const deltas = await texts({ agent: a, messages, turnIndex: 0, askIndex: 3, purpose: "ballot" });
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.join("")).toBe('{"choice":"yes","confidence":0.8,"rationale":"it holds up"}');
+    const second = await p.complete({ agent: a, messages, turnIndex: 3, purpose: "ballot" });
+    expect(JSON.parse(second.content)).toEqual({ choice: null, confidence: 0.2, rationale: "unsure" });
+    expect(second).toMatchObject({ toolCalls: [], finishReason: "stop" });
+  });
+
+  it("abstains on a ballot without scripted votes", async () => {
+    for (const scripted of [{ replies }, { echo: true }, { votes: [] }]) {
+      const c = await p.complete({ agent: agent(scripted), messages, turnIndex: 1, purpose: "ballot" });
+      expect(c.content).toBe('{"choice":null,"confidence":0,"rationale":"no scripted vote"}');
+    }
+  });
+
+  it("fails and waits whatever the purpose", async () => {
+    for (const purpose of ["reply", "ballot", "select"] as const) {
+      await expect(
+        p.complete({ agent: agent({ failWith: "no", votes: [] }), messages, turnIndex: 0, purpose }),
+      ).rejects.toBeInstanceOf(AppError);
+      const t0 = Date.now();
+      await p.complete({ agent: agent({ delayMs: 30 }), messages, turnIndex: 0, purpose });
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(25);
+    }
+  });
+
+  it("runs its scripted tools only on a reply", async () => {
+    const tools = [{ name: "clock", description: "Time", parameters: { type: "object" } }];
+    const a = { ...agent({}), scripted: { toolCalls: [{ name: "clock" }], replies: ["Ada"] } };
+    const reply = await p.complete({ agent: a, messages, turnIndex: 0, tools, purpose: "reply" });
+    expect(reply.toolCalls).toHaveLength(1);
+    const ballot = await p.complete({ agent: a, messages, turnIndex: 0, tools, purpose: "ballot" });
+    expect(ballot).toMatchObject({ toolCalls: [], finishReason: "stop" });
+    const pick = await p.complete({ agent: a, messages, turnIndex: 0, tools, purpose: "select" });
+    expect(pick).toMatchObject({ content: "Ada", toolCalls: [] });
+  });
+});

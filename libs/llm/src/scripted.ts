@@ -3,15 +3,18 @@ import { AppError } from "@conclave/errors";
 import { providerFromStream } from "./collect-stream.js";
 import type { CompletionRequest, LlmProvider, StreamEvent } from "./provider.js";
 import { abortFailure } from "./provider-failure.js";
+import type { ScriptedVote } from "./script-options.js";
 
 /** Rough token count for the offline provider: one token per four characters. */
 const tokens = (s: string) => Math.ceil(s.length / 4);
 
 /**
- * The offline, deterministic provider: answers from the agent's script (canned replies cycled by
- * turn, or an echo), after an optional delay, or fails permanently when told to. With
- * `toolCalls` in the script and tools offered, it first asks for those tools, then answers once
- * their results are in. Text streams word by word.
+ * The offline, deterministic provider: answers from the agent's script after an optional delay, or
+ * fails permanently when told to (whatever the purpose). A reply or a selector's pick is a canned
+ * reply cycled by turn index plus the ask's index in the turn, else an echo, else `<name> heard: …`;
+ * a ballot is exactly a JSON object `{"choice","confidence","rationale"}` from the votes cycled by
+ * turn, or an abstention without votes. With `toolCalls` in the script and tools offered, a reply
+ * first asks for those tools, then answers once their results are in. Text streams word by word.
  */
 export function createScriptedProvider(): LlmProvider {
   const name = "scripted";
@@ -34,7 +37,10 @@ export function createScriptedProvider(): LlmProvider {
       tokens(request.system ?? request.agent.systemPrompt),
     );
     const model = request.model || request.agent.model || name;
-    const wantsTools = (script.toolCalls?.length ?? 0) > 0 && (request.tools?.length ?? 0) > 0;
+    const purpose = request.purpose ?? "reply";
+    // A ballot or a selector's pick answers at once: only a reply runs the scripted tools.
+    const wantsTools =
+      purpose === "reply" && (script.toolCalls?.length ?? 0) > 0 && (request.tools?.length ?? 0) > 0;
 
     if (wantsTools && last?.role !== "tool") {
       let out = 0;
@@ -51,15 +57,26 @@ export function createScriptedProvider(): LlmProvider {
     }
 
     const heard = last?.content ?? "";
+    const at = request.turnIndex + (request.askIndex ?? 0);
     let content: string;
-    if (script.replies && script.replies.length > 0)
-      content = script.replies[request.turnIndex % script.replies.length] ?? "";
+    if (purpose === "ballot") content = ballot(script.votes, request.turnIndex);
+    else if (script.replies && script.replies.length > 0)
+      content = script.replies[at % script.replies.length] ?? "";
     else if (script.echo) content = heard;
     else content = `${request.agent.name} heard: ${heard}`;
     for (const word of content.match(/\s*\S+\s*|\s+/g) ?? []) yield { type: "text", delta: word };
     yield done(model, inputTokens, tokens(content), "stop");
   }
   return providerFromStream(name, stream);
+}
+
+const ABSTAIN: ScriptedVote = { choice: null, confidence: 0, rationale: "no scripted vote" };
+
+/** The ballot as the JSON object a voter answers with: the turn's scripted vote, else an abstention. */
+function ballot(votes: readonly ScriptedVote[] | undefined, turnIndex: number): string {
+  const vote = votes && votes.length > 0 ? votes[turnIndex % votes.length] : undefined;
+  const { choice, confidence, rationale } = vote ?? ABSTAIN;
+  return JSON.stringify({ choice, confidence, rationale });
 }
 
 function done(
