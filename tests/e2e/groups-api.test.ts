@@ -20,7 +20,14 @@ interface Group {
   name: string;
   description: string;
   strategy: string;
-  settings: { turnLimits: Record<string, number>; concurrentInput: string; retentionDays: number | null };
+  settings: {
+    turnLimits: Record<string, number>;
+    voting: { rule: string; threshold?: number; quorum: { kind: string; min: number }; deadlineMs: number };
+    selectorAgentId: string | null;
+    mentionFallback: string;
+    concurrentInput: string;
+    retentionDays: number | null;
+  };
   role: string;
   agents: { id: string; name: string; seat: number; enabled: boolean }[];
 }
@@ -64,7 +71,14 @@ describe("creating groups", () => {
       description: "",
       strategy: "broadcast",
       role: "owner",
-      settings: { turnLimits: {}, concurrentInput: "enqueue", retentionDays: null },
+    });
+    expect(g.settings).toEqual({
+      turnLimits: {},
+      voting: { rule: "majority", quorum: { kind: "count", min: 1 }, deadlineMs: 60_000 },
+      selectorAgentId: null,
+      mentionFallback: "broadcast",
+      concurrentInput: "enqueue",
+      retentionDays: null,
     });
     expect(g.agents.map((a) => [a.name, a.seat])).toEqual([
       ["Ada", 0],
@@ -81,7 +95,9 @@ describe("creating groups", () => {
       description: "a debate",
       strategy: "debate_vote",
       settings: {
-        turnLimits: { maxRounds: 3, turnTimeoutMs: 60_000 },
+        turnLimits: { maxRounds: 3, turnTimeoutMs: 60_000, maxAgentSteps: 40 },
+        voting: { rule: "supermajority", threshold: 0.75, quorum: { kind: "share", min: 0.5 } },
+        selectorAgentId: a,
         concurrentInput: "reject",
         retentionDays: 30,
       },
@@ -89,14 +105,19 @@ describe("creating groups", () => {
       agentIds: [a],
     });
     expect(g.agents.map((x) => x.name)).toEqual(["Inline", "Existing"]);
-    expect(g).toMatchObject({
-      strategy: "debate_vote",
-      description: "a debate",
-      settings: {
-        turnLimits: { maxRounds: 3, turnTimeoutMs: 60_000 },
-        concurrentInput: "reject",
-        retentionDays: 30,
+    expect(g).toMatchObject({ strategy: "debate_vote", description: "a debate" });
+    expect(g.settings).toEqual({
+      turnLimits: { maxRounds: 3, turnTimeoutMs: 60_000, maxAgentSteps: 40 },
+      voting: {
+        rule: "supermajority",
+        threshold: 0.75,
+        quorum: { kind: "share", min: 0.5 },
+        deadlineMs: 60_000,
       },
+      selectorAgentId: a,
+      mentionFallback: "broadcast",
+      concurrentInput: "reject",
+      retentionDays: 30,
     });
     expect((await sys.get(`/v1/groups/${g.id}`)).body).toEqual(g);
   });
@@ -107,7 +128,13 @@ describe("creating groups", () => {
       await sys.post("/v1/groups", {
         name: " ",
         strategy: "anarchy",
-        settings: { turnLimits: { maxRounds: 0 }, concurrentInput: "shout", retentionDays: 0 },
+        settings: {
+          turnLimits: { maxRounds: 0, maxAgentSteps: 0 },
+          voting: { rule: "supermajority", threshold: 0.5, deadlineMs: 10 },
+          mentionFallback: "everyone",
+          concurrentInput: "shout",
+          retentionDays: 0,
+        },
         agents: [{ name: "@bad" }],
       }),
       400,
@@ -115,6 +142,10 @@ describe("creating groups", () => {
         "body.name",
         "body.strategy",
         "body.settings.turnLimits.maxRounds",
+        "body.settings.turnLimits.maxAgentSteps",
+        "body.settings.voting.threshold",
+        "body.settings.voting.deadlineMs",
+        "body.settings.mentionFallback",
         "body.settings.concurrentInput",
         "body.settings.retentionDays",
         "body.agents.0.name",
@@ -218,6 +249,19 @@ describe("listing, changing and deleting groups", () => {
       400,
       ["body.strategy", "body.settings.turnLimits.maxSteps"],
     );
+    const unseated = await agent("Unseated");
+    const before = (await sys.get(`/v1/groups/${g.id}`)).body;
+    expectProblem(
+      await patch(`/v1/groups/${g.id}`, { name: "chaired", settings: { selectorAgentId: unseated } }),
+      400,
+      ["body.settings.selectorAgentId"],
+    );
+    expectProblem(
+      await patch(`/v1/groups/${g.id}`, { settings: { voting: { rule: "supermajority" } } }),
+      400,
+      ["body.settings.voting.threshold"],
+    );
+    expect((await sys.get(`/v1/groups/${g.id}`)).body).toEqual(before);
     expectProblem(await patch(`/v1/groups/${newEventId()}`, { name: "ghost" }), 404);
   });
 

@@ -68,12 +68,21 @@ export async function createEdge(deps: EdgeDeps): Promise<OpenAPIHono<EdgeEnv>> 
     log.warn("KEY_ENCRYPTION_KEY is the development default: set your own in production");
   const keys = keyStoreFrom(deps.db.db, config);
   await keys.current();
-  const limiter = createRateLimiter(await new Kvm(nc).open(names.bucket("limits")));
-  return buildEdgeApp(deps, keys, limiter);
+  const kvm = new Kvm(nc);
+  const [limits, inflight, turnState] = await Promise.all([
+    kvm.open(names.bucket("limits")),
+    kvm.open(names.bucket("inflight")),
+    kvm.open(names.bucket("turns")),
+  ]);
+  return buildEdgeApp(deps, keys, { limiter: createRateLimiter(limits), inflight, turnState });
 }
 
 /** The edge's routes: thin handlers over service verbs, one error handler, one OpenAPI document. */
-function buildEdgeApp(deps: EdgeDeps, keys: KeyStore, limiter: EdgeContext["limiter"]): OpenAPIHono<EdgeEnv> {
+function buildEdgeApp(
+  deps: EdgeDeps,
+  keys: KeyStore,
+  buckets: Pick<EdgeContext, "limiter" | "inflight" | "turnState">,
+): OpenAPIHono<EdgeEnv> {
   const { config, nc, db, log } = deps;
   const tokens = tokenSettingsFrom(config);
   const ctx: EdgeContext = {
@@ -86,7 +95,7 @@ function buildEdgeApp(deps: EdgeDeps, keys: KeyStore, limiter: EdgeContext["limi
     keys,
     tokens,
     auth: deps.authenticator ?? createAuthenticator({ db: db.db, keys, tokens }),
-    limiter,
+    ...buckets,
     credentials: createCredentialBox(config.KEY_ENCRYPTION_KEY),
   };
   const tooLarge = problemOf(

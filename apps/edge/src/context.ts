@@ -1,5 +1,5 @@
 import type { Authenticator, CredentialBox, KeyStore, TokenSettings } from "@conclave/auth";
-import type { JetStreamClient, RateLimiter } from "@conclave/bus";
+import type { JetStreamClient, KV, RateLimiter } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import type { Logger } from "@conclave/log";
 import type { Names } from "@conclave/subjects";
@@ -34,6 +34,10 @@ export interface EdgeContext {
   tokens: TokenSettings;
   auth: Authenticator;
   limiter: RateLimiter;
+  /** Claims of the running turn of `reject`-policy groups (bucket `inflight`, key = group id). */
+  inflight: KV;
+  /** The orchestrator's per-group turn state (bucket `turns`), read to tell a live claim from a stale one. */
+  turnState: KV;
   /** Seals provider credentials for storage. */
   credentials: CredentialBox;
 }

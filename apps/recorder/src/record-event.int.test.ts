@@ -1,4 +1,4 @@
-import { type DbHandle, eq, events, messages, turns } from "@conclave/db";
+import { type DbHandle, eq, events, messages, turns, voteBallots, votes } from "@conclave/db";
 import {
   type AnyConvEnvelope,
   deriveEventId,
@@ -54,7 +54,80 @@ function turnEvents() {
     causationId: messageId,
     payload: { messageId, replyIds: [], durationMs: 3 },
   });
-  return { groupId, turnId, posted, started, completed };
+  return { groupId, turnId, messageId, posted, started, completed };
+}
+
+/** The events of one `debate_vote` ballot of two voters: opened, three ballots (one a second try), closed, consensus. */
+function voteEvents() {
+  const t = turnEvents();
+  const voteId = newEventId();
+  const [ada, bo] = [newEventId(), newEventId()];
+  const base = { groupId: t.groupId, turnId: t.turnId, causationId: t.messageId, actor: SYSTEM_ACTOR };
+  const opened = makeEnvelope({
+    ...base,
+    id: deriveEventId(voteId, "opened"),
+    type: "vote.opened",
+    payload: {
+      voteId,
+      question: "Which plan?",
+      options: [
+        { choice: "A", agentId: ada, summary: "plan A" },
+        { choice: "B", agentId: bo, summary: "plan B" },
+      ],
+      voters: [
+        { agentId: ada, agentName: "Ada", seat: 0 },
+        { agentId: bo, agentName: "Bo", seat: 1 },
+      ],
+      rule: { kind: "supermajority", threshold: 0.6 },
+      quorum: { kind: "count", min: 1 },
+      deadline: new Date(Date.now() + 60_000).toISOString(),
+    },
+  });
+  const cast = (agentId: string, agentName: string, choice: string | null, key: string) =>
+    makeEnvelope({
+      ...base,
+      id: deriveEventId(voteId, key),
+      type: "vote.cast",
+      actor: { kind: "agent", id: agentId, name: agentName },
+      payload: { voteId, agentId, agentName, choice, confidence: 0.8, rationale: `${agentName} thinks so` },
+    });
+  const closed = makeEnvelope({
+    ...base,
+    id: deriveEventId(voteId, "closed"),
+    type: "vote.closed",
+    payload: {
+      voteId,
+      closedBy: "all_voted",
+      winner: "A",
+      leader: "A",
+      outcome: "A wins",
+      reason: "1 of 1 votes cast",
+      choices: [{ choice: "A", count: 1, share: 1, meanConfidence: 0.8, voters: [ada] }],
+      tieBreak: null,
+      turnout: { eligible: 2, voted: 1, abstained: 1, missing: [] },
+      quorum: { required: 1, met: true },
+    },
+  });
+  const reached = makeEnvelope({
+    ...base,
+    id: deriveEventId(voteId, "consensus"),
+    type: "consensus.reached",
+    payload: { voteId, choice: "A", confidence: 1, rule: "supermajority" },
+  });
+  return {
+    ...t,
+    voteId,
+    ada,
+    bo,
+    opened,
+    ballots: [
+      cast(ada, "Ada", "A", "cast:ada"),
+      cast(bo, "Bo", null, "cast:bo"),
+      cast(ada, "Ada", "B", "again:ada"),
+    ],
+    closed,
+    reached,
+  };
 }
 
 describe.each(["postgres", "pglite"])("recordEvent on %s", (kind) => {
@@ -96,5 +169,128 @@ describe.each(["postgres", "pglite"])("recordEvent on %s", (kind) => {
     });
     await expect(recordEvent(db(), t.posted as AnyConvEnvelope, 1)).rejects.toThrow();
     expect(await db().select().from(events).where(eq(events.groupId, t.groupId))).toHaveLength(0);
+  });
+  it("records the strategy a turn started with", async () => {
+    const t = turnEvents();
+    await recordEvent(db(), t.posted as AnyConvEnvelope, 1);
+    const started = { ...t.started, payload: { ...t.started.payload, strategy: "debate_vote" } };
+    await recordEvent(db(), started as AnyConvEnvelope, 2);
+    const [turn] = await db().select().from(turns).where(eq(turns.id, t.turnId));
+    expect(turn).toMatchObject({ status: "running", strategy: "debate_vote" });
+  });
+
+  it("projects a vote: its ballots once per agent, its tally and its consensus", async () => {
+    const v = voteEvents();
+    let seq = 10;
+    for (const e of [v.opened, ...v.ballots, v.closed, v.reached])
+      expect(await recordEvent(db(), e as AnyConvEnvelope, seq++)).toBe(true);
+    // Redelivered ballots change nothing either.
+    for (const e of v.ballots) expect(await recordEvent(db(), e as AnyConvEnvelope, seq++)).toBe(false);
+
+    const ballots = await db().select().from(voteBallots).where(eq(voteBallots.voteId, v.voteId));
+    expect(ballots.map((b) => [b.agentName, b.choice]).sort()).toEqual([
+      ["Ada", "A"],
+      ["Bo", null],
+    ]);
+    const [vote] = await db().select().from(votes).where(eq(votes.voteId, v.voteId));
+    expect(vote).toMatchObject({
+      groupId: v.groupId,
+      turnId: v.turnId,
+      question: "Which plan?",
+      rule: { kind: "supermajority", threshold: 0.6 },
+      quorum: { kind: "count", min: 1 },
+      status: "closed",
+      closedBy: "all_voted",
+      winner: "A",
+      outcome: "A wins",
+      consensus: "reached",
+      consensusCode: null,
+      confidence: 1,
+    });
+    expect(vote?.voters).toHaveLength(2);
+    expect(vote?.tally?.turnout).toEqual({ eligible: 2, voted: 1, abstained: 1, missing: [] });
+    expect(vote?.openedAt).not.toBeNull();
+    expect(vote?.closedAt).not.toBeNull();
+    // Every event is in the log, including the ballot that did not count.
+    const logged = await db().select().from(events).where(eq(events.groupId, v.groupId));
+    expect(logged.filter((e) => e.type === "vote.cast")).toHaveLength(3);
+  });
+
+  it("builds the same vote whatever order its events are recorded in", async () => {
+    const v = voteEvents();
+    const failed = makeEnvelope({
+      id: deriveEventId(v.voteId, "consensus"),
+      type: "consensus.failed",
+      groupId: v.groupId,
+      turnId: v.turnId,
+      causationId: v.closed.id,
+      actor: SYSTEM_ACTOR,
+      payload: {
+        voteId: v.voteId,
+        code: "no_supermajority",
+        reason: "A has 0.5",
+        leader: "A",
+        confidence: 0.5,
+      },
+    });
+    let seq = 1;
+    for (const e of [failed, v.closed, ...v.ballots.slice(0, 2), v.opened])
+      await recordEvent(db(), e as AnyConvEnvelope, seq++);
+    const [vote] = await db().select().from(votes).where(eq(votes.voteId, v.voteId));
+    expect(vote).toMatchObject({
+      status: "closed",
+      question: "Which plan?",
+      winner: "A",
+      consensus: "failed",
+      consensusCode: "no_supermajority",
+      confidence: 0.5,
+    });
+    expect(vote?.openedAt).not.toBeNull();
+    expect(await db().select().from(voteBallots).where(eq(voteBallots.voteId, v.voteId))).toHaveLength(2);
+  });
+
+  it("keeps speaker, guard and cancel events in the log only", async () => {
+    const t = turnEvents();
+    const base = { groupId: t.groupId, turnId: t.turnId, causationId: t.messageId, actor: SYSTEM_ACTOR };
+    const agentId = newEventId();
+    const facts = [
+      makeEnvelope({
+        ...base,
+        id: deriveEventId(t.turnId, "speaker"),
+        type: "speaker.selected",
+        payload: {
+          agentId,
+          agentName: "Ada",
+          strategy: "round_robin",
+          rule: "seat_order",
+          reason: "seat 0",
+          round: 1,
+          askId: "ask-1",
+        },
+      }),
+      makeEnvelope({
+        ...base,
+        id: deriveEventId(t.turnId, "guard"),
+        type: "guard.triggered",
+        payload: { code: "max_steps", reason: "8 steps", agentId },
+      }),
+      makeEnvelope({
+        ...base,
+        id: deriveEventId(t.turnId, "cancel"),
+        type: "turn.cancel_requested",
+        causationId: null,
+        actor: { kind: "user", id: "u" },
+        payload: { reason: "enough" },
+      }),
+    ];
+    for (const [i, e] of facts.entries())
+      expect(await recordEvent(db(), e as AnyConvEnvelope, i + 1)).toBe(true);
+    const logged = await db().select().from(events).where(eq(events.groupId, t.groupId));
+    expect(logged.map((e) => e.type).sort()).toEqual([
+      "guard.triggered",
+      "speaker.selected",
+      "turn.cancel_requested",
+    ]);
+    expect(await db().select().from(turns).where(eq(turns.id, t.turnId))).toHaveLength(0);
   });
 });

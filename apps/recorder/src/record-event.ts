@@ -1,4 +1,4 @@
-import { type Db, events, messages, sql, turns } from "@conclave/db";
+import { type Db, eq, events, messages, sql, turns, voteBallots, votes } from "@conclave/db";
 import { assertNever } from "@conclave/errors";
 import type { AnyConvEnvelope } from "@conclave/subjects";
 
@@ -79,12 +79,14 @@ export async function recordEvent(db: Db, e: AnyConvEnvelope, seq: number): Prom
               groupId: e.groupId,
               messageId: e.payload.messageId,
               status: "running",
+              strategy: e.payload.strategy,
               startedAt: e.at,
             })
             .onConflictDoUpdate({
               target: turns.id,
               set: {
                 startedAt: e.at,
+                strategy: e.payload.strategy,
                 status: sql`case when ${ENDED} then ${turns.status} else 'running' end`,
               },
             });
@@ -108,15 +110,103 @@ export async function recordEvent(db: Db, e: AnyConvEnvelope, seq: number): Prom
           .onConflictDoUpdate({ target: turns.id, set: { status, reason, endedAt: e.at } });
         return true;
       }
+      case "vote.opened": {
+        const opened = {
+          question: e.payload.question,
+          options: e.payload.options,
+          voters: e.payload.voters,
+          rule: e.payload.rule,
+          quorum: e.payload.quorum,
+          deadline: e.payload.deadline,
+          openedAt: e.at,
+        };
+        await upsertVote(tx, e, e.payload.voteId, opened);
+        return true;
+      }
+      case "vote.cast":
+        // The agent's first ballot counts: a second one (another event id) inserts nothing.
+        await tx
+          .insert(voteBallots)
+          .values({
+            eventId: e.id,
+            voteId: e.payload.voteId,
+            groupId: e.groupId,
+            agentId: e.payload.agentId,
+            agentName: e.payload.agentName,
+            choice: e.payload.choice,
+            confidence: e.payload.confidence,
+            rationale: e.payload.rationale,
+            replyId: e.payload.replyId ?? null,
+            at: e.at,
+          })
+          .onConflictDoNothing();
+        return true;
+      case "vote.closed": {
+        const p = e.payload;
+        await upsertVote(tx, e, p.voteId, {
+          status: "closed",
+          closedBy: p.closedBy,
+          winner: p.winner,
+          outcome: p.outcome,
+          reason: p.reason,
+          tally: {
+            leader: p.leader,
+            choices: p.choices,
+            tieBreak: p.tieBreak,
+            turnout: p.turnout,
+            quorum: p.quorum,
+          },
+          closedAt: e.at,
+        });
+        return true;
+      }
+      case "consensus.reached":
+        await upsertVote(tx, e, e.payload.voteId, {
+          status: "closed",
+          consensus: "reached",
+          consensusCode: null,
+          confidence: e.payload.confidence,
+        });
+        return true;
+      case "consensus.failed":
+        await upsertVote(tx, e, e.payload.voteId, {
+          status: "closed",
+          consensus: "failed",
+          consensusCode: e.payload.code,
+          confidence: e.payload.confidence,
+        });
+        return true;
       case "agent.failed":
       case "agent.tool_requested":
       case "tool.completed":
       case "tool.approval_requested":
       case "tool.approved":
       case "tool.denied":
+      case "speaker.selected":
+      case "guard.triggered":
+      case "turn.cancel_requested":
         return true;
       default:
         return assertNever(e, "event type");
     }
   });
+}
+
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+type VoteColumns = Omit<typeof votes.$inferInsert, "voteId" | "groupId" | "turnId">;
+
+/**
+ * Writes one event's columns of a vote, creating the row if that event is the first recorded:
+ * events of a vote may be recorded in any order, and each sets only what it knows.
+ */
+async function upsertVote(
+  tx: Tx,
+  e: { groupId: string; turnId: string | null },
+  voteId: string,
+  columns: VoteColumns,
+): Promise<void> {
+  await tx
+    .insert(votes)
+    .values({ voteId, groupId: e.groupId, turnId: e.turnId, ...columns })
+    .onConflictDoUpdate({ target: votes.voteId, set: columns, where: eq(votes.groupId, e.groupId) });
 }

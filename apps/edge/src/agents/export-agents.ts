@@ -5,6 +5,7 @@ import { stringify } from "yaml";
 import type { EdgeContext } from "../context.js";
 import { settingsView } from "../groups/group-view.js";
 import { duplicateNames } from "../groups/roster.js";
+import type { GroupSettingsView } from "../groups/schemas.js";
 import { agentView } from "./agent-row.js";
 import { type ExportQuery, TRANSFER_VERSION } from "./transfer-schemas.js";
 
@@ -26,6 +27,20 @@ function entry(r: AgentRow) {
     limits: v.limits,
     enabled: v.enabled,
     scripted: v.scripted,
+  };
+}
+
+/** Settings as the document carries them: the selector by name, where the view has its id. */
+function transferSettings(view: GroupSettingsView, seated: AgentRow[]) {
+  const { turnLimits, voting, selectorAgentId, mentionFallback, concurrentInput, retentionDays } = view;
+  const selector = seated.find((a) => a.id === selectorAgentId);
+  return {
+    turnLimits,
+    voting,
+    selectorAgent: selector?.name ?? null,
+    mentionFallback,
+    concurrentInput,
+    retentionDays,
   };
 }
 
@@ -90,7 +105,7 @@ export async function exportAgents({
       name: found.group.name,
       description: found.group.description,
       strategy: found.group.strategy,
-      settings: settingsView(found.group.settings),
+      settings: transferSettings(settingsView(found.group.settings), rows),
       agents: rows.map((r) => r.name),
     };
   } else if (input.ids) {

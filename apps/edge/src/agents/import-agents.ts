@@ -27,6 +27,12 @@ function documentIssues(doc: TransferDocument): FieldIssue[] {
       issues.push({ path: `body.group.agents.${j}`, message: `${ref} is seated twice` });
     seated.add(key);
   }
+  const selector = doc.group?.settings.selectorAgent;
+  if (selector && !seated.has(selector.toLowerCase()))
+    issues.push({
+      path: "body.group.settings.selectorAgent",
+      message: `${selector} is not among group.agents`,
+    });
   return issues;
 }
 
@@ -53,12 +59,14 @@ export async function importAgents({
   await ctx.db.transaction(async (tx) => {
     await insertAgents(tx, principal.accountId, rows, ctx.config.MAX_AGENTS_PER_ACCOUNT);
     if (!doc.group || !groupId) return;
+    const { selectorAgent, ...settings } = doc.group.settings;
+    const selectorAgentId = selectorAgent ? idOf.get(selectorAgent.toLowerCase()) : undefined;
     await tx.insert(groups).values({
       id: groupId,
       name: doc.group.name,
       description: doc.group.description,
       strategy: doc.group.strategy,
-      settings: doc.group.settings,
+      settings: { ...settings, ...(selectorAgentId ? { selectorAgentId } : {}) },
     });
     await tx.insert(groupMembers).values({ groupId, accountId: principal.accountId, role: "owner" });
     const seats = doc.group.agents.flatMap((name) => idOf.get(name.toLowerCase()) ?? []);

@@ -30,6 +30,21 @@ export const ScriptedSettings = z
       )
       .max(20)
       .optional(),
+    votes: z
+      .array(
+        z.strictObject({
+          choice: z.string().max(200).nullable().openapi({ description: "null abstains." }),
+          confidence: z.number().min(0).max(1).optional().openapi({ description: "Default 1." }),
+          rationale: z.string().max(4000).optional(),
+        }),
+      )
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({
+        description:
+          "Ballots cast when asked to vote (`debate_vote`), cycled by turn; without them the agent abstains.",
+      }),
   })
   .openapi("ScriptedSettings", { description: "How the offline `scripted` provider answers." });
 export type ScriptedSettings = z.infer<typeof ScriptedSettings>;

@@ -5,6 +5,15 @@ import { AgentInput, AgentName } from "./schemas.js";
 /** The version of the import/export format. */
 export const TRANSFER_VERSION = 1;
 
+/** A group's settings in a document: agents are named, not identified, so the selector is too. */
+export const TransferSettings = GroupSettingsInput.omit({ selectorAgentId: true })
+  .extend({
+    selectorAgent: AgentName.nullable()
+      .optional()
+      .openapi({ description: "Name of the agent of `group.agents` that picks speakers under `selector`." }),
+  })
+  .openapi("TransferGroupSettings");
+
 /** A set of agents and, optionally, a group seating them by name: what export writes and import reads. */
 export const transferDocument = (maxAgentsPerGroup: number) => {
   const group = createGroupBody(maxAgentsPerGroup);
@@ -17,7 +26,7 @@ export const transferDocument = (maxAgentsPerGroup: number) => {
           name: group.shape.name,
           description: group.shape.description,
           strategy: group.shape.strategy,
-          settings: GroupSettingsInput.default({}),
+          settings: TransferSettings.default({}),
           agents: z
             .array(AgentName)
             .max(maxAgentsPerGroup, `at most ${maxAgentsPerGroup} agents per group`)

@@ -8,6 +8,7 @@ import type { EdgeContext } from "../context.js";
 import { loadGroupView } from "./group-view.js";
 import { duplicateNames } from "./roster.js";
 import type { CreateGroupInput, GroupView } from "./schemas.js";
+import { selectorIssue, storedSettings } from "./settings.js";
 
 /**
  * Creates a group with the caller as its owner, in one transaction: new agents given inline are made
@@ -33,7 +34,16 @@ export async function createGroup({
       ? []
       : [{ path: `body.agentIds.${i}`, message: "an agent may sit once" }],
   );
-  assertNoIssues(dupIds);
+  assertNoIssues([
+    ...dupIds,
+    // New agents get their ids here, so only an existing agent given by id can be named the selector.
+    ...selectorIssue(
+      input.settings.selectorAgentId,
+      input.agentIds,
+      "body.settings.selectorAgentId",
+      "must be one of agentIds: an agent seated in the new group",
+    ),
+  ]);
   const rows = input.agents.map((a) => newAgentRow(principal.accountId, a));
   const groupId = newEventId();
   const seated = [...rows.map((r) => r.id), ...input.agentIds];
@@ -61,7 +71,7 @@ export async function createGroup({
       name: input.name,
       description: input.description,
       strategy: input.strategy,
-      settings: input.settings,
+      settings: storedSettings(input.settings),
     });
     await tx.insert(groupMembers).values({ groupId, accountId: principal.accountId, role: "owner" });
     await insertAgents(tx, principal.accountId, rows, ctx.config.MAX_AGENTS_PER_ACCOUNT);

@@ -3,10 +3,33 @@ import { agents, asc, type Db, eq, type GroupSettings, groupAgents, groups } fro
 import { AppError } from "@conclave/errors";
 import type { GroupSettingsView, GroupView, SeatedAgentView } from "./schemas.js";
 
+/** The ballot's defaults: a simple majority of at least one ballot, open for a minute. */
+export const VOTING_DEFAULTS = {
+  rule: "majority",
+  quorum: { kind: "count", min: 1 },
+  deadlineMs: 60_000,
+} as const satisfies GroupSettingsView["voting"];
+
+/** The ballot as shown: every key with its effective value; a threshold only with a supermajority. */
+export function votingView(v: GroupSettings["voting"] = {}): GroupSettingsView["voting"] {
+  const rule = v.rule ?? VOTING_DEFAULTS.rule;
+  const quorum = v.quorum ?? VOTING_DEFAULTS.quorum;
+  return {
+    rule,
+    ...(rule === "supermajority" && v.threshold !== undefined ? { threshold: v.threshold } : {}),
+    // Keys in a fixed order: PostgreSQL's jsonb does not keep them, and exports must not differ.
+    quorum: { kind: quorum.kind, min: quorum.min },
+    deadlineMs: v.deadlineMs ?? VOTING_DEFAULTS.deadlineMs,
+  };
+}
+
 /** Settings as shown: every policy with its effective value, limits as set. */
 export function settingsView(s: GroupSettings): GroupSettingsView {
   return {
     turnLimits: s.turnLimits ?? {},
+    voting: votingView(s.voting),
+    selectorAgentId: s.selectorAgentId ?? null,
+    mentionFallback: s.mentionFallback ?? "broadcast",
     concurrentInput: s.concurrentInput ?? "enqueue",
     retentionDays: s.retentionDays ?? null,
   };

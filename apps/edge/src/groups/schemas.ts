@@ -7,9 +7,16 @@ export const MemberParams = GroupIdParam.extend({ accountId: z.uuid("must be a U
 export const SeatParams = GroupIdParam.extend({ agentId: z.uuid("must be a UUID") });
 
 const Role = z.enum(["owner", "member", "viewer"]);
-const Strategy = z
-  .enum(STRATEGIES)
-  .openapi({ description: "Who speaks. Stored for every strategy; only `broadcast` runs today." });
+const Strategy = z.enum(STRATEGIES).openapi({
+  description: [
+    "Who speaks in a turn:",
+    "`broadcast`: every enabled agent answers the message at once.",
+    "`round_robin`: agents answer one after another in seat order, for up to `maxRounds` rounds.",
+    "`mentions`: the agents the message @mentions answer, and may hand over by mentioning another (up to `maxHops`); with none, `mentionFallback` decides.",
+    "`selector`: the `selectorAgentId` agent picks who speaks next, step by step (up to `maxSteps`).",
+    "`debate_vote`: agents debate for `maxRounds` rounds, then vote under `voting`; the turn ends with consensus reached or failed.",
+  ].join(" "),
+});
 
 const limits = {
   maxRounds: z.number().int().min(1).max(20),
@@ -19,6 +26,7 @@ const limits = {
   maxConsecutive: z.number().int().min(1).max(20),
   turnTimeoutMs: z.number().int().min(1000).max(3_600_000),
   maxTokensPerTurn: z.number().int().min(1).max(2_000_000),
+  maxAgentSteps: z.number().int().min(1).max(500),
 };
 
 export const TurnLimits = z
@@ -30,6 +38,9 @@ export const TurnLimits = z
     maxConsecutive: limits.maxConsecutive.optional(),
     turnTimeoutMs: limits.turnTimeoutMs.optional(),
     maxTokensPerTurn: limits.maxTokensPerTurn.optional(),
+    maxAgentSteps: limits.maxAgentSteps
+      .optional()
+      .openapi({ description: "LLM calls one turn may make across all its agents (tool steps aside)." }),
   })
   .openapi("TurnLimits", { description: "Unset limits take the deployment's defaults." });
 
@@ -45,9 +56,66 @@ const RetentionDays = z
   .nullable()
   .openapi({ description: "null: keep forever." });
 
+export const VOTE_RULES = ["majority", "supermajority", "unanimous"] as const;
+const VoteRule = z.enum(VOTE_RULES).openapi({
+  description:
+    "`majority`: over half the votes cast; `supermajority`: at least `threshold` of them; `unanimous`: every vote cast.",
+});
+const Threshold = z
+  .number()
+  .gt(0.5, "must be over 0.5")
+  .max(1, "must be at most 1")
+  .openapi({ description: "Share of the votes cast a `supermajority` needs (0.5 < t ≤ 1); only with it." });
+const Quorum = z
+  .discriminatedUnion("kind", [
+    z.strictObject({ kind: z.literal("count"), min: z.number().int().min(0) }),
+    z.strictObject({ kind: z.literal("share"), min: z.number().min(0).max(1) }),
+  ])
+  .openapi("Quorum", {
+    description:
+      "Ballots (not abstaining) a vote needs to count: `count` of voters, or a `share` (0..1) of the voters.",
+  });
+const DeadlineMs = z
+  .number()
+  .int()
+  .min(1000)
+  .max(3_600_000)
+  .openapi({ description: "How long the ballot stays open; missing ballots then abstain." });
+const MentionFallback = z.enum(["broadcast", "round_robin", "none"]).openapi({
+  description:
+    "What `mentions` does with a message that mentions no agent: ask everyone, go in seat order, or no one.",
+});
+const SelectorAgentId = z.uuid("must be a UUID").nullable().openapi({
+  description: "The agent (seated in the group) that picks speakers under `selector`; null: none.",
+});
+
+/** The issue, if any, of a threshold given without a supermajority or missing with one. */
+export function thresholdIssue(rule: string, threshold: number | undefined): string | undefined {
+  if (rule === "supermajority" && threshold === undefined) return "required with rule supermajority";
+  if (rule !== "supermajority" && threshold !== undefined)
+    return `only with rule supermajority (rule is ${rule})`;
+  return undefined;
+}
+
+export const VotingInput = z
+  .strictObject({
+    rule: VoteRule.optional(),
+    threshold: Threshold.optional(),
+    quorum: Quorum.optional(),
+    deadlineMs: DeadlineMs.optional(),
+  })
+  .superRefine((v, ctx) => {
+    const message = thresholdIssue(v.rule ?? "majority", v.threshold);
+    if (message) ctx.addIssue({ code: "custom", path: ["threshold"], message });
+  })
+  .openapi("VotingInput", { description: "The ballot of `debate_vote`; unset keys take their defaults." });
+
 export const GroupSettingsInput = z
   .strictObject({
     turnLimits: TurnLimits.optional(),
+    voting: VotingInput.optional(),
+    selectorAgentId: SelectorAgentId.optional(),
+    mentionFallback: MentionFallback.optional(),
     concurrentInput: ConcurrentInput.optional(),
     retentionDays: RetentionDays.optional(),
   })
@@ -66,17 +134,49 @@ export const GroupSettingsPatch = z
         maxConsecutive: limits.maxConsecutive.nullable().optional(),
         turnTimeoutMs: limits.turnTimeoutMs.nullable().optional(),
         maxTokensPerTurn: limits.maxTokensPerTurn.nullable().optional(),
+        maxAgentSteps: limits.maxAgentSteps.nullable().optional(),
       })
       .nullable()
       .optional(),
+    voting: z
+      .strictObject({
+        rule: VoteRule.nullable().optional(),
+        threshold: Threshold.nullable().optional(),
+        quorum: Quorum.nullable().optional(),
+        deadlineMs: DeadlineMs.nullable().optional(),
+      })
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          "A merge patch of the ballot. Moving off `supermajority` drops the stored threshold; moving onto it needs one.",
+      }),
+    selectorAgentId: SelectorAgentId.optional(),
+    mentionFallback: MentionFallback.nullable().optional(),
     concurrentInput: ConcurrentInput.nullable().optional(),
     retentionDays: RetentionDays.optional(),
   })
   .openapi("GroupSettingsPatch");
 export type GroupSettingsPatch = z.infer<typeof GroupSettingsPatch>;
 
+export const VotingView = z
+  .object({
+    rule: VoteRule,
+    threshold: Threshold.optional().openapi({ description: "Present with `supermajority` only." }),
+    quorum: Quorum,
+    deadlineMs: DeadlineMs,
+  })
+  .openapi("Voting");
+
 export const GroupSettingsView = z
-  .object({ turnLimits: TurnLimits, concurrentInput: ConcurrentInput, retentionDays: RetentionDays })
+  .object({
+    turnLimits: TurnLimits,
+    voting: VotingView,
+    selectorAgentId: SelectorAgentId,
+    mentionFallback: MentionFallback,
+    concurrentInput: ConcurrentInput,
+    retentionDays: RetentionDays,
+  })
   .openapi("GroupSettings");
 export type GroupSettingsView = z.infer<typeof GroupSettingsView>;
 

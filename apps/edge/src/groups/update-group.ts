@@ -1,27 +1,10 @@
 import { type Principal, requireGroupAccess } from "@conclave/auth";
-import { eq, type GroupSettings, groups } from "@conclave/db";
+import { and, eq, groupAgents, groups } from "@conclave/db";
+import { assertNoIssues } from "../agents/agent-row.js";
 import type { EdgeContext } from "../context.js";
 import { loadGroupView } from "./group-view.js";
-import type { GroupPatch, GroupSettingsPatch, GroupView } from "./schemas.js";
-
-/** Applies a settings merge patch: given keys change, `null` drops a key back to its default. */
-export function mergeSettings(current: GroupSettings, patch: GroupSettingsPatch): GroupSettings {
-  const next: GroupSettings = { ...current };
-  if (patch.turnLimits === null) delete next.turnLimits;
-  else if (patch.turnLimits) {
-    const limits: Record<string, number> = { ...current.turnLimits };
-    for (const [key, value] of Object.entries(patch.turnLimits)) {
-      if (value === null) delete limits[key];
-      else if (value !== undefined) limits[key] = value;
-    }
-    next.turnLimits = limits;
-  }
-  if (patch.concurrentInput === null) delete next.concurrentInput;
-  else if (patch.concurrentInput) next.concurrentInput = patch.concurrentInput;
-  if (patch.retentionDays === null) delete next.retentionDays;
-  else if (patch.retentionDays !== undefined) next.retentionDays = patch.retentionDays;
-  return next;
-}
+import type { GroupPatch, GroupView } from "./schemas.js";
+import { mergeSettings, patchedSettingsIssues, selectorIssue } from "./settings.js";
 
 /**
  * Changes a group's name, description, strategy or settings; owners only. A running turn keeps what
@@ -42,13 +25,31 @@ export async function updateGroup({
   await ctx.db.transaction(async (tx) => {
     const [current] = await tx.select().from(groups).where(eq(groups.id, groupId)).for("update");
     if (!current) return;
+    const settings = input.settings ? mergeSettings(current.settings, input.settings) : undefined;
+    if (settings && input.settings) {
+      const selector = input.settings.selectorAgentId;
+      const seated = selector
+        ? await tx
+            .select({ agentId: groupAgents.agentId })
+            .from(groupAgents)
+            .where(and(eq(groupAgents.groupId, groupId), eq(groupAgents.agentId, selector)))
+        : [];
+      assertNoIssues([
+        ...patchedSettingsIssues(settings, input.settings),
+        ...selectorIssue(
+          selector,
+          seated.map((s) => s.agentId),
+          "body.settings.selectorAgentId",
+        ),
+      ]);
+    }
     await tx
       .update(groups)
       .set({
         ...(input.name !== undefined ? { name: input.name } : {}),
         ...(input.description !== undefined ? { description: input.description } : {}),
         ...(input.strategy !== undefined ? { strategy: input.strategy } : {}),
-        ...(input.settings ? { settings: mergeSettings(current.settings, input.settings) } : {}),
+        ...(settings ? { settings } : {}),
         updatedAt: new Date(),
       })
       .where(eq(groups.id, groupId));

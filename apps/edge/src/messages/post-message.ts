@@ -1,7 +1,9 @@
 import { publishEnvelope } from "@conclave/bus";
+import { and, type ConcurrentInput, eq, groups, messages } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import { type Actor, deriveEventId, makeEnvelope, newEventId } from "@conclave/subjects";
 import type { EdgeContext } from "../context.js";
+import { claimGroup } from "./claim-group.js";
 
 export interface PostedMessage {
   messageId: string;
@@ -19,7 +21,8 @@ export interface PostMessageInput {
 
 /**
  * Publishes `message.posted` (the caller's access to the group is checked by the route first) and returns once JetStream has stored it. The message opens a turn;
- * the orchestrator runs it after any turn already running or queued in this group.
+ * the orchestrator runs it after any turn already running or queued in this group, or, when the
+ * group's `concurrentInput` is `reject`, the post is refused (409) while another turn holds the group.
  * With an idempotency key the ids derive from it, so a retry (after a 503 or a lost answer) is
  * deduplicated by JetStream within its duplicate window and answers the same ids and seq.
  */
@@ -46,12 +49,46 @@ export async function postMessage({
     actor,
     payload: { messageId, content },
   });
-  const published = await publishEnvelope(ctx.js, ctx.names, event, {
-    timeoutMs: ctx.config.PUBLISH_TIMEOUT_MS,
-  });
+  const publish = () =>
+    publishEnvelope(ctx.js, ctx.names, event, { timeoutMs: ctx.config.PUBLISH_TIMEOUT_MS });
+  let published: Awaited<ReturnType<typeof publish>>;
+  if ((await concurrentInputOf(ctx, groupId)) === "reject") {
+    // A retry of a post already recorded answers its ids, whatever runs now.
+    const recorded = idempotencyKey ? await recordedSeq(ctx, groupId, messageId) : undefined;
+    if (recorded !== undefined) return { messageId, turnId, seq: recorded };
+    const claim = await claimGroup({ ctx, groupId, messageId, eventId: event.id });
+    try {
+      published = await publish();
+    } catch (e) {
+      if (claim.owned) await claim.release();
+      throw e;
+    }
+  } else {
+    published = await publish();
+  }
   ctx.log.debug(
     { groupId, turnId, messageId, seq: published.seq, duplicate: published.duplicate },
     "message posted",
   );
   return { messageId, turnId, seq: published.seq };
+}
+
+async function concurrentInputOf(ctx: EdgeContext, groupId: string): Promise<ConcurrentInput> {
+  const [group] = await ctx.db
+    .select({ settings: groups.settings })
+    .from(groups)
+    .where(eq(groups.id, groupId));
+  return group?.settings.concurrentInput ?? "enqueue";
+}
+
+async function recordedSeq(
+  ctx: EdgeContext,
+  groupId: string,
+  messageId: string,
+): Promise<number | undefined> {
+  const [row] = await ctx.db
+    .select({ seq: messages.seq })
+    .from(messages)
+    .where(and(eq(messages.groupId, groupId), eq(messages.id, messageId)));
+  return row?.seq;
 }

@@ -4,11 +4,14 @@ import { GroupIdParam } from "../groups/schemas.js";
 import { groupAccess } from "../http/group-access.js";
 import { bearer, json, jsonBody, problems, router } from "../http/openapi.js";
 import { requireJson } from "../http/validate.js";
+import { cancelTurn } from "./cancel-turn.js";
 import { decideToolCall } from "./decide-tool-call.js";
 import { getTurn } from "./get-turn.js";
 import { listMessages } from "./list-messages.js";
 import { postMessage } from "./post-message.js";
 import {
+  CancelRequestedView,
+  CancelTurnBody,
   HistoryQuery,
   HistoryView,
   IdempotencyHeader,
@@ -30,7 +33,7 @@ export function messageRoutes(ctx: EdgeContext) {
     tags,
     summary: "Post a message; it opens a turn",
     description:
-      "Answers 202 once JetStream stored the message, and 503 (nothing published) when the event bus is unreachable.",
+      "Answers 202 once JetStream stored the message; 409 when the group's `concurrentInput` is `reject` and another message's turn holds the group; 503 (nothing published) when the event bus is unreachable.",
     security: bearer,
     middleware: [groupAccess(ctx, "post"), requireJson],
     request: {
@@ -40,7 +43,7 @@ export function messageRoutes(ctx: EdgeContext) {
     },
     responses: {
       202: json(PostedView, "Accepted: the message and its turn."),
-      ...problems(400, 401, 403, 404, 413, 429, 503),
+      ...problems(400, 401, 403, 404, 409, 413, 429, 503),
     },
   });
   const historyRoute = createRoute({
@@ -80,7 +83,31 @@ export function messageRoutes(ctx: EdgeContext) {
     responses: { 202: json(ToolDecisionView, "Recorded."), ...problems(400, 401, 403, 404, 429, 503) },
   });
 
+  const cancelRoute = createRoute({
+    method: "post",
+    path: "/{groupId}/turns/{turnId}/cancel",
+    tags,
+    summary: "Ask to stop a turn, running or still queued",
+    description:
+      "Members and owners. The orchestrator ends the turn with `turn.failed` (reason `cancelled`); asking again changes nothing. 404 for a turn the group does not know, 409 for one that already ended.",
+    security: bearer,
+    middleware: [groupAccess(ctx, "post")],
+    request: {
+      params: TurnParams,
+      body: { required: false, content: { "application/json": { schema: CancelTurnBody } } },
+    },
+    responses: {
+      202: json(CancelRequestedView, "Asked; the turn's end follows as an event."),
+      ...problems(400, 401, 403, 404, 409, 429, 503),
+    },
+  });
+
   const app = router();
+  app.openapi(cancelRoute, async (c) => {
+    const actor = { kind: "user" as const, id: c.get("principal").accountId };
+    const { reason } = c.req.valid("json");
+    return c.json(await cancelTurn({ ctx, input: { ...c.req.valid("param"), reason, actor } }), 202);
+  });
   app.openapi(decisionRoute, async (c) => {
     const body = c.req.valid("json");
     const actor = { kind: "user" as const, id: c.get("principal").accountId };

@@ -28,6 +28,15 @@ export const ToolDecisionView = z
   .object({ seq: z.number().int(), duplicate: z.boolean() })
   .openapi("ToolDecisionAccepted");
 
+export const CancelTurnBody = z
+  .strictObject({
+    reason: z.string().trim().min(1).max(1000).optional().openapi({ description: "Why; kept in the event." }),
+  })
+  .openapi("CancelTurn");
+export const CancelRequestedView = z
+  .object({ turnId: z.uuid(), status: z.literal("cancel_requested") })
+  .openapi("CancelRequested");
+
 export const postMessageBody = (maxChars: number) =>
   z
     .strictObject({

@@ -20,6 +20,8 @@ export type AgentConfig = {
     delayMs?: number;
     failWith?: string;
     toolCalls?: { name: string; args?: Record<string, unknown>; id?: string }[];
+    /** Ballots cast when asked to vote, cycled by turn; a null choice abstains. */
+    votes?: { choice: string | null; confidence?: number; rationale?: string }[];
   };
 };
 

@@ -3,7 +3,7 @@ import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } fro
 import { accounts } from "./accounts.js";
 import { agents } from "./agents.js";
 
-/** How a group picks who speaks; only `broadcast` runs today, the others are stored for the orchestrator. */
+/** How a group picks who speaks (each is a LangGraph graph in the orchestrator). */
 export const STRATEGIES = ["broadcast", "round_robin", "mentions", "selector", "debate_vote"] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
@@ -24,7 +24,23 @@ export type GroupSettings = {
     maxConsecutive?: number;
     turnTimeoutMs?: number;
     maxTokensPerTurn?: number;
+    /** LLM calls (asks, not tool steps) one turn may make across all its agents. */
+    maxAgentSteps?: number;
   };
+  /** The ballot of `debate_vote`. */
+  voting?: {
+    rule?: "majority" | "supermajority" | "unanimous";
+    /** Share of the votes cast a supermajority needs (0.5 < t ≤ 1); only with `supermajority`. */
+    threshold?: number;
+    /** Non-abstaining ballots needed: a count of voters, or a share (0..1) of them. */
+    quorum?: { kind: "count" | "share"; min: number };
+    /** How long the ballot stays open; missing ballots then abstain. */
+    deadlineMs?: number;
+  };
+  /** The agent that picks speakers in a `selector` group (seated in the group; it never speaks itself). */
+  selectorAgentId?: string;
+  /** What `mentions` does with a message that mentions no agent. */
+  mentionFallback?: "broadcast" | "round_robin" | "none";
   concurrentInput?: ConcurrentInput;
   /** Days history is kept; null keeps it. */
   retentionDays?: number | null;

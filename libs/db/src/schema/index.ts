@@ -6,3 +6,4 @@ export * from "./files.js";
 export * from "./groups.js";
 export * from "./messages.js";
 export * from "./turns.js";
+export * from "./votes.js";

@@ -1,4 +1,5 @@
 import { index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { STRATEGIES } from "./groups.js";
 
 /** One row per turn, updated as its events arrive. */
 export const turns = pgTable(
@@ -8,6 +9,8 @@ export const turns = pgTable(
     groupId: uuid("group_id").notNull(),
     messageId: uuid("message_id").notNull(),
     status: text("status", { enum: ["queued", "running", "completed", "failed"] }).notNull(),
+    /** The strategy the turn ran (from `turn.started`); null until it started. */
+    strategy: text("strategy", { enum: STRATEGIES }),
     reason: text("reason"),
     postedAt: timestamp("posted_at", { withTimezone: true, mode: "string" }),
     startedAt: timestamp("started_at", { withTimezone: true, mode: "string" }),

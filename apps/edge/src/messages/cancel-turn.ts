@@ -1,0 +1,64 @@
+import { publishEnvelope } from "@conclave/bus";
+import { and, eq, messages, turns } from "@conclave/db";
+import { AppError } from "@conclave/errors";
+import { type Actor, deriveEventId, makeEnvelope } from "@conclave/subjects";
+import type { EdgeContext } from "../context.js";
+import { readGroupState } from "./group-state.js";
+
+export interface CancelRequested {
+  turnId: string;
+  status: "cancel_requested";
+}
+
+/**
+ * Asks the orchestrator to stop a turn, running or still queued (the caller's right to post in the
+ * group is checked by the route first); the orchestrator ends it with `turn.failed` (`cancelled`).
+ * The event id derives from the turn, so asking again publishes nothing new.
+ */
+export async function cancelTurn({
+  ctx,
+  input,
+}: {
+  ctx: EdgeContext;
+  input: { groupId: string; turnId: string; reason?: string | undefined; actor: Actor };
+}): Promise<CancelRequested> {
+  const { groupId, turnId, reason, actor } = input;
+  const [turn] = await ctx.db
+    .select({ status: turns.status })
+    .from(turns)
+    .where(and(eq(turns.groupId, groupId), eq(turns.id, turnId)));
+  if (turn?.status === "completed" || turn?.status === "failed")
+    throw new AppError("conflict", `turn already ended (${turn.status})`);
+  if (!turn && !(await knownUnrecorded(ctx, groupId, turnId)))
+    throw new AppError("not_found", `no turn ${turnId} in group ${groupId}`);
+  if (!ctx.busUp()) throw new AppError("unavailable", "the event bus is unreachable; retry later");
+  const event = makeEnvelope({
+    id: deriveEventId(turnId, "cancel"),
+    type: "turn.cancel_requested",
+    groupId,
+    turnId,
+    causationId: null,
+    actor,
+    payload: reason ? { reason } : {},
+  });
+  const published = await publishEnvelope(ctx.js, ctx.names, event, {
+    timeoutMs: ctx.config.PUBLISH_TIMEOUT_MS,
+  });
+  ctx.log.info(
+    { groupId, turnId, seq: published.seq, duplicate: published.duplicate },
+    "turn cancel requested",
+  );
+  return { turnId, status: "cancel_requested" };
+}
+
+/** A turn accepted but not (yet) in the turns table: its message is recorded, or the orchestrator runs it. */
+async function knownUnrecorded(ctx: EdgeContext, groupId: string, turnId: string): Promise<boolean> {
+  const [message] = await ctx.db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.groupId, groupId), eq(messages.turnId, turnId)))
+    .limit(1);
+  if (message) return true;
+  if (!ctx.busUp()) return false;
+  return (await readGroupState(ctx, groupId)).active?.turnId === turnId;
+}
