@@ -15,6 +15,8 @@ import type { Logger } from "@conclave/log";
 import type { Service } from "@conclave/runtime";
 import { CONSUMERS, type ConvEventType, names as namesOf } from "@conclave/subjects";
 import type { OrchestratorConfig } from "./config.js";
+import { KvCheckpointSaver } from "./graphs/kv-checkpointer.js";
+import { createStrategyRunner } from "./graphs/runner.js";
 import { createTurnEngine } from "./turns/turn-engine.js";
 import { createTurnStore } from "./turns/turn-store.js";
 
@@ -26,6 +28,8 @@ export interface OrchestratorDeps {
     | "NATS_STREAM_REPLICAS"
     | "TURN_TIMEOUT_MS"
     | "TURN_MAX_TOOL_STEPS"
+    | "TURN_MAX_AGENT_STEPS"
+    | "VOTE_DEADLINE_MS"
     | "ORCHESTRATOR_CONCURRENCY"
     | "FAULT_CRASH_BEFORE_ACK"
   >;
@@ -48,19 +52,31 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
       });
       const js = jetstream(nc);
       const jsm = await jetstreamManager(nc);
-      const kv = await new Kvm(nc).open(names.bucket("turns"));
+      const kvm = new Kvm(nc);
+      const [kv, checkpoints, inflight] = await Promise.all([
+        kvm.open(names.bucket("turns")),
+        kvm.open(names.bucket("checkpoints")),
+        kvm.open(names.bucket("inflight")),
+      ]);
       const store = createTurnStore({ kv, js, names, log });
       const engine = createTurnEngine({
         store,
         jsm,
         db,
         names,
-        turnTimeoutMs: config.TURN_TIMEOUT_MS,
+        runner: createStrategyRunner(new KvCheckpointSaver(checkpoints)),
+        inflight,
+        log,
+        defaults: {
+          turnTimeoutMs: config.TURN_TIMEOUT_MS,
+          maxAgentSteps: config.TURN_MAX_AGENT_STEPS,
+          voteDeadlineMs: config.VOTE_DEADLINE_MS,
+        },
         maxToolSteps: config.TURN_MAX_TOOL_STEPS,
       });
       const ignore = async () => undefined;
       const handlers: HandlerMap<ConvEventType> = {
-        "message.posted": (e, meta) => engine.onMessagePosted(e.groupId, meta.seq),
+        "message.posted": (e, meta) => engine.onMessagePosted(e, meta.seq),
         "agent.replied": (e) => engine.onAgentSettled(e),
         "agent.failed": (e) => engine.onAgentSettled(e),
         "agent.tool_requested": (e) => engine.onToolRequested(e),
@@ -68,7 +84,15 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
         "tool.approval_requested": (e) => engine.onApprovalRequested(e),
         "tool.approved": (e) => engine.onToolDecided(e),
         "tool.denied": (e) => engine.onToolDecided(e),
+        "turn.cancel_requested": (e) => engine.onCancelRequested(e),
         "turn.started": ignore,
+        "speaker.selected": ignore,
+        "guard.triggered": ignore,
+        "vote.opened": ignore,
+        "vote.cast": ignore,
+        "vote.closed": ignore,
+        "consensus.reached": ignore,
+        "consensus.failed": ignore,
         "turn.completed": ignore,
         "turn.failed": ignore,
       };
@@ -97,7 +121,10 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
             if (e.type !== "work.timer") throw new AppError("permanent", `${e.type} is not a timer`);
             const dueIn = Date.parse(e.payload.dueAt) - Date.now();
             if (dueIn > 0) return { retryInMs: dueIn };
-            if (e.turnId) await engine.onDeadline(e.groupId, e.turnId);
+            if (!e.turnId) return;
+            if (e.payload.kind === "vote.deadline" && e.payload.voteId) {
+              await engine.onVoteDeadline(e.groupId, e.turnId, e.payload.voteId);
+            } else await engine.onDeadline(e.groupId, e.turnId);
           },
         }),
       );

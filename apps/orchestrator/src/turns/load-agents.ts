@@ -1,4 +1,4 @@
-import { agents, and, asc, type Db, eq, groupAgents } from "@conclave/db";
+import { agents, and, asc, type Db, eq, type GroupSettings, groupAgents, groups } from "@conclave/db";
 import { AgentSnapshot } from "@conclave/subjects";
 
 /** The prompt the model sees: the system prompt, then the personality, when there is one. */
@@ -30,4 +30,17 @@ export async function loadAgents(db: Db, groupId: string): Promise<AgentSnapshot
       scripted: agent.config.scripted ?? {},
     }),
   );
+}
+
+/** The group's strategy and settings; null when the group is gone. */
+export async function loadGroup(
+  db: Db,
+  groupId: string,
+): Promise<{ strategy: (typeof groups.$inferSelect)["strategy"]; settings: GroupSettings } | null> {
+  const [row] = await db
+    .select({ strategy: groups.strategy, settings: groups.settings })
+    .from(groups)
+    .where(eq(groups.id, groupId))
+    .limit(1);
+  return row ?? null;
 }

@@ -1,6 +1,13 @@
 import { type AgentSnapshot, type Envelope, makeEnvelope, newEventId } from "@conclave/subjects";
 import { describe, expect, it } from "vitest";
-import { emptyState, type GroupState, RECENT_LIMIT, settleAgent, startTurn, timeOutTurn } from "./state.js";
+import { emptyState, type GroupState, RECENT_LIMIT, timeOutTurn } from "./state.js";
+import { memoryRunner, settleAgent as settle, startTurn as start } from "./testing.js";
+
+const runner = memoryRunner();
+const startTurn = (...args: Parameters<typeof start> extends [unknown, ...infer R] ? R : never) =>
+  start(runner, ...args);
+const settleAgent = (...args: Parameters<typeof settle> extends [unknown, ...infer R] ? R : never) =>
+  settle(runner, ...args);
 
 const groupId = newEventId();
 const t0 = new Date("2026-01-01T00:00:00Z");
@@ -60,44 +67,44 @@ describe("turn state", () => {
   const ada = agent("Ada");
   const grace = agent("Grace");
 
-  it("starts a broadcast turn: turn.started, one work item per agent, and a deadline timer", () => {
+  it("starts a broadcast turn: turn.started, one work item per agent, and a deadline timer", async () => {
     const m = posted("hello");
-    const d = startTurn(emptyState(groupId), m, 7, [ada, grace], t0, 1000);
-    expect(d.emit.map((e) => e.type)).toEqual(["turn.started", "work.llm", "work.llm", "work.timer"]);
+    const d = await startTurn(emptyState(groupId), m, 7, [ada, grace], t0, 1000);
+    expect(d.emit.map((e) => e.type)).toEqual(["turn.started", "work.timer", "work.llm", "work.llm"]);
     expect(d.state.active?.turnId).toBe(m.turnId);
     expect(d.state.active?.messageSeq).toBe(7);
-    const timer = d.emit[3];
+    const timer = d.emit[1];
     expect(timer?.type === "work.timer" && timer.payload.dueAt).toBe(later(1000).toISOString());
     // Deterministic ids: deciding again gives the same events, so a re-publish is deduplicated.
-    expect(startTurn(emptyState(groupId), m, 7, [ada, grace], t0, 1000).emit.map((e) => e.id)).toEqual(
-      d.emit.map((e) => e.id),
-    );
+    expect(
+      (await startTurn(emptyState(groupId), m, 7, [ada, grace], t0, 1000)).emit.map((e) => e.id),
+    ).toEqual(d.emit.map((e) => e.id));
   });
 
-  it("completes when every agent has answered, and moves the cursor", () => {
-    const s1 = startTurn(emptyState(groupId), posted(), 7, [ada, grace], t0, 1000).state;
-    const s2 = settleAgent(s1, reply(s1, ada), later(10));
+  it("completes when every agent has answered, and moves the cursor", async () => {
+    const s1 = (await startTurn(emptyState(groupId), posted(), 7, [ada, grace], t0, 1000)).state;
+    const s2 = await settleAgent(s1, reply(s1, ada), later(10));
     expect(s2?.emit).toEqual([]);
-    const s3 = settleAgent(s2?.state as GroupState, reply(s1, grace), later(20));
+    const s3 = await settleAgent(s2?.state as GroupState, reply(s1, grace), later(20));
     expect(s3?.emit.map((e) => e.type)).toEqual(["turn.completed"]);
     expect(s3?.state).toMatchObject({ active: null, cursor: 7, turnsRun: 1 });
     const done = s3?.emit[0];
     expect(done?.type === "turn.completed" && done.payload.durationMs).toBe(20);
   });
 
-  it("ignores a duplicate answer, an answer of another turn, and an agent not in the turn", () => {
-    const s1 = startTurn(emptyState(groupId), posted(), 1, [ada, grace], t0, 1000).state;
+  it("ignores a duplicate answer, an answer of another turn, and an agent not in the turn", async () => {
+    const s1 = (await startTurn(emptyState(groupId), posted(), 1, [ada, grace], t0, 1000)).state;
     const first = reply(s1, ada);
-    const s2 = settleAgent(s1, first, t0)?.state as GroupState;
-    expect(settleAgent(s2, first, t0)).toBeNull();
-    expect(settleAgent(s2, { ...reply(s1, grace), turnId: newEventId() }, t0)).toBeNull();
-    expect(settleAgent(s2, reply(s1, agent("Stranger")), t0)).toBeNull();
+    const s2 = (await settleAgent(s1, first, t0))?.state as GroupState;
+    expect(await settleAgent(s2, first, t0)).toBeNull();
+    expect(await settleAgent(s2, { ...reply(s1, grace), turnId: newEventId() }, t0)).toBeNull();
+    expect(await settleAgent(s2, reply(s1, agent("Stranger")), t0)).toBeNull();
   });
 
-  it("fails the turn when an agent failed, naming it", () => {
-    const s1 = startTurn(emptyState(groupId), posted(), 1, [ada, grace], t0, 1000).state;
-    const s2 = settleAgent(s1, reply(s1, ada, false), t0)?.state as GroupState;
-    const end = settleAgent(s2, reply(s1, grace), t0);
+  it("fails the turn when an agent failed, naming it", async () => {
+    const s1 = (await startTurn(emptyState(groupId), posted(), 1, [ada, grace], t0, 1000)).state;
+    const s2 = (await settleAgent(s1, reply(s1, ada, false), t0))?.state as GroupState;
+    const end = await settleAgent(s2, reply(s1, grace), t0);
     const e = end?.emit[0];
     expect(e?.type).toBe("turn.failed");
     if (e?.type === "turn.failed") {
@@ -107,8 +114,8 @@ describe("turn state", () => {
     }
   });
 
-  it("times out a running turn once, and only that turn", () => {
-    const s1 = startTurn(emptyState(groupId), posted(), 3, [ada, grace], t0, 1000).state;
+  it("times out a running turn once, and only that turn", async () => {
+    const s1 = (await startTurn(emptyState(groupId), posted(), 3, [ada, grace], t0, 1000)).state;
     expect(timeOutTurn(s1, newEventId(), later(2000))).toBeNull();
     const d = timeOutTurn(s1, s1.active?.turnId as string, later(2000));
     const e = d?.emit[0];
@@ -118,25 +125,25 @@ describe("turn state", () => {
     expect(timeOutTurn(d?.state as GroupState, s1.active?.turnId as string, later(3000))).toBeNull();
   });
 
-  it("gives a turn's completion and its failure the same id, so only one can be stored", () => {
-    const s1 = startTurn(emptyState(groupId), posted(), 1, [ada], t0, 1000).state;
-    const completed = settleAgent(s1, reply(s1, ada), t0)?.emit[0];
+  it("gives a turn's completion and its failure the same id, so only one can be stored", async () => {
+    const s1 = (await startTurn(emptyState(groupId), posted(), 1, [ada], t0, 1000)).state;
+    const completed = (await settleAgent(s1, reply(s1, ada), t0))?.emit[0];
     const failed = timeOutTurn(s1, s1.active?.turnId as string, t0)?.emit[0];
     expect(completed?.type).toBe("turn.completed");
     expect(failed?.type).toBe("turn.failed");
     expect(completed?.id).toBe(failed?.id);
   });
 
-  it("completes a turn with no agents at once", () => {
-    const d = startTurn(emptyState(groupId), posted(), 5, [], t0, 1000);
-    expect(d.emit.map((e) => e.type)).toEqual(["turn.started", "turn.completed"]);
+  it("completes a turn with no agents at once", async () => {
+    const d = await startTurn(emptyState(groupId), posted(), 5, [], t0, 1000);
+    expect(d.emit.map((e) => e.type)).toEqual(["turn.started", "work.timer", "turn.completed"]);
     expect(d.state).toMatchObject({ active: null, cursor: 5 });
   });
 
-  it("remembers a bounded number of recent message ids", () => {
+  it("remembers a bounded number of recent message ids", async () => {
     let state = emptyState(groupId);
     for (let i = 0; i < RECENT_LIMIT + 10; i++)
-      state = startTurn({ ...state, active: null }, posted(), i + 1, [], t0, 1000).state;
+      state = (await startTurn({ ...state, active: null }, posted(), i + 1, [], t0, 1000)).state;
     expect(state.recent).toHaveLength(RECENT_LIMIT);
   });
 });

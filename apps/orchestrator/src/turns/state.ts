@@ -1,13 +1,19 @@
 import {
   AgentSnapshot,
   type AnyEnvelope,
+  AskPurpose,
   ConversationMessage,
   deriveEventId,
   type Envelope,
   makeEnvelope,
+  StrategyName,
   SYSTEM_ACTOR,
+  type TurnFailed,
 } from "@conclave/subjects";
 import { z } from "zod";
+import type { GraphStep } from "../graphs/runner.js";
+import type { GraphInput, Intent, TurnSpec } from "../graphs/turn-graph.js";
+import type { TurnLimits } from "./turn-spec.js";
 
 /** The orchestrator's durable state of one group, stored in KV and changed only by compare-and-set. */
 export const GroupState = z.object({
@@ -15,26 +21,45 @@ export const GroupState = z.object({
   /** Stream seq of the last message whose turn has ended; the next turn is the next message after it. */
   cursor: z.number().int().min(0),
   turnsRun: z.number().int().min(0),
-  /** Ids of the latest messages that opened a turn: a re-published copy is skipped, not run twice. */
+  /** Ids of the latest messages that opened (or were refused) a turn: a re-published copy is skipped. */
   recent: z.array(z.string()).default([]),
+  /** Queued turns a person cancelled: each ends with `turn.failed` (cancelled) when its turn comes. */
+  cancelled: z.array(z.string()).default([]),
   active: z
     .object({
       turnId: z.string(),
       messageId: z.string(),
       messageSeq: z.number().int(),
       startedAt: z.string(),
+      strategy: StrategyName,
+      /** The graph's checkpoint thread and the checkpoint it resumes from; `epoch` counts its resumes. */
+      thread: z.string(),
+      checkpointId: z.string(),
+      epoch: z.number().int().min(0),
       agents: z.array(z.object({ id: z.string(), name: z.string() })),
-      settled: z.record(
-        z.string(),
-        z.object({ eventId: z.string(), ok: z.boolean(), error: z.string().optional() }),
-      ),
-      /** The message that opened the turn, as each agent's conversation starts with it. */
-      prompt: z.object({ name: z.string().optional(), content: z.string() }).optional(),
-      /** Messages before the prompt in each agent's conversation (the group's files, when it has any). */
-      context: z.array(ConversationMessage).default([]),
-      turnIndex: z.number().int().min(0).default(0),
       /** The agents as snapshotted at the start: later LLM and tool work items carry them. */
       snapshots: z.record(z.string(), AgentSnapshot).default({}),
+      turnIndex: z.number().int().min(0).default(0),
+      /** What each agent is being asked now (at most one ask per agent at a time). */
+      current: z.record(
+        z.string(),
+        z.object({
+          askId: z.string(),
+          purpose: AskPurpose,
+          index: z.number().int().min(0),
+          /** The ask's conversation, kept for agents that may call tools (their loop continues it). */
+          messages: z.array(ConversationMessage).optional(),
+        }),
+      ),
+      askCounts: z.record(z.string(), z.number().int().min(0)).default({}),
+      asks: z.number().int().min(0).default(0),
+      tokens: z.number().int().min(0).default(0),
+      limits: z.object({
+        maxAgentSteps: z.number().int().min(1),
+        maxTokens: z.number().int().min(1).nullable(),
+      }),
+      replyIds: z.array(z.string()).default([]),
+      failures: z.array(z.object({ name: z.string(), error: z.string() })).default([]),
       /** Each agent's tool loop: its conversation so far, the calls of the current step, their results. */
       loops: z
         .record(
@@ -62,40 +87,63 @@ export const GroupState = z.object({
   outbox: z.array(z.unknown()),
 });
 export type GroupState = z.infer<typeof GroupState>;
+export type Active = NonNullable<GroupState["active"]>;
 
 export const emptyState = (groupId: string): GroupState => ({
   groupId,
   cursor: 0,
   turnsRun: 0,
   recent: [],
+  cancelled: [],
   active: null,
   outbox: [],
 });
 
 /** How many message ids the state remembers, to skip re-published copies. */
 export const RECENT_LIMIT = 64;
+/** How many cancelled queued turns the state remembers. */
+export const CANCELLED_LIMIT = 64;
+
+/** What ended: a finished graph thread to compact and a `reject` claim to release. */
+export interface Ended {
+  turnId: string;
+  messageId: string;
+  thread: string | null;
+}
 
 export interface Decision {
   state: GroupState;
   emit: AnyEnvelope[];
+  ended?: Ended[];
 }
 
+const joinDecisions = (a: Decision, b: Decision): Decision => ({
+  state: b.state,
+  emit: [...a.emit, ...b.emit],
+  ended: [...(a.ended ?? []), ...(b.ended ?? [])],
+});
+
+export { joinDecisions };
+
 /**
- * Starts the turn of `message` (stream seq `seq`) with a broadcast to every agent; each agent's
- * conversation is `context` (e.g. the group's files), then the message.
+ * Opens the turn of `message`: `turn.started`, the deadline timer, then what the strategy's graph
+ * decided on its first step (usually the first asks).
  */
-export function startTurn(
-  state: GroupState,
-  message: Envelope<"message.posted">,
-  seq: number,
-  agents: AgentSnapshot[],
-  now: Date,
-  timeoutMs: number,
-  context: ConversationMessage[] = [],
-): Decision {
-  const turnId = message.turnId ?? message.id;
+export function beginTurn(input: {
+  state: GroupState;
+  message: Envelope<"message.posted">;
+  seq: number;
+  agents: AgentSnapshot[];
+  spec: TurnSpec;
+  limits: TurnLimits;
+  step: GraphStep;
+  now: Date;
+}): Decision {
+  const { state, message, seq, spec, limits, now } = input;
+  const turnId = spec.turnId;
   const base = { groupId: message.groupId, turnId, causationId: message.id, actor: SYSTEM_ACTOR };
-  const deadline = new Date(now.getTime() + timeoutMs).toISOString();
+  const deadline = new Date(now.getTime() + limits.timeoutMs).toISOString();
+  const agentIds = [...spec.speakers, ...(spec.selector ? [spec.selector] : [])].map((a) => a.id);
   const started = makeEnvelope({
     ...base,
     id: deriveEventId(turnId, "turn.started"),
@@ -104,46 +152,11 @@ export function startTurn(
     payload: {
       messageId: message.payload.messageId,
       messageSeq: seq,
-      strategy: "broadcast",
-      agentIds: agents.map((a) => a.id),
+      strategy: spec.strategy,
+      agentIds,
       deadline,
     },
   });
-  const prompt = { name: message.actor.name ?? message.actor.id, content: message.payload.content };
-  const active = {
-    turnId,
-    messageId: message.payload.messageId,
-    messageSeq: seq,
-    startedAt: now.toISOString(),
-    agents: agents.map((a) => ({ id: a.id, name: a.name })),
-    settled: {},
-    prompt,
-    context,
-    turnIndex: state.turnsRun,
-    snapshots: Object.fromEntries(agents.map((a) => [a.id, a])),
-    loops: {},
-  };
-  const next: GroupState = { ...state, active, recent: [...state.recent, message.id].slice(-RECENT_LIMIT) };
-  if (agents.length === 0) {
-    const ended = endTurn(next, now);
-    return { state: ended.state, emit: [started, ...ended.emit] };
-  }
-  const work = agents.map((agent) =>
-    makeEnvelope({
-      ...base,
-      causationId: started.id,
-      id: deriveEventId(turnId, `work.llm:${agent.id}`),
-      type: "work.llm",
-      at: now.toISOString(),
-      actor: { kind: "agent", id: agent.id, name: agent.name },
-      payload: {
-        agent,
-        turnIndex: state.turnsRun,
-        step: 0,
-        messages: [...context, { role: "user", ...prompt }],
-      },
-    }),
-  );
   const timer = makeEnvelope({
     ...base,
     causationId: started.id,
@@ -152,83 +165,415 @@ export function startTurn(
     at: now.toISOString(),
     payload: { kind: "turn.deadline", dueAt: deadline, messageId: message.payload.messageId },
   });
-  return { state: next, emit: [started, ...work, timer] };
+  const snapshots = Object.fromEntries(input.agents.map((a) => [a.id, a]));
+  const active: Active = {
+    turnId,
+    messageId: message.payload.messageId,
+    messageSeq: seq,
+    startedAt: now.toISOString(),
+    strategy: spec.strategy,
+    thread: input.step.thread,
+    checkpointId: input.step.checkpointId ?? "",
+    epoch: 0,
+    agents: input.agents.map((a) => ({ id: a.id, name: a.name })),
+    snapshots,
+    turnIndex: state.turnsRun,
+    current: {},
+    askCounts: {},
+    asks: 0,
+    tokens: 0,
+    limits: { maxAgentSteps: limits.maxAgentSteps, maxTokens: limits.maxTokens },
+    replyIds: [],
+    failures: [],
+    loops: {},
+  };
+  const opened: GroupState = {
+    ...state,
+    active,
+    recent: [...state.recent, message.id].slice(-RECENT_LIMIT),
+  };
+  const rest = applyStep(opened, input.step, now, started.id);
+  return { ...rest, emit: [started, timer, ...rest.emit] };
 }
 
-/** Records an agent's answer (or failure); ends the turn when every agent has settled. Null: nothing to do. */
-export function settleAgent(
+/**
+ * Records an agent's answer (or failure) to its current ask and says how to resume the graph.
+ * Null: stale (another turn, no such ask, answered already). A turn over its token budget ends here.
+ */
+export function recordAnswer(
   state: GroupState,
   e: Envelope<"agent.replied"> | Envelope<"agent.failed">,
   now: Date,
-): Decision | null {
+): { state: GroupState; input: GraphInput } | { ended: Decision } | null {
   const active = state.active;
   if (!active || active.turnId !== e.turnId) return null;
   const agentId = e.payload.agentId;
-  if (!active.agents.some((a) => a.id === agentId) || active.settled[agentId]) return null;
-  const settled = {
-    ...active.settled,
-    [agentId]:
-      e.type === "agent.replied"
-        ? { eventId: e.id, ok: true }
-        : { eventId: e.id, ok: false, error: e.payload.error },
+  const current = active.current[agentId];
+  if (!current || (e.payload.askId !== undefined && e.payload.askId !== current.askId)) return null;
+  const { [agentId]: _asked, ...rest } = active.current;
+  const { [agentId]: _loop, ...loops } = active.loops;
+  const ok = e.type === "agent.replied";
+  const usage = e.type === "agent.replied" ? e.payload.usage : undefined;
+  const tokens = active.tokens + (usage ? usage.inputTokens + usage.outputTokens : 0);
+  const name = e.payload.agentName;
+  const next: Active = {
+    ...active,
+    current: rest,
+    loops,
+    tokens,
+    epoch: active.epoch + 1,
+    replyIds: ok && current.purpose === "reply" ? [...active.replyIds, e.id] : active.replyIds,
+    failures: ok ? active.failures : [...active.failures, { name, error: e.payload.error }],
   };
-  const next: GroupState = { ...state, active: { ...active, settled } };
-  if (Object.keys(settled).length < active.agents.length) return { state: next, emit: [] };
-  return endTurn(next, now);
+  const updated = { ...state, active: next };
+  if (active.limits.maxTokens !== null && tokens > active.limits.maxTokens) {
+    return {
+      ended: failTurn(
+        updated,
+        now,
+        "limit",
+        `token limit of ${active.limits.maxTokens} per turn reached (${tokens} used)`,
+        e.id,
+      ),
+    };
+  }
+  return {
+    state: updated,
+    input: {
+      n: next.epoch,
+      at: now.toISOString(),
+      kind: "reply",
+      answer: {
+        askId: current.askId,
+        agentId,
+        name,
+        ok,
+        content: ok ? e.payload.content : e.payload.error,
+        eventId: e.id,
+      },
+    },
+  };
 }
 
-/** Fails the running turn `turnId` if it is still running. Null: it already ended. */
-export function timeOutTurn(state: GroupState, turnId: string, now: Date): Decision | null {
-  if (!state.active || state.active.turnId !== turnId) return null;
-  return endTurn(state, now, "timeout");
+/** Adds tokens an agent spent asking for tools; past the turn's budget the turn ends. */
+export function chargeTokens(
+  state: GroupState,
+  tokens: number,
+  now: Date,
+  causationId: string,
+): Decision | null {
+  const active = state.active;
+  if (!active || tokens === 0) return null;
+  const total = active.tokens + tokens;
+  const next = { ...state, active: { ...active, tokens: total } };
+  if (active.limits.maxTokens !== null && total > active.limits.maxTokens) {
+    return failTurn(
+      next,
+      now,
+      "limit",
+      `token limit of ${active.limits.maxTokens} per turn reached (${total} used)`,
+      causationId,
+    );
+  }
+  return { state: next, emit: [] };
 }
 
-function endTurn(state: GroupState, now: Date, forced?: "timeout"): Decision {
+/** The graph input for a vote's deadline, or null when no such vote can be waiting. */
+export function deadlineInput(
+  state: GroupState,
+  turnId: string,
+  voteId: string,
+  now: Date,
+): { state: GroupState; input: GraphInput } | null {
+  const active = state.active;
+  if (!active || active.turnId !== turnId) return null;
+  const next = { ...active, epoch: active.epoch + 1 };
+  return {
+    state: { ...state, active: next },
+    input: { n: next.epoch, at: now.toISOString(), kind: "deadline", voteId },
+  };
+}
+
+/** Turns a graph step's intents into events and work items (ids derived, so a retry repeats them). */
+export function applyStep(
+  state: GroupState,
+  step: GraphStep,
+  now: Date,
+  causationId: string | null,
+): Decision {
+  let s: GroupState = state;
+  const emit: AnyEnvelope[] = [];
+  const active0 = s.active;
+  if (!active0) throw new Error("applyStep without an active turn");
+  s = {
+    ...s,
+    active: { ...active0, thread: step.thread, checkpointId: step.checkpointId ?? active0.checkpointId },
+  };
+  const turnId = active0.turnId;
+  const at = now.toISOString();
+  const base = { groupId: s.groupId, turnId, causationId, actor: SYSTEM_ACTOR, at };
+  for (const intent of step.intents) {
+    const active = s.active;
+    if (!active) break;
+    switch (intent.kind) {
+      case "ask": {
+        const agent = active.snapshots[intent.ask.agentId];
+        if (!agent) continue;
+        if (active.asks + 1 > active.limits.maxAgentSteps) {
+          const ended = failTurn(
+            s,
+            now,
+            "limit",
+            `agent step limit of ${active.limits.maxAgentSteps} per turn reached`,
+            causationId,
+          );
+          return { state: ended.state, emit: [...emit, ...ended.emit], ended: ended.ended };
+        }
+        const { askId, purpose } = intent.ask;
+        const index = active.askCounts[agent.id] ?? 0;
+        if (intent.selected) {
+          emit.push(
+            makeEnvelope({
+              ...base,
+              id: deriveEventId(turnId, `speaker.selected:${askId}`),
+              type: "speaker.selected",
+              payload: {
+                agentId: agent.id,
+                agentName: agent.name,
+                strategy: active.strategy,
+                rule: intent.selected.rule,
+                reason: intent.selected.reason.slice(0, 2000),
+                ...(intent.ask.round > 0 ? { round: intent.ask.round } : {}),
+                askId,
+              },
+            }),
+          );
+        }
+        emit.push(
+          makeEnvelope({
+            ...base,
+            id: deriveEventId(turnId, `work.llm:${askId}`),
+            type: "work.llm",
+            actor: { kind: "agent", id: agent.id, name: agent.name },
+            payload: {
+              agent,
+              turnIndex: active.turnIndex,
+              step: 0,
+              messages: intent.messages,
+              ask: { id: askId, purpose, index },
+            },
+          }),
+        );
+        const keep = agent.allowedTools.length > 0 ? { messages: intent.messages } : {};
+        s = {
+          ...s,
+          active: {
+            ...active,
+            asks: active.asks + 1,
+            askCounts: { ...active.askCounts, [agent.id]: index + 1 },
+            current: { ...active.current, [agent.id]: { askId, purpose, index, ...keep } },
+          },
+        };
+        break;
+      }
+      case "guard":
+        emit.push(
+          makeEnvelope({
+            ...base,
+            id: deriveEventId(turnId, intent.key),
+            type: "guard.triggered",
+            payload: {
+              code: intent.code,
+              reason: intent.reason.slice(0, 2000),
+              ...(intent.agentId ? { agentId: intent.agentId } : {}),
+            },
+          }),
+        );
+        break;
+      case "vote.opened":
+        emit.push(
+          makeEnvelope({
+            ...base,
+            id: deriveEventId(turnId, `vote.opened:${intent.payload.voteId}`),
+            type: "vote.opened",
+            payload: intent.payload,
+          }),
+        );
+        break;
+      case "vote.cast":
+        emit.push(
+          makeEnvelope({
+            ...base,
+            causationId: intent.causationId,
+            id: deriveEventId(turnId, `vote.cast:${intent.payload.voteId}:${intent.payload.agentId}`),
+            type: "vote.cast",
+            payload: intent.payload,
+          }),
+        );
+        break;
+      case "vote.closed":
+        emit.push(
+          makeEnvelope({
+            ...base,
+            id: deriveEventId(turnId, `vote.closed:${intent.payload.voteId}`),
+            type: "vote.closed",
+            payload: intent.payload,
+          }),
+        );
+        break;
+      case "consensus": {
+        const id = deriveEventId(turnId, `consensus:${String(intent.payload.voteId)}`);
+        emit.push(
+          intent.reached
+            ? makeEnvelope({
+                ...base,
+                id,
+                type: "consensus.reached",
+                payload: intent.payload as Envelope<"consensus.reached">["payload"],
+              })
+            : makeEnvelope({
+                ...base,
+                id,
+                type: "consensus.failed",
+                payload: intent.payload as Envelope<"consensus.failed">["payload"],
+              }),
+        );
+        break;
+      }
+      case "timer":
+        emit.push(
+          makeEnvelope({
+            ...base,
+            id: deriveEventId(turnId, intent.key),
+            type: "work.timer",
+            payload: {
+              kind: "vote.deadline",
+              dueAt: intent.dueAt,
+              messageId: active.messageId,
+              voteId: intent.voteId,
+            },
+          }),
+        );
+        break;
+      case "end": {
+        const ended = intent.ok
+          ? endTurn(s, now, causationId)
+          : failTurn(s, now, intent.reason, intent.detail, causationId);
+        return { state: ended.state, emit: [...emit, ...ended.emit], ended: ended.ended };
+      }
+    }
+  }
+  return { state: s, emit };
+}
+
+/** Ends the running turn: completed, or failed with `agent_failed` when any agent failed. */
+export function endTurn(state: GroupState, now: Date, causationId: string | null): Decision {
   const active = state.active;
   if (!active) throw new Error("endTurn without an active turn");
-  const settled = Object.values(active.settled);
-  const replyIds = settled.filter((s) => s.ok).map((s) => s.eventId);
-  const failures = active.agents.filter((a) => active.settled[a.id] && !active.settled[a.id]?.ok);
-  const durationMs = Math.max(0, now.getTime() - Date.parse(active.startedAt));
-  const base = {
+  if (active.failures.length > 0) {
+    const detail = active.failures.map((f) => `${f.name}: ${f.error}`).join("; ");
+    return failTurn(state, now, "agent_failed", detail, causationId);
+  }
+  const ended = makeEnvelope({
+    ...endBase(state, active, now, causationId),
+    type: "turn.completed",
+    payload: { messageId: active.messageId, replyIds: active.replyIds, durationMs: durationOf(active, now) },
+  });
+  return closed(state, active, ended);
+}
+
+/** Ends the running turn with `turn.failed`. */
+export function failTurn(
+  state: GroupState,
+  now: Date,
+  reason: TurnFailed["reason"],
+  detail: string,
+  causationId: string | null,
+): Decision {
+  const active = state.active;
+  if (!active) throw new Error("failTurn without an active turn");
+  const ended = makeEnvelope({
+    ...endBase(state, active, now, causationId),
+    type: "turn.failed",
+    payload: {
+      messageId: active.messageId,
+      reason,
+      detail: detail.slice(0, 4000),
+      replyIds: active.replyIds,
+      durationMs: durationOf(active, now),
+    },
+  });
+  return closed(state, active, ended);
+}
+
+/** Fails the running turn `turnId` at its deadline if it is still running. Null: it already ended. */
+export function timeOutTurn(state: GroupState, turnId: string, now: Date): Decision | null {
+  const active = state.active;
+  if (!active || active.turnId !== turnId) return null;
+  const missing = Object.keys(active.current).map((id) => active.snapshots[id]?.name ?? id);
+  const detail = missing.length > 0 ? `no answer from ${missing.join(", ")}` : "the turn ran out of time";
+  return failTurn(state, now, "timeout", detail, null);
+}
+
+/** Ends a message's turn that never started (cancelled while queued, refused, or superseded). */
+export function skipTurn(
+  state: GroupState,
+  message: Envelope<"message.posted">,
+  seq: number,
+  reason: "cancelled" | "interrupted" | "rejected",
+  detail: string,
+  now: Date,
+): Decision {
+  const turnId = message.turnId ?? message.id;
+  const failed = makeEnvelope({
+    id: deriveEventId(turnId, "turn.ended"),
+    type: "turn.failed",
+    groupId: state.groupId,
+    turnId,
+    causationId: message.id,
+    actor: SYSTEM_ACTOR,
+    at: now.toISOString(),
+    payload: {
+      messageId: message.payload.messageId,
+      reason,
+      detail,
+      replyIds: [],
+      durationMs: 0,
+    },
+  });
+  const next: GroupState = {
+    ...state,
+    cursor: Math.max(state.cursor, seq),
+    recent: [...state.recent, message.id].slice(-RECENT_LIMIT),
+    cancelled: state.cancelled.filter((t) => t !== turnId),
+  };
+  return {
+    state: next,
+    emit: [failed],
+    ended: [{ turnId, messageId: message.payload.messageId, thread: null }],
+  };
+}
+
+function endBase(state: GroupState, active: Active, now: Date, causationId: string | null) {
+  return {
     groupId: state.groupId,
     turnId: active.turnId,
-    causationId: settled.at(-1)?.eventId ?? null,
+    causationId,
     actor: SYSTEM_ACTOR,
     at: now.toISOString(),
     // One id for either outcome: even a duplicate decision can publish only one ending.
     id: deriveEventId(active.turnId, "turn.ended"),
   };
-  let ended: AnyEnvelope;
-  if (forced === "timeout") {
-    const missing = active.agents.filter((a) => !active.settled[a.id]).map((a) => a.name);
-    ended = makeEnvelope({
-      ...base,
-      type: "turn.failed",
-      payload: {
-        messageId: active.messageId,
-        reason: "timeout",
-        detail: `no answer from ${missing.join(", ")}`,
-        replyIds,
-        durationMs,
-      },
-    });
-  } else if (failures.length > 0) {
-    const detail = failures.map((a) => `${a.name}: ${active.settled[a.id]?.error ?? "failed"}`).join("; ");
-    ended = makeEnvelope({
-      ...base,
-      type: "turn.failed",
-      payload: { messageId: active.messageId, reason: "agent_failed", detail, replyIds, durationMs },
-    });
-  } else {
-    ended = makeEnvelope({
-      ...base,
-      type: "turn.completed",
-      payload: { messageId: active.messageId, replyIds, durationMs },
-    });
-  }
+}
+
+function durationOf(active: Active, now: Date): number {
+  return Math.max(0, now.getTime() - Date.parse(active.startedAt));
+}
+
+function closed(state: GroupState, active: Active, ended: AnyEnvelope): Decision {
   return {
     state: { ...state, active: null, cursor: active.messageSeq, turnsRun: state.turnsRun + 1 },
     emit: [ended],
+    ended: [{ turnId: active.turnId, messageId: active.messageId, thread: active.thread }],
   };
 }

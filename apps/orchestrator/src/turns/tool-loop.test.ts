@@ -1,6 +1,14 @@
 import { type AgentSnapshot, type Envelope, makeEnvelope, newEventId } from "@conclave/subjects";
 import { describe, expect, it } from "vitest";
-import { emptyState, type GroupState, settleAgent, startTurn } from "./state.js";
+import { emptyState, type GroupState } from "./state.js";
+import { memoryRunner, settleAgent as settle, startTurn as start } from "./testing.js";
+
+const runner = memoryRunner();
+const startTurn = (...args: Parameters<typeof start> extends [unknown, ...infer R] ? R : never) =>
+  start(runner, ...args);
+const settleAgent = (...args: Parameters<typeof settle> extends [unknown, ...infer R] ? R : never) =>
+  settle(runner, ...args);
+
 import { awaitApproval, completeTool, decideTool, requestTools, TOOL_RESULT_MAX_CHARS } from "./tool-loop.js";
 
 const groupId = newEventId();
@@ -15,7 +23,7 @@ const ada: AgentSnapshot = {
   scripted: {},
 };
 
-function started(): GroupState {
+async function started(): Promise<GroupState> {
   const id = newEventId();
   const m = makeEnvelope({
     id,
@@ -26,7 +34,7 @@ function started(): GroupState {
     actor: { kind: "user", id: "u", name: "Lin" },
     payload: { messageId: id, content: "what is 6*7?" },
   });
-  return startTurn(emptyState(groupId), m, 1, [ada], t0, 60_000).state;
+  return (await startTurn(emptyState(groupId), m, 1, [ada], t0, 60_000)).state;
 }
 
 const turnOf = (s: GroupState) => s.active?.turnId ?? null;
@@ -78,8 +86,8 @@ const done = (
   });
 
 describe("tool loop", () => {
-  it("sends one work.tool per call, then the results back to the model once all are in", () => {
-    const s0 = started();
+  it("sends one work.tool per call, then the results back to the model once all are in", async () => {
+    const s0 = await started();
     const d1 = requestTools(
       s0,
       ask(s0, 0, [
@@ -103,8 +111,8 @@ describe("tool loop", () => {
     }
   });
 
-  it("ignores a repeated request, a repeated result and a result for an unknown call", () => {
-    const s0 = started();
+  it("ignores a repeated request, a repeated result and a result for an unknown call", async () => {
+    const s0 = await started();
     const req = ask(s0, 0, [{ id: "a", args: {} }]);
     const d1 = requestTools(s0, req, t0, 8)?.state as GroupState;
     expect(requestTools(d1, req, t0, 8)).toBeNull();
@@ -114,19 +122,27 @@ describe("tool loop", () => {
     expect(completeTool(d1, done(s0, 0, "zzz", 1), t0)).toBeNull();
   });
 
-  it("fails the agent (and ends the turn) past the step limit", () => {
-    let s = started();
+  it("fails the agent past the step limit, and the turn with it", async () => {
+    let s = await started();
     for (let step = 0; step < 2; step++) {
       s = requestTools(s, ask(s, step, [{ id: `c${step}`, args: {} }]), t0, 2)?.state as GroupState;
       s = completeTool(s, done(s, step, `c${step}`, 1), t0)?.state as GroupState;
     }
     const over = requestTools(s, ask(s, 2, [{ id: "c2", args: {} }]), t0, 2);
-    expect(over?.emit.map((e) => e.type)).toEqual(["agent.failed", "turn.failed"]);
-    expect(over?.state.active).toBeNull();
+    expect(over?.emit.map((e) => e.type)).toEqual(["agent.failed"]);
+    expect(over?.failed?.payload.error).toBe("tool step limit (2) reached");
+    // The engine settles that failure like any other: the broadcast's only agent failed, so the turn does.
+    const settled = await settleAgent(
+      over?.state as GroupState,
+      over?.failed as Envelope<"agent.failed">,
+      t0,
+    );
+    expect(settled?.emit.map((e) => e.type)).toEqual(["turn.failed"]);
+    expect(settled?.state.active).toBeNull();
   });
 
-  it("cuts a long tool result before it reaches the model", () => {
-    const s0 = started();
+  it("cuts a long tool result before it reaches the model", async () => {
+    const s0 = await started();
     const d1 = requestTools(s0, ask(s0, 0, [{ id: "a", args: {} }]), t0, 8)?.state as GroupState;
     const next = completeTool(d1, done(s0, 0, "a", "x".repeat(TOOL_RESULT_MAX_CHARS * 2)), t0)?.emit[0];
     const content = next?.type === "work.llm" ? (next.payload.messages.at(-1)?.content ?? "") : "";
@@ -134,8 +150,8 @@ describe("tool loop", () => {
     expect(content).toMatch(/cut/);
   });
 
-  it("ignores tool traffic of an agent that already answered", () => {
-    const s0 = started();
+  it("ignores tool traffic of an agent that already answered", async () => {
+    const s0 = await started();
     const replied = makeEnvelope({
       id: newEventId(),
       type: "agent.replied",
@@ -152,13 +168,13 @@ describe("tool loop", () => {
         latencyMs: 1,
       },
     });
-    const after = settleAgent(s0, replied, t0);
+    const after = await settleAgent(s0, replied, t0);
     expect(after?.state.active).toBeNull();
     expect(requestTools(after?.state as GroupState, ask(s0, 0, [{ id: "a", args: {} }]), t0, 8)).toBeNull();
   });
 
-  it("sends an approved call back marked approved, and answers a denied one with the refusal", () => {
-    const s0 = started();
+  it("sends an approved call back marked approved, and answers a denied one with the refusal", async () => {
+    const s0 = await started();
     const s1 = requestTools(s0, ask(s0, 0, [{ id: "a", args: { expression: "1" } }]), t0, 8)
       ?.state as GroupState;
     const key = "k-0-a";
@@ -207,7 +223,7 @@ describe("tool loop", () => {
       });
   });
 
-  it("keeps the turn's context (the group's files) in front of the conversation after a tool step", () => {
+  it("keeps the turn's context (the group's files) in front of the conversation after a tool step", async () => {
     const id = newEventId();
     const m = makeEnvelope({
       id,
@@ -219,7 +235,7 @@ describe("tool loop", () => {
       payload: { messageId: id, content: "sum the sales" },
     });
     const context = [{ role: "user" as const, content: "Files in this group: f1 sales.csv: 3 rows" }];
-    const s0 = startTurn(emptyState(groupId), m, 1, [ada], t0, 60_000, context).state;
+    const s0 = (await startTurn(emptyState(groupId), m, 1, [ada], t0, 60_000, context)).state;
     const s1 = requestTools(s0, ask(s0, 0, [{ id: "a", args: {} }]), t0, 8)?.state as GroupState;
     const next = completeTool(s1, done(s0, 0, "a", 1), t0)?.emit[0];
     expect(next?.type === "work.llm" && next.payload.messages.map((x) => x.content)).toEqual([

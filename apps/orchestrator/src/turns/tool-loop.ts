@@ -5,30 +5,32 @@ import {
   makeEnvelope,
   SYSTEM_ACTOR,
 } from "@conclave/subjects";
-import { type Decision, type GroupState, settleAgent } from "./state.js";
+import type { Active, Decision, GroupState } from "./state.js";
 
 /** Tool results longer than this reach the model cut, with a note: the turn state must stay small. */
 export const TOOL_RESULT_MAX_CHARS = 16_000;
 
-type Active = NonNullable<GroupState["active"]>;
-
+/** Whether the agent is being asked something now (its tool loop belongs to that ask). */
 function agentInTurn(active: Active, agentId: string): boolean {
-  return active.agents.some((a) => a.id === agentId) && !active.settled[agentId];
+  return active.current[agentId] !== undefined;
 }
 
 /**
  * The agent's model asked for tools: one `work.tool` per call. Past `maxSteps` rounds the agent
- * fails instead (a loop that never answers must not hold the turn). Null: stale or repeated.
+ * fails instead (a loop that never answers must not hold the turn): `failed` is that failure, for
+ * the caller to settle like any other. Null: stale or repeated.
  */
 export function requestTools(
   state: GroupState,
   e: Envelope<"agent.tool_requested">,
   now: Date,
   maxSteps: number,
-): Decision | null {
+): (Decision & { failed?: Envelope<"agent.failed"> }) | null {
   const active = state.active;
   if (!active || active.turnId !== e.turnId || !agentInTurn(active, e.payload.agentId)) return null;
   const { agentId, step } = e.payload;
+  const current = active.current[agentId];
+  if (!current || (e.payload.askId !== undefined && e.payload.askId !== current.askId)) return null;
   const loop = active.loops[agentId];
   // Step n's request arrives once, after step n-1's results; anything else is a redelivery or a replay.
   if (step !== (loop ? loop.step + 1 : 0) || (loop && Object.keys(loop.pending).length > 0)) return null;
@@ -43,16 +45,18 @@ export function requestTools(
       causationId: e.id,
       actor: SYSTEM_ACTOR,
       at: now.toISOString(),
-      payload: { agentId, agentName: e.payload.agentName, error: `tool step limit (${maxSteps}) reached` },
+      payload: {
+        agentId,
+        askId: current.askId,
+        agentName: e.payload.agentName,
+        error: `tool step limit (${maxSteps}) reached`,
+      },
     });
-    const settled = settleAgent(state, failed, now);
-    return settled ? { state: settled.state, emit: [failed, ...settled.emit] } : null;
+    return { state, emit: [failed], failed };
   }
-  // The first request of a loop starts from what the turn's first work item had: context, then the message.
-  const before: ConversationMessage[] = loop?.messages ?? [
-    ...active.context,
-    { role: "user", ...(active.prompt ?? { content: "" }) },
-  ];
+  // The first request of a loop starts from what the ask's work item had.
+  const before: ConversationMessage[] | undefined = loop?.messages ?? current.messages;
+  if (!before) return null;
   const asked: ConversationMessage = {
     role: "assistant",
     content: e.payload.content,
@@ -227,17 +231,24 @@ function addResult(
       emit: [],
     };
   const agent = active.snapshots[agentId];
-  if (!agent) return null;
+  const current = active.current[agentId];
+  if (!agent || !current) return null;
   const messages = [...loop.messages, ...results];
   const next = makeEnvelope({
-    id: deriveEventId(active.turnId, `work.llm:${agentId}:${step + 1}`),
+    id: deriveEventId(active.turnId, `work.llm:${current.askId}:${step + 1}`),
     type: "work.llm",
     groupId: state.groupId,
     turnId: active.turnId,
     causationId,
     actor: { kind: "agent", id: agentId, name: agent.name },
     at: now.toISOString(),
-    payload: { agent, turnIndex: active.turnIndex, step: step + 1, messages },
+    payload: {
+      agent,
+      turnIndex: active.turnIndex,
+      step: step + 1,
+      messages,
+      ask: { id: current.askId, purpose: current.purpose, index: current.index },
+    },
   });
   const loops = { ...active.loops, [agentId]: { step, messages, pending: {}, results: [] } };
   return { state: { ...state, active: { ...active, loops } }, emit: [next] };

@@ -1,19 +1,37 @@
-import type { JetStreamManager } from "@conclave/bus";
+import type { JetStreamManager, KV } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import { AppError } from "@conclave/errors";
-import { type Envelope, type Names, parseEnvelope } from "@conclave/subjects";
+import type { Logger } from "@conclave/log";
+import { type Envelope, type Names, parseEnvelope, type StrategyName } from "@conclave/subjects";
+import type { StrategyRunner } from "../graphs/runner.js";
 import { filesContext } from "./files-context.js";
-import { loadAgents } from "./load-agents.js";
+import { loadAgents, loadGroup } from "./load-agents.js";
 import { loadFiles } from "./load-files.js";
-import { type Decision, type GroupState, settleAgent, startTurn, timeOutTurn } from "./state.js";
+import {
+  applyStep,
+  beginTurn,
+  CANCELLED_LIMIT,
+  chargeTokens,
+  type Decision,
+  deadlineInput,
+  failTurn,
+  type GroupState,
+  joinDecisions,
+  recordAnswer,
+  skipTurn,
+  timeOutTurn,
+} from "./state.js";
 import { awaitApproval, completeTool, decideTool, requestTools } from "./tool-loop.js";
+import { type TurnDefaults, turnSpecOf } from "./turn-spec.js";
 import type { TurnStore } from "./turn-store.js";
 
 export interface TurnEngine {
-  /** A message arrived at stream seq `seq`: start the group's next turn if none is running. */
-  onMessagePosted(groupId: string, seq: number): Promise<void>;
+  /** A message arrived at stream seq `seq`: start it, queue it, refuse it or let it interrupt, by the group's policy. */
+  onMessagePosted(e: Envelope<"message.posted">, seq: number): Promise<void>;
   onAgentSettled(e: Envelope<"agent.replied"> | Envelope<"agent.failed">): Promise<void>;
   onDeadline(groupId: string, turnId: string): Promise<void>;
+  onVoteDeadline(groupId: string, turnId: string, voteId: string): Promise<void>;
+  onCancelRequested(e: Envelope<"turn.cancel_requested">): Promise<void>;
   onToolRequested(e: Envelope<"agent.tool_requested">): Promise<void>;
   onToolCompleted(e: Envelope<"tool.completed">): Promise<void>;
   onApprovalRequested(e: Envelope<"tool.approval_requested">): Promise<void>;
@@ -22,83 +40,229 @@ export interface TurnEngine {
 
 /**
  * Turn control for every group: one turn at a time, in order of acceptance. The queue of a group
- * is its `message.posted` subject in the stream; the state keeps a cursor into it.
+ * is its `message.posted` subject in the stream; the state keeps a cursor into it. Who speaks
+ * within a turn is the strategy's LangGraph graph, resumed by one event at a time from the
+ * checkpoint the group state pins.
  */
 export function createTurnEngine(deps: {
   store: TurnStore;
   jsm: JetStreamManager;
   db: Db;
   names: Names;
-  turnTimeoutMs: number;
-  /** Rounds of tool calls one agent may make in a turn. */
+  runner: StrategyRunner;
+  /** The `reject` policy's claims, released here when their turn ends. */
+  inflight: KV;
+  log: Logger;
+  defaults: TurnDefaults;
+  /** Rounds of tool calls one agent may make in an ask. */
   maxToolSteps: number;
   now?: () => Date;
 }): TurnEngine {
-  const { store, jsm, db, names } = deps;
+  const { store, jsm, db, names, runner, log } = deps;
   const now = deps.now ?? (() => new Date());
+
+  const readMessage = async (groupId: string, afterSeq: number) => {
+    const stored = await jsm.direct.getMessage(names.stream("conv"), {
+      seq: afterSeq + 1,
+      next_by_subj: names.groupTypeFilter(groupId, "message.posted"),
+    });
+    if (!stored) return null;
+    const parsed = parseEnvelope(stored.json());
+    if (!parsed.ok || parsed.envelope.type !== "message.posted") {
+      throw new AppError(
+        "internal",
+        `seq ${stored.seq} on the message subject is not a valid message.posted`,
+      );
+    }
+    return { seq: stored.seq, message: parsed.envelope };
+  };
 
   /** The turn of the first message after the cursor, or null when the group is busy or idle. */
   const startNext = async (state: GroupState, pokeSeq?: number): Promise<Decision | null> => {
     if (state.active) return null;
-    let cursor = state.cursor;
+    let s = state;
+    let skipped: Decision | null = null;
+    const group = await loadGroup(db, state.groupId);
     for (;;) {
-      const stored = await jsm.direct.getMessage(names.stream("conv"), {
-        seq: cursor + 1,
-        next_by_subj: names.groupTypeFilter(state.groupId, "message.posted"),
-      });
+      const found = await readMessage(s.groupId, s.cursor);
       // The poking message is in the stream; not seeing it means a lagging replica answered.
       if (
-        cursor === state.cursor &&
+        s.cursor === state.cursor &&
         pokeSeq !== undefined &&
-        pokeSeq > cursor &&
-        (!stored || stored.seq > pokeSeq)
+        pokeSeq > s.cursor &&
+        (!found || found.seq > pokeSeq)
       ) {
         throw new AppError("unavailable", `message at seq ${pokeSeq} not visible yet`);
       }
-      if (!stored) return cursor === state.cursor ? null : { state: { ...state, cursor }, emit: [] };
-      const parsed = parseEnvelope(stored.json());
-      if (!parsed.ok || parsed.envelope.type !== "message.posted") {
-        throw new AppError(
-          "internal",
-          `seq ${stored.seq} on the message subject is not a valid message.posted`,
-        );
-      }
-      if (state.recent.includes(parsed.envelope.id)) {
-        cursor = stored.seq;
+      if (!found) return skipped ?? (s.cursor === state.cursor ? null : { state: s, emit: [] });
+      const { seq, message } = found;
+      const turnId = message.turnId ?? message.id;
+      if (s.recent.includes(message.id)) {
+        s = { ...s, cursor: seq };
         continue;
       }
-      const [agents, files] = await Promise.all([
-        loadAgents(db, state.groupId),
-        loadFiles(db, state.groupId),
-      ]);
-      return startTurn(
-        { ...state, cursor },
-        parsed.envelope,
-        stored.seq,
-        agents,
-        now(),
-        deps.turnTimeoutMs,
-        filesContext(files),
-      );
+      const at = now();
+      const skip = (reason: "cancelled" | "interrupted", detail: string) => {
+        const d = skipTurn(s, message, seq, reason, detail, at);
+        skipped = skipped ? joinDecisions(skipped, d) : d;
+        s = d.state;
+      };
+      if (s.cancelled.includes(turnId)) {
+        skip("cancelled", "cancelled before it started");
+        continue;
+      }
+      // Under `interrupt`, a newer message already waiting supersedes this one before it starts.
+      if (group?.settings.concurrentInput === "interrupt" && (await readMessage(s.groupId, seq))) {
+        skip("interrupted", "superseded by a newer message before it started");
+        continue;
+      }
+      const begun = await begin(s, message, seq, group);
+      return skipped ? joinDecisions(skipped, begun) : begun;
     }
+  };
+
+  const begin = async (
+    state: GroupState,
+    message: Envelope<"message.posted">,
+    seq: number,
+    group: Awaited<ReturnType<typeof loadGroup>>,
+  ): Promise<Decision> => {
+    const [agents, files] = await Promise.all([loadAgents(db, state.groupId), loadFiles(db, state.groupId)]);
+    const strategy: StrategyName = group?.strategy ?? "broadcast";
+    const { spec, limits } = turnSpecOf({
+      turnId: message.turnId ?? message.id,
+      strategy,
+      settings: group?.settings ?? {},
+      agents,
+      prompt: { name: message.actor.name ?? message.actor.id, content: message.payload.content },
+      context: filesContext(files),
+      defaults: deps.defaults,
+    });
+    const at = now();
+    const step = await runner.start(spec, at.toISOString());
+    return beginTurn({ state, message, seq, agents, spec, limits, step, now: at });
   };
 
   /** After a turn ends, the next queued message starts in the same transaction. */
   const thenStartNext = async (d: Decision | null): Promise<Decision | null> => {
     if (!d || d.state.active) return d;
     const next = await startNext(d.state);
-    return next ? { state: next.state, emit: [...d.emit, ...next.emit] } : d;
+    return next ? joinDecisions(d, next) : d;
+  };
+
+  /** Records an answer and resumes the turn's graph with it. */
+  const settle = async (state: GroupState, e: Envelope<"agent.replied"> | Envelope<"agent.failed">) => {
+    const at = now();
+    const r = recordAnswer(state, e, at);
+    if (!r) return null;
+    if ("ended" in r) return r.ended;
+    const active = r.state.active;
+    if (!active) return null;
+    const step = await runner.resume(active.strategy, active.thread, active.checkpointId, r.input);
+    return applyStep(r.state, step, at, e.id);
+  };
+
+  /** Compacts finished turns' checkpoints and releases their `reject` claims (both also expire by age). */
+  const afterwards = async (groupId: string, d: Decision | null) => {
+    for (const ended of d?.ended ?? []) {
+      try {
+        if (ended.thread) await runner.compact(ended.thread);
+        const claim = await deps.inflight.get(groupId);
+        if (
+          claim?.operation === "PUT" &&
+          (claim.json() as { messageId?: string }).messageId === ended.messageId
+        ) {
+          await deps.inflight.delete(groupId, { previousSeq: claim.revision });
+        }
+      } catch (err) {
+        log.warn(
+          { err, groupId, turnId: ended.turnId },
+          "cleanup after the turn failed; the age limits will sweep it",
+        );
+      }
+    }
+  };
+
+  const run = async (groupId: string, decide: (state: GroupState) => Promise<Decision | null>) => {
+    await afterwards(groupId, await store.transact(groupId, decide));
   };
 
   return {
-    onMessagePosted: (groupId, seq) => store.transact(groupId, (state) => startNext(state, seq)),
-    onAgentSettled: (e) => store.transact(e.groupId, (state) => thenStartNext(settleAgent(state, e, now()))),
+    onMessagePosted: (e, seq) =>
+      run(e.groupId, async (state) => {
+        const active = state.active;
+        if (!active || active.messageSeq >= seq || state.recent.includes(e.id)) return startNext(state, seq);
+        const group = await loadGroup(db, state.groupId);
+        const policy = group?.settings.concurrentInput ?? "enqueue";
+        if (policy === "interrupt") {
+          const at = now();
+          const stopped = failTurn(
+            state,
+            at,
+            "interrupted",
+            `interrupted by message ${e.payload.messageId}`,
+            e.id,
+          );
+          const next = await startNext(stopped.state, seq);
+          return next ? joinDecisions(stopped, next) : stopped;
+        }
+        if (policy === "reject") {
+          // The edge refuses with 409 while its claim stands; one that slipped past (a stale claim) is refused here.
+          const refused = skipTurn(
+            state,
+            e,
+            seq,
+            "rejected",
+            `a turn was running (${active.turnId}); the group rejects concurrent input`,
+            now(),
+          );
+          return { ...refused, state: { ...refused.state, cursor: state.cursor } };
+        }
+        return null;
+      }),
+    onAgentSettled: (e) => run(e.groupId, async (state) => thenStartNext(await settle(state, e))),
     onDeadline: (groupId, turnId) =>
-      store.transact(groupId, (state) => thenStartNext(timeOutTurn(state, turnId, now()))),
+      run(groupId, (state) => thenStartNext(timeOutTurn(state, turnId, now()))),
+    onVoteDeadline: (groupId, turnId, voteId) =>
+      run(groupId, async (state) => {
+        const r = deadlineInput(state, turnId, voteId, now());
+        const active = r?.state.active;
+        if (!r || !active) return null;
+        const step = await runner.resume(active.strategy, active.thread, active.checkpointId, r.input);
+        return thenStartNext(applyStep(r.state, step, now(), null));
+      }),
+    onCancelRequested: (e) =>
+      run(e.groupId, async (state) => {
+        const turnId = e.turnId;
+        if (!turnId) return null;
+        if (state.active?.turnId === turnId) {
+          const who = e.actor.name ?? e.actor.id;
+          const why = e.payload.reason ? `: ${e.payload.reason}` : "";
+          return thenStartNext(failTurn(state, now(), "cancelled", `cancelled by ${who}${why}`, e.id));
+        }
+        if (state.cancelled.includes(turnId)) return null;
+        // Not running: remember it, so it ends cancelled when its turn comes (an ended turn is never queued again).
+        return {
+          state: { ...state, cancelled: [...state.cancelled, turnId].slice(-CANCELLED_LIMIT) },
+          emit: [],
+        };
+      }),
     onToolRequested: (e) =>
-      store.transact(e.groupId, (state) => thenStartNext(requestTools(state, e, now(), deps.maxToolSteps))),
-    onToolCompleted: (e) => store.transact(e.groupId, async (state) => completeTool(state, e, now())),
-    onApprovalRequested: (e) => store.transact(e.groupId, async (state) => awaitApproval(state, e)),
-    onToolDecided: (e) => store.transact(e.groupId, async (state) => decideTool(state, e, now())),
+      run(e.groupId, async (state) => {
+        const usage = e.payload.usage;
+        const charged = usage
+          ? chargeTokens(state, usage.inputTokens + usage.outputTokens, now(), e.id)
+          : null;
+        if (charged && !charged.state.active) return thenStartNext(charged);
+        const base = charged?.state ?? state;
+        const requested = requestTools(base, e, now(), deps.maxToolSteps);
+        if (!requested) return charged;
+        if (!requested.failed) return requested;
+        const settled = await settle(requested.state, requested.failed);
+        return thenStartNext(settled ? { ...settled, emit: [requested.failed, ...settled.emit] } : requested);
+      }),
+    onToolCompleted: (e) => run(e.groupId, async (state) => completeTool(state, e, now())),
+    onApprovalRequested: (e) => run(e.groupId, async (state) => awaitApproval(state, e)),
+    onToolDecided: (e) => run(e.groupId, async (state) => decideTool(state, e, now())),
   };
 }

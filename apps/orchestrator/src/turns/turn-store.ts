@@ -11,8 +11,12 @@ export interface TurnStore {
    * Runs `decide` on the group's current state and stores the result by compare-and-set, retrying
    * on a concurrent change. Decided events go through the state's outbox: stored with the state,
    * then published (with deterministic ids), then cleared, so a crash anywhere re-publishes, never loses.
+   * Resolves to the decision that was stored (null when there was nothing to do).
    */
-  transact(groupId: string, decide: (state: GroupState) => Promise<Decision | null>): Promise<void>;
+  transact(
+    groupId: string,
+    decide: (state: GroupState) => Promise<Decision | null>,
+  ): Promise<Decision | null>;
   read(groupId: string): Promise<GroupState>;
 }
 
@@ -53,8 +57,8 @@ export function createTurnStore(deps: { kv: KV; js: JetStreamClient; names: Name
   };
 
   // One transaction per group at a time in this process; compare-and-set guards across replicas.
-  const queues = new Map<string, Promise<void>>();
-  const serialized = (groupId: string, fn: () => Promise<void>): Promise<void> => {
+  const queues = new Map<string, Promise<unknown>>();
+  const serialized = <T>(groupId: string, fn: () => Promise<T>): Promise<T> => {
     const run = (queues.get(groupId) ?? Promise.resolve()).then(fn);
     const tail = run.catch(() => undefined);
     queues.set(groupId, tail);
@@ -72,7 +76,7 @@ export function createTurnStore(deps: { kv: KV; js: JetStreamClient; names: Name
   async function transactNow(
     groupId: string,
     decide: (state: GroupState) => Promise<Decision | null>,
-  ): Promise<void> {
+  ): Promise<Decision | null> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const loaded = await load(groupId);
       let { state, rev } = loaded;
@@ -86,11 +90,11 @@ export function createTurnStore(deps: { kv: KV; js: JetStreamClient; names: Name
         existed = true;
       }
       const decision = await decide(state);
-      if (!decision) return;
+      if (!decision) return null;
       const emit: AnyEnvelope[] = decision.emit;
       const stored = await cas(groupId, { ...decision.state, outbox: emit }, rev, existed);
       if (stored === null) continue;
-      if (emit.length === 0) return;
+      if (emit.length === 0) return decision;
       await publishAll(emit);
       for (const e of emit) {
         if (e.type === "turn.started" || e.type === "turn.completed" || e.type === "turn.failed") {
@@ -99,7 +103,7 @@ export function createTurnStore(deps: { kv: KV; js: JetStreamClient; names: Name
       }
       // If this loses a race, the winner flushed the same outbox first (publishing is idempotent).
       await cas(groupId, { ...decision.state, outbox: [] }, stored, true);
-      return;
+      return decision;
     }
     throw new AppError("unavailable", `turn state of group ${groupId} kept changing; will retry`);
   }

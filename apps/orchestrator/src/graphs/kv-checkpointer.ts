@@ -1,0 +1,212 @@
+import type { KV } from "@conclave/bus";
+import { AppError } from "@conclave/errors";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import {
+  BaseCheckpointSaver,
+  type ChannelVersions,
+  type Checkpoint,
+  type CheckpointListOptions,
+  type CheckpointMetadata,
+  type CheckpointPendingWrite,
+  type CheckpointTuple,
+  copyCheckpoint,
+  getCheckpointId,
+  type PendingWrite,
+  WRITES_IDX_MAP,
+} from "@langchain/langgraph-checkpoint";
+
+/** A serialized value: the serializer's type tag and its bytes, base64. */
+type Blob = [type: string, data: string];
+
+interface StoredCheckpoint {
+  checkpoint: Blob;
+  metadata: Blob;
+  parent?: string;
+}
+
+/** Pending writes of one checkpoint, keyed `<taskId>,<index>` (a negative index is a special channel). */
+interface StoredWrites {
+  writes: Record<string, [taskId: string, channel: string, value: Blob]>;
+}
+
+const MAX_ATTEMPTS = 8;
+// KV keys are NATS subject tokens: ids must not contain separators or wildcards.
+const SAFE = /^[A-Za-z0-9_=-]+$/;
+
+/**
+ * LangGraph checkpoints in a JetStream KV bucket, so a turn another replica started can go on
+ * anywhere. Keys per thread (a turn): `<thread>.c.<checkpointId>` holds a checkpoint, its metadata
+ * and its parent; `<thread>.w.<checkpointId>` holds that checkpoint's pending writes, changed by
+ * compare-and-set. Only the root namespace is used (the strategies have no subgraphs).
+ *
+ * `lastPut(thread)` is the newest checkpoint this process stored for a thread: the orchestrator pins
+ * it in its group state in the same compare-and-set as the events it decided, so a losing replica's
+ * checkpoints are never resumed (they are purged with the thread).
+ */
+export class KvCheckpointSaver extends BaseCheckpointSaver {
+  private readonly puts = new Map<string, string>();
+
+  constructor(private readonly kv: KV) {
+    super();
+  }
+
+  /** The id of the newest checkpoint this process put for `thread` since `forget(thread)`. */
+  lastPut(thread: string): string | undefined {
+    return this.puts.get(thread);
+  }
+
+  forget(thread: string): void {
+    this.puts.delete(thread);
+  }
+
+  async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    const thread = threadOf(config);
+    const id = getCheckpointId(config) || (await this.ids(thread)).at(-1);
+    if (!id) return undefined;
+    return this.tuple(thread, safe(id, "checkpoint_id"));
+  }
+
+  async *list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
+    const thread = threadOf(config);
+    const only = getCheckpointId(config);
+    const before = options?.before?.configurable?.checkpoint_id as string | undefined;
+    let left = options?.limit ?? Number.POSITIVE_INFINITY;
+    for (const id of (await this.ids(thread)).reverse()) {
+      if (left <= 0) return;
+      if ((only && id !== only) || (before && id >= before)) continue;
+      const t = await this.tuple(thread, id);
+      if (!t) continue;
+      const filter = options?.filter;
+      const meta = (t.metadata ?? {}) as Record<string, unknown>;
+      if (filter && !Object.entries(filter).every(([k, v]) => meta[k] === v)) continue;
+      left--;
+      yield t;
+    }
+  }
+
+  async put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    _newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    const thread = threadOf(config);
+    const id = safe(checkpoint.id, "checkpoint id");
+    const parent = config.configurable?.checkpoint_id as string | undefined;
+    const stored: StoredCheckpoint = {
+      checkpoint: await this.dump(copyCheckpoint(checkpoint)),
+      metadata: await this.dump(metadata),
+      ...(parent ? { parent } : {}),
+    };
+    await this.kv.put(`${thread}.c.${id}`, JSON.stringify(stored));
+    this.puts.set(thread, id);
+    return { configurable: { thread_id: thread, checkpoint_ns: "", checkpoint_id: id } };
+  }
+
+  async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
+    const thread = threadOf(config);
+    const id = config.configurable?.checkpoint_id as string | undefined;
+    if (!id) throw new AppError("internal", "putWrites without a checkpoint_id");
+    const key = `${thread}.w.${safe(id, "checkpoint_id")}`;
+    const dumped = await Promise.all(
+      writes.map(async ([channel, value], i) => {
+        const index = (WRITES_IDX_MAP as Record<string, number>)[channel] ?? i;
+        return {
+          inner: `${taskId},${index}`,
+          index,
+          entry: [taskId, channel, await this.dump(value)] as const,
+        };
+      }),
+    );
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const current = await this.kv.get(key);
+      const doc: StoredWrites =
+        current?.operation === "PUT" ? (current.json() as StoredWrites) : { writes: {} };
+      for (const { inner, index, entry } of dumped) {
+        // Ordinary writes are kept as first written; special channels (errors, interrupts, resumes) are replaced.
+        if (index >= 0 && inner in doc.writes) continue;
+        doc.writes[inner] = [entry[0], entry[1], entry[2]];
+      }
+      try {
+        if (current?.operation === "PUT") await this.kv.update(key, JSON.stringify(doc), current.revision);
+        else await this.kv.create(key, JSON.stringify(doc));
+        return;
+      } catch (e) {
+        if (!(e instanceof Error && /wrong last sequence|key exists/i.test(e.message))) throw e;
+      }
+    }
+    throw new AppError("unavailable", `checkpoint writes of ${thread} kept changing`);
+  }
+
+  /** Deletes every checkpoint of a thread (the turn ended): purged from the stream, not just marked. */
+  async deleteThread(threadId: string): Promise<void> {
+    const thread = safe(threadId, "thread_id");
+    this.puts.delete(thread);
+    const keys = await this.keys(`${thread}.>`);
+    await Promise.all(keys.map((k) => this.kv.purge(k)));
+  }
+
+  private async tuple(thread: string, id: string): Promise<CheckpointTuple | undefined> {
+    const [entry, writesEntry] = await Promise.all([
+      this.kv.get(`${thread}.c.${id}`),
+      this.kv.get(`${thread}.w.${id}`),
+    ]);
+    if (entry?.operation !== "PUT") return undefined;
+    const stored = entry.json() as StoredCheckpoint;
+    const writes = writesEntry?.operation === "PUT" ? (writesEntry.json() as StoredWrites).writes : {};
+    const pendingWrites: CheckpointPendingWrite[] = await Promise.all(
+      Object.values(writes).map(
+        async ([taskId, channel, value]) =>
+          [taskId, channel, await this.load(value)] as CheckpointPendingWrite,
+      ),
+    );
+    return {
+      config: { configurable: { thread_id: thread, checkpoint_ns: "", checkpoint_id: id } },
+      checkpoint: (await this.load(stored.checkpoint)) as Checkpoint,
+      metadata: (await this.load(stored.metadata)) as CheckpointMetadata,
+      pendingWrites,
+      ...(stored.parent
+        ? {
+            parentConfig: {
+              configurable: { thread_id: thread, checkpoint_ns: "", checkpoint_id: stored.parent },
+            },
+          }
+        : {}),
+    };
+  }
+
+  /** The thread's checkpoint ids, oldest first (uuid6 ids sort by time). */
+  private async ids(thread: string): Promise<string[]> {
+    const prefix = `${thread}.c.`;
+    return (await this.keys(`${prefix}*`)).map((k) => k.slice(prefix.length)).sort();
+  }
+
+  private async keys(filter: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const k of await this.kv.keys(filter)) out.push(k);
+    return out;
+  }
+
+  private async dump(value: unknown): Promise<Blob> {
+    const [type, bytes] = await this.serde.dumpsTyped(value);
+    return [type, Buffer.from(bytes).toString("base64")];
+  }
+
+  private async load([type, data]: Blob): Promise<unknown> {
+    return this.serde.loadsTyped(type, Buffer.from(data, "base64"));
+  }
+}
+
+function threadOf(config: RunnableConfig): string {
+  const ns = config.configurable?.checkpoint_ns ?? "";
+  if (ns !== "")
+    throw new AppError("internal", `checkpoint namespace "${ns}" is not supported (no subgraphs)`);
+  return safe(config.configurable?.thread_id, "thread_id");
+}
+
+function safe(value: unknown, field: string): string {
+  if (typeof value !== "string" || !SAFE.test(value)) {
+    throw new AppError("internal", `${field} must be a non-empty id of letters, digits, "-", "_" or "="`);
+  }
+  return value;
+}
