@@ -81,6 +81,40 @@ describe("concurrent input", () => {
   });
 });
 
+describe("cancel", () => {
+  it("cancels a queued turn before it starts; the turns around it run", async () => {
+    const { groupId, client } = await group([{ name: "Steady", scripted: { delayMs: 500 } }]);
+    const [first] = await postAll(groupId, ["first"]);
+    const [second] = await postAll(groupId, ["second"]);
+    const cancel = await sys.post(`/v1/groups/${groupId}/turns/${second?.turnId}/cancel`, {
+      reason: "changed my mind",
+    });
+    expect(cancel.status).toBe(202);
+    const [third] = await postAll(groupId, ["third"]);
+    await client.waitFor("three turn ends", () => ends(client, groupId).length === 3, 30_000);
+    const frames = client.events(groupId);
+    const typesOf = (turnId = "") => ofTurn(frames, turnId).map((f) => f.event?.type);
+    expect(typesOf(first?.turnId)).toEqual([
+      "message.posted",
+      "turn.started",
+      "agent.replied",
+      "turn.completed",
+    ]);
+    expect(typesOf(second?.turnId)).toEqual(["message.posted", "turn.cancel_requested", "turn.failed"]);
+    expect(ofTurn(frames, second?.turnId ?? "").at(-1)?.event?.payload).toMatchObject({
+      reason: "cancelled",
+      detail: "cancelled before it started",
+    });
+    expect(typesOf(third?.turnId)).toEqual([
+      "message.posted",
+      "turn.started",
+      "agent.replied",
+      "turn.completed",
+    ]);
+    await client.close();
+  });
+});
+
 describe("turn limits", () => {
   it("fails a turn at the group's agent step limit, with the reason", async () => {
     const { groupId, client } = await group(

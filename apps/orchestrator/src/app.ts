@@ -64,7 +64,12 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
         jsm,
         db,
         names,
-        runner: createStrategyRunner(new KvCheckpointSaver(checkpoints)),
+        runner: createStrategyRunner(
+          new KvCheckpointSaver(checkpoints, async (thread) => {
+            const bucket = names.bucket("checkpoints");
+            await jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${thread}.>` });
+          }),
+        ),
         inflight,
         log,
         defaults: {

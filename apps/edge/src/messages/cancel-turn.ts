@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { publishEnvelope } from "@conclave/bus";
 import { and, eq, messages, turns } from "@conclave/db";
 import { AppError } from "@conclave/errors";
@@ -23,14 +24,20 @@ export async function cancelTurn({
   input: { groupId: string; turnId: string; reason?: string | undefined; actor: Actor };
 }): Promise<CancelRequested> {
   const { groupId, turnId, reason, actor } = input;
-  const [turn] = await ctx.db
-    .select({ status: turns.status })
-    .from(turns)
-    .where(and(eq(turns.groupId, groupId), eq(turns.id, turnId)));
-  if (turn?.status === "completed" || turn?.status === "failed")
-    throw new AppError("conflict", `turn already ended (${turn.status})`);
-  if (!turn && !(await knownUnrecorded(ctx, groupId, turnId)))
-    throw new AppError("not_found", `no turn ${turnId} in group ${groupId}`);
+  // A turn accepted a moment ago may not be recorded yet: look again for a little while before a 404.
+  let known = false;
+  for (const pauseMs of RECORDING_LAG_PAUSES_MS) {
+    const [turn] = await ctx.db
+      .select({ status: turns.status })
+      .from(turns)
+      .where(and(eq(turns.groupId, groupId), eq(turns.id, turnId)));
+    if (turn?.status === "completed" || turn?.status === "failed")
+      throw new AppError("conflict", `turn already ended (${turn.status})`);
+    known = turn !== undefined || (await knownUnrecorded(ctx, groupId, turnId));
+    if (known || pauseMs === null) break;
+    await sleep(pauseMs);
+  }
+  if (!known) throw new AppError("not_found", `no turn ${turnId} in group ${groupId}`);
   if (!ctx.busUp()) throw new AppError("unavailable", "the event bus is unreachable; retry later");
   const event = makeEnvelope({
     id: deriveEventId(turnId, "cancel"),
@@ -50,6 +57,9 @@ export async function cancelTurn({
   );
   return { turnId, status: "cancel_requested" };
 }
+
+/** Pauses between looks for a turn not recorded yet (about 2 s in all); null ends the search. */
+const RECORDING_LAG_PAUSES_MS = [100, 200, 400, 600, 700, null] as const;
 
 /** A turn accepted but not (yet) in the turns table: its message is recorded, or the orchestrator runs it. */
 async function knownUnrecorded(ctx: EdgeContext, groupId: string, turnId: string): Promise<boolean> {

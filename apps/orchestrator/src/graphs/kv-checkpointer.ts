@@ -41,12 +41,20 @@ const SAFE = /^[A-Za-z0-9_=-]+$/;
  *
  * `lastPut(thread)` is the newest checkpoint this process stored for a thread: the orchestrator pins
  * it in its group state in the same compare-and-set as the events it decided, so a losing replica's
- * checkpoints are never resumed (they are purged with the thread).
+ * checkpoints are never resumed (they are purged with the thread). While a step runs, `pin(thread,
+ * id)` names the thread's head: "the latest checkpoint" is then the pinned one (null: a new
+ * thread), so a step reads two keys instead of listing the thread, and never sees an orphan.
  */
 export class KvCheckpointSaver extends BaseCheckpointSaver {
   private readonly puts = new Map<string, string>();
+  private readonly heads = new Map<string, string | null>();
+  private readonly read = new Map<string, CheckpointTuple>();
 
-  constructor(private readonly kv: KV) {
+  /** `purgeThread` purges a thread's keys in one request (a stream purge by subject); else key by key. */
+  constructor(
+    private readonly kv: KV,
+    private readonly purgeThread?: (thread: string) => Promise<void>,
+  ) {
     super();
   }
 
@@ -55,15 +63,30 @@ export class KvCheckpointSaver extends BaseCheckpointSaver {
     return this.puts.get(thread);
   }
 
+  /** Names the thread's head for the step about to run (null: the thread is new). */
+  pin(thread: string, checkpointId: string | null): void {
+    this.heads.set(thread, checkpointId);
+  }
+
+  /** Ends a step: forgets its pin, its last put and what it read. */
   forget(thread: string): void {
     this.puts.delete(thread);
+    this.heads.delete(thread);
+    for (const key of this.read.keys()) if (key.startsWith(`${thread}.`)) this.read.delete(key);
   }
 
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const thread = threadOf(config);
-    const id = getCheckpointId(config) || (await this.ids(thread)).at(-1);
+    const pinned = this.heads.get(thread);
+    const id = getCheckpointId(config) || (pinned !== undefined ? pinned : (await this.ids(thread)).at(-1));
     if (!id) return undefined;
-    return this.tuple(thread, safe(id, "checkpoint_id"));
+    const key = `${thread}.${safe(id, "checkpoint_id")}`;
+    const cached = this.read.get(key);
+    if (cached) return cached;
+    const t = await this.tuple(thread, id);
+    // Within a step the same checkpoint is read twice (as given and as the head); it does not change meanwhile.
+    if (t && this.heads.has(thread)) this.read.set(key, t);
+    return t;
   }
 
   async *list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
@@ -100,6 +123,7 @@ export class KvCheckpointSaver extends BaseCheckpointSaver {
     };
     await this.kv.put(`${thread}.c.${id}`, JSON.stringify(stored));
     this.puts.set(thread, id);
+    if (this.heads.has(thread)) this.heads.set(thread, id);
     return { configurable: { thread_id: thread, checkpoint_ns: "", checkpoint_id: id } };
   }
 
@@ -118,6 +142,15 @@ export class KvCheckpointSaver extends BaseCheckpointSaver {
         };
       }),
     );
+    // Usually the first writes of a checkpoint just put: try to create the document before reading it.
+    const fresh: StoredWrites = { writes: {} };
+    for (const { inner, entry } of dumped) fresh.writes[inner] ??= [entry[0], entry[1], entry[2]];
+    try {
+      await this.kv.create(key, JSON.stringify(fresh));
+      return;
+    } catch (e) {
+      if (!(e instanceof Error && /wrong last sequence|key exists/i.test(e.message))) throw e;
+    }
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const current = await this.kv.get(key);
       const doc: StoredWrites =
@@ -141,7 +174,8 @@ export class KvCheckpointSaver extends BaseCheckpointSaver {
   /** Deletes every checkpoint of a thread (the turn ended): purged from the stream, not just marked. */
   async deleteThread(threadId: string): Promise<void> {
     const thread = safe(threadId, "thread_id");
-    this.puts.delete(thread);
+    this.forget(thread);
+    if (this.purgeThread) return this.purgeThread(thread);
     const keys = await this.keys(`${thread}.>`);
     await Promise.all(keys.map((k) => this.kv.purge(k)));
   }

@@ -32,6 +32,8 @@ export interface StrategyRunner {
 export type TrackingSaver = BaseCheckpointSaver & {
   lastPut(thread: string): string | undefined;
   forget(thread: string): void;
+  /** Optional: names the head of a thread for the step about to run (null: a new thread). */
+  pin?(thread: string, checkpointId: string | null): void;
 };
 
 /** The one call the runner makes; the five compiled graphs differ only in their node names. */
@@ -56,9 +58,21 @@ export function createStrategyRunner(saver: TrackingSaver): StrategyRunner {
     return g;
   };
 
-  const run = async (thread: string, epoch: number, call: () => Promise<unknown>): Promise<GraphStep> => {
+  const run = async (
+    thread: string,
+    head: string | null,
+    epoch: number,
+    call: () => Promise<unknown>,
+  ): Promise<GraphStep> => {
     saver.forget(thread);
-    const values = (await call()) as { out?: { epoch: number; items: Intent[] }; __interrupt__?: unknown[] };
+    saver.pin?.(thread, head);
+    let values: { out?: { epoch: number; items: Intent[] }; __interrupt__?: unknown[] };
+    try {
+      values = (await call()) as typeof values;
+    } catch (e) {
+      saver.forget(thread);
+      throw e;
+    }
     const intents = values.out && values.out.epoch === epoch ? values.out.items : [];
     const done = !values.__interrupt__ || values.__interrupt__.length === 0;
     const checkpointId = saver.lastPut(thread);
@@ -70,7 +84,7 @@ export function createStrategyRunner(saver: TrackingSaver): StrategyRunner {
   return {
     start: (spec, at) => {
       const thread = `${spec.turnId}_${randomUUID().slice(0, 8)}`;
-      return run(thread, 0, () =>
+      return run(thread, null, 0, () =>
         graphOf(spec.strategy).invoke(initialState(spec, at), {
           configurable: { thread_id: thread },
           durability: "exit",
@@ -78,7 +92,7 @@ export function createStrategyRunner(saver: TrackingSaver): StrategyRunner {
       );
     },
     resume: (strategy, thread, checkpointId, input) =>
-      run(thread, input.n, () =>
+      run(thread, checkpointId, input.n, () =>
         graphOf(strategy).invoke(new Command({ resume: input }), {
           configurable: { thread_id: thread, checkpoint_id: checkpointId },
           durability: "exit",

@@ -32,6 +32,8 @@ export const GroupState = z.object({
       messageSeq: z.number().int(),
       startedAt: z.string(),
       strategy: StrategyName,
+      /** The group's concurrent-input policy when the turn started (a `reject` turn holds the edge's claim). */
+      policy: z.enum(["enqueue", "reject", "interrupt"]).default("enqueue"),
       /** The graph's checkpoint thread and the checkpoint it resumes from; `epoch` counts its resumes. */
       thread: z.string(),
       checkpointId: z.string(),
@@ -104,11 +106,13 @@ export const RECENT_LIMIT = 64;
 /** How many cancelled queued turns the state remembers. */
 export const CANCELLED_LIMIT = 64;
 
-/** What ended: a finished graph thread to compact and a `reject` claim to release. */
+/** What ended: a finished graph thread to compact and, maybe, a `reject` claim to release. */
 export interface Ended {
   turnId: string;
   messageId: string;
   thread: string | null;
+  /** Whether an edge may hold a claim for this message (false: a turn of another policy). */
+  claimed: boolean;
 }
 
 export interface Decision {
@@ -136,6 +140,7 @@ export function beginTurn(input: {
   agents: AgentSnapshot[];
   spec: TurnSpec;
   limits: TurnLimits;
+  policy: "enqueue" | "reject" | "interrupt";
   step: GraphStep;
   now: Date;
 }): Decision {
@@ -172,6 +177,7 @@ export function beginTurn(input: {
     messageSeq: seq,
     startedAt: now.toISOString(),
     strategy: spec.strategy,
+    policy: input.policy,
     thread: input.step.thread,
     checkpointId: input.step.checkpointId ?? "",
     epoch: 0,
@@ -550,7 +556,7 @@ export function skipTurn(
   return {
     state: next,
     emit: [failed],
-    ended: [{ turnId, messageId: message.payload.messageId, thread: null }],
+    ended: [{ turnId, messageId: message.payload.messageId, thread: null, claimed: true }],
   };
 }
 
@@ -574,6 +580,13 @@ function closed(state: GroupState, active: Active, ended: AnyEnvelope): Decision
   return {
     state: { ...state, active: null, cursor: active.messageSeq, turnsRun: state.turnsRun + 1 },
     emit: [ended],
-    ended: [{ turnId: active.turnId, messageId: active.messageId, thread: active.thread }],
+    ended: [
+      {
+        turnId: active.turnId,
+        messageId: active.messageId,
+        thread: active.thread,
+        claimed: active.policy === "reject",
+      },
+    ],
   };
 }

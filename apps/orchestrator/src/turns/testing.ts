@@ -49,7 +49,8 @@ export async function startTurn(
     defaults: { turnTimeoutMs: timeoutMs, maxAgentSteps: 50, voteDeadlineMs: 60_000 },
   });
   const step = await runner.start(spec, now.toISOString());
-  return beginTurn({ state, message, seq, agents, spec, limits, step, now });
+  const policy = settings.concurrentInput ?? "enqueue";
+  return beginTurn({ state, message, seq, agents, spec, limits, policy, step, now });
 }
 
 /** Settles an answer as the engine does: record it, resume the graph, apply what it decided. */

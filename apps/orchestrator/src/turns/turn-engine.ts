@@ -82,7 +82,9 @@ export function createTurnEngine(deps: {
     if (state.active) return null;
     let s = state;
     let skipped: Decision | null = null;
-    const group = await loadGroup(db, state.groupId);
+    // Read alongside the stream (an idle group's poke then costs one round trip, not two).
+    const loadingGroup = loadGroup(db, state.groupId);
+    loadingGroup.catch(() => undefined);
     for (;;) {
       const found = await readMessage(s.groupId, s.cursor);
       // The poking message is in the stream; not seeing it means a lagging replica answered.
@@ -101,6 +103,7 @@ export function createTurnEngine(deps: {
         s = { ...s, cursor: seq };
         continue;
       }
+      const group = await loadingGroup;
       const at = now();
       const skip = (reason: "cancelled" | "interrupted", detail: string) => {
         const d = skipTurn(s, message, seq, reason, detail, at);
@@ -140,7 +143,8 @@ export function createTurnEngine(deps: {
     });
     const at = now();
     const step = await runner.start(spec, at.toISOString());
-    return beginTurn({ state, message, seq, agents, spec, limits, step, now: at });
+    const policy = group?.settings.concurrentInput ?? "enqueue";
+    return beginTurn({ state, message, seq, agents, spec, limits, policy, step, now: at });
   };
 
   /** After a turn ends, the next queued message starts in the same transaction. */
@@ -167,6 +171,7 @@ export function createTurnEngine(deps: {
     for (const ended of d?.ended ?? []) {
       try {
         if (ended.thread) await runner.compact(ended.thread);
+        if (!ended.claimed) continue;
         const claim = await deps.inflight.get(groupId);
         if (
           claim?.operation === "PUT" &&
