@@ -87,6 +87,24 @@ describe("the README quick start", () => {
     });
     expect(history).toHaveLength(3);
 
+    // The debate demo, its two printed commands after the first ones.
+    const lines = banner.split("\n").map((l) => l.trim());
+    const councilWatch = lines.filter((l) =>
+      l.startsWith(`FANOUT_PORT=${env.FANOUT_PORT} CONCLAVE_TOKEN=`),
+    )[1];
+    const councilPost = lines.filter((l) => l.startsWith("curl -s -X POST"))[1];
+    expect(councilWatch && councilPost, "the debate demo's commands are printed").toBeTruthy();
+    const debate = start(councilWatch ?? "", {});
+    await waitUntil(
+      "the debate watcher to subscribe",
+      () => debate.text().includes('"type":"subscribed"'),
+      30_000,
+    );
+    await exec("sh", ["-c", councilPost ?? ""], { cwd: REPO_ROOT });
+    await waitUntil("the debate to end", () => debate.text().includes("turn.completed"), 30_000);
+    expect(debate.text()).toMatch(/vote\.cast Linus votes Grace \(confidence 70%\)/);
+    expect(debate.text()).toMatch(/consensus\.reached Grace with 67% of the votes \(majority\)/);
+
     // Ctrl-C: the terminal signals the whole foreground group; everything stops cleanly.
     if (dev.child.pid) process.kill(-dev.child.pid, "SIGINT");
     await new Promise((resolve) => dev.child.once("exit", resolve));

@@ -18,9 +18,7 @@ export async function watch(url: string, token: string, groupId: string, afterSe
       return;
     }
     const e = frame.event;
-    const who = e.actor.name ?? e.actor.id;
-    const text = typeof e.payload.content === "string" ? `: ${e.payload.content}` : "";
-    console.log(`#${frame.seq} ${e.type} ${who}${text}`);
+    console.log(`#${frame.seq} ${e.type} ${describe(e)}`);
   });
   await new Promise<void>((resolve, reject) => {
     ws.on("close", (code, reason) => {
@@ -30,4 +28,35 @@ export async function watch(url: string, token: string, groupId: string, afterSe
     ws.on("error", reject);
     process.once("SIGINT", () => ws.close());
   });
+}
+
+/** One readable line about an event: who, and what it says. */
+export function describe(e: {
+  type: string;
+  actor: { name?: string; id: string };
+  payload: Record<string, unknown>;
+}): string {
+  const p = e.payload;
+  const who = e.actor.name ?? e.actor.id;
+  const pct = (x: unknown) => `${Math.round(Number(x) * 100)}%`;
+  switch (e.type) {
+    case "speaker.selected":
+      return `${String(p.agentName)} (${String(p.reason)})`;
+    case "guard.triggered":
+      return `${String(p.code)}: ${String(p.reason)}`;
+    case "vote.opened":
+      return `options ${(p.options as { choice: string }[]).map((o) => o.choice).join(", ")}; closes ${String(p.deadline)}`;
+    case "vote.cast":
+      return `${String(p.agentName)} votes ${p.choice === null ? "to abstain" : String(p.choice)} (confidence ${pct(p.confidence)}): ${String(p.rationale)}`;
+    case "vote.closed":
+      return String(p.reason);
+    case "consensus.reached":
+      return `${String(p.choice)} with ${pct(p.confidence)} of the votes (${String(p.rule)})`;
+    case "consensus.failed":
+      return `${String(p.code)}: ${String(p.reason)}`;
+    case "turn.failed":
+      return `${String(p.reason)}: ${String(p.detail)}`;
+    default:
+      return typeof p.content === "string" ? `${who}: ${p.content}` : who;
+  }
 }

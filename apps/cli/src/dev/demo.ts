@@ -7,6 +7,9 @@ export interface DemoGroup {
   agents: { name: string }[];
 }
 
+/** The demo: a broadcast group, a debate-and-vote group, and the API key the printed commands use. */
+export type Demo = DemoGroup & { council: DemoGroup; apiKey: string };
+
 /** Waits until the edge is ready. */
 export async function waitForEdge(edgeUrl: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -34,10 +37,11 @@ async function call<T>(url: string, body: unknown, token?: string): Promise<T> {
 }
 
 /**
- * Through the public API: a demo account, an API key for it (read + write), and a group with two
- * scripted agents. The key is what the printed examples use.
+ * Through the public API: a demo account, an API key for it (read + write), a group with two
+ * scripted agents, and a `debate_vote` group of three that answer, debate a round and vote. The
+ * key is what the printed examples use.
  */
-export async function createDemo(edgeUrl: string): Promise<DemoGroup & { apiKey: string }> {
+export async function createDemo(edgeUrl: string): Promise<Demo> {
   const email = `demo-${Date.now().toString(36)}@example.com`;
   const { accessToken } = await call<{ accessToken: string }>(`${edgeUrl}/v1/auth/register`, {
     email,
@@ -62,13 +66,46 @@ export async function createDemo(edgeUrl: string): Promise<DemoGroup & { apiKey:
     },
     key,
   );
-  return { ...group, apiKey: key };
+  const vote = (choice: string, confidence: number, rationale: string) => [{ choice, confidence, rationale }];
+  const council = await call<DemoGroup>(
+    `${edgeUrl}/v1/groups`,
+    {
+      name: "Council",
+      strategy: "debate_vote",
+      settings: { turnLimits: { maxRounds: 1 } },
+      agents: [
+        {
+          name: "Ada",
+          scripted: {
+            replies: ["Ship it on Friday.", "Still Friday: the tests are green."],
+            votes: vote("Ada", 0.8, "the risk is low"),
+          },
+        },
+        {
+          name: "Grace",
+          scripted: {
+            replies: ["Wait until Monday.", "Monday: nobody is on call this weekend."],
+            votes: vote("Grace", 0.9, "on-call matters more"),
+          },
+        },
+        {
+          name: "Linus",
+          scripted: {
+            replies: ["Friday is fine.", "I now agree with Grace."],
+            votes: vote("Grace", 0.7, "Grace's point about on-call convinced me"),
+          },
+        },
+      ],
+    },
+    key,
+  );
+  return { ...group, council, apiKey: key };
 }
 
 export function banner(o: {
   edgeUrl: string;
   streamUrl: string;
-  group: (DemoGroup & { apiKey: string }) | undefined;
+  group: Demo | undefined;
   ns: string;
   db: string;
   nats: string;
@@ -98,6 +135,10 @@ export function banner(o: {
       "",
       `Any WebSocket client: connect to ${o.streamUrl}, send {"type":"auth","token":"${o.group.apiKey}"}`,
       `then {"type":"subscribe","groupId":"${id}","afterSeq":0}`,
+      "",
+      `A debate: group ${o.group.council.id} (${o.group.council.agents.map((a) => a.name).join(", ")}) answers, debates a round, then votes:`,
+      `  ${o.watchEnv}CONCLAVE_TOKEN=${o.group.apiKey} npm run watch -- ${o.group.council.id}`,
+      `  curl -s -X POST ${o.edgeUrl}/v1/groups/${o.group.council.id}/messages ${auth} -H 'content-type: application/json' -d '{"content":"Should we release on Friday?"}'`,
       "",
       `The demo API key (${o.group.apiKey.slice(0, 11)}…) has read and write scopes; it is shown only here.`,
     );

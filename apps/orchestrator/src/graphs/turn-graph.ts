@@ -196,7 +196,7 @@ class Step {
     this.items.push(intent);
   }
   guard(code: Extract<Intent, { kind: "guard" }>["code"], reason: string, agentId?: string): void {
-    const key = `guard:${this.s.epoch}:${this.items.length}`;
+    const key = `guard:${this.s.epoch}:${code}:${agentId ?? "-"}:${this.items.length}`;
     this.items.push({ kind: "guard", key, code, reason, ...(agentId ? { agentId } : {}) });
   }
   update(extra: U = {}): U {
