@@ -28,6 +28,8 @@ const debaters = [
   { name: "Cy", scripted: { delayMs: 150, replies: ["C0", "C1", "C2"], votes: vote("Ada", 0.8) } },
 ];
 
+let killed: ReturnType<TestSystem["app"]> | undefined;
+
 async function debate(kill: boolean) {
   const created = await sys.post("/v1/groups", {
     name: kill ? "debate with a kill" : "debate",
@@ -47,7 +49,14 @@ async function debate(kill: boolean) {
       () => client.events(groupId).filter((f) => f.event?.type === "agent.replied").length >= 4,
       30_000,
     );
-    sys.app("orchestrator", 0).kill("SIGKILL");
+    // The replica that started the turn is the one killed: another one has to finish it.
+    const orchestrators = [0, 1, 2].map((i) => sys.app("orchestrator", i));
+    const starter = orchestrators.find((o) =>
+      o.lines.some((l) => l.includes(`"turnId":"${turnId}"`) && l.includes("turn.started")),
+    );
+    expect(starter, "a replica logged that it started the turn").toBeDefined();
+    starter?.kill("SIGKILL");
+    killed = starter;
   }
   await client.waitFor(
     "the turn's end",
@@ -101,19 +110,26 @@ function outcome(frames: Frame[]) {
 describe("an orchestrator replica killed mid-debate", () => {
   it("finishes the turn once, with the same outcome as without the kill", async () => {
     const calm = await debate(false);
-    const killed = await debate(true);
-    expect(sys.app("orchestrator", 0).running).toBe(false);
+    const killedRun = await debate(true);
+    expect(killed?.running).toBe(false);
+    const finisher = [0, 1, 2]
+      .map((i) => sys.app("orchestrator", i))
+      .find((o) =>
+        o.lines.some((l) => l.includes(`"turnId":"${killedRun.turnId}"`) && l.includes("turn.completed")),
+      );
+    expect(finisher, "a surviving replica finished the turn").toBeDefined();
+    expect(finisher).not.toBe(killed);
 
     const expected = outcome(calm.frames);
     expect(expected.ends).toEqual(["turn.completed"]);
     expect(expected.consensus).toEqual([["Bob", 2 / 3, "B2"]]);
-    expect(outcome(killed.frames)).toEqual(expected);
+    expect(outcome(killedRun.frames)).toEqual(expected);
 
     // No event twice on the stream, and none twice in PostgreSQL.
-    const ids = killed.frames.map((f) => f.event?.id);
+    const ids = killedRun.frames.map((f) => f.event?.id);
     expect(new Set(ids).size).toBe(ids.length);
     const rows = await sql<{ type: string; n: number }[]>`
-      select type, count(*)::int as n from events where turn_id = ${killed.turnId} group by type order by type`;
+      select type, count(*)::int as n from events where turn_id = ${killedRun.turnId} group by type order by type`;
     const stored = Object.fromEntries(rows.map((r) => [r.type, r.n]));
     expect(stored).toMatchObject({
       "agent.replied": 12,
