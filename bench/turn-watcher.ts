@@ -7,6 +7,8 @@ export interface TurnArrivals {
   /** First arrival per event type; for `agent.replied`, the last one (the turn waits for all). */
   at: Partial<Record<string, number>>;
   events: number;
+  /** Events of the turn, by type. */
+  counts: Partial<Record<string, number>>;
   ended: { type: "turn.completed" | "turn.failed"; at: number; detail?: string } | undefined;
 }
 
@@ -91,10 +93,11 @@ export class TurnWatcher {
     if (!e?.turnId) return;
     let turn = this.turns.get(e.turnId);
     if (!turn) {
-      turn = { turnId: e.turnId, at: {}, events: 0, ended: undefined };
+      turn = { turnId: e.turnId, at: {}, events: 0, counts: {}, ended: undefined };
       this.turns.set(e.turnId, turn);
     }
     turn.events++;
+    turn.counts[e.type] = (turn.counts[e.type] ?? 0) + 1;
     if (turn.at[e.type] === undefined || e.type === "agent.replied") turn.at[e.type] = now;
     if (e.type !== "turn.completed" && e.type !== "turn.failed") return;
     const detail = typeof e.payload.detail === "string" ? e.payload.detail : undefined;
