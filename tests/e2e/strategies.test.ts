@@ -1,4 +1,4 @@
-import { type Frame, type StreamClient, startSystem, type TestSystem } from "@conclave/testing";
+import { type Frame, type StreamClient, startSystem, type TestSystem, waitUntil } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Every strategy end to end: a person posts over HTTP, a watcher on the WebSocket sees the turn's
@@ -294,6 +294,24 @@ describe("debate_vote", () => {
     const reached = of(frames, "consensus.reached")[0];
     expect(reached).toMatchObject({ choice: "Bob", rule: "majority", answer: "B1" });
     expect(reached?.confidence).toBeCloseTo(2 / 3, 5);
+    // The recorded turn reads back with its vote and each ballot.
+    const turnId = frames[0]?.event?.turnId;
+    const turn = await waitUntil("the vote to be recorded", async () => {
+      const res = await sys.get(`/v1/groups/${g.id}/turns/${turnId}`);
+      const body = res.body as { status: string; votes: { consensus: string | null }[] };
+      return body.status === "completed" && body.votes[0]?.consensus ? body : undefined;
+    });
+    expect(turn).toMatchObject({
+      strategy: "debate_vote",
+      votes: [{ winner: "Bob", consensus: "reached", closedBy: "all_voted" }],
+    });
+    const recorded = (turn as unknown as { votes: { ballots: { agentName: string; choice: string }[] }[] })
+      .votes[0];
+    expect(recorded?.ballots.map((b) => `${b.agentName}->${b.choice}`).sort()).toEqual([
+      "Ada->Bob",
+      "Bob->Bob",
+      "Cy->Ada",
+    ]);
     // Debate round 1 saw the others' opening answers (the replies are the scripted ones).
     expect(
       of(frames, "agent.replied")

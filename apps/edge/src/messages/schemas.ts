@@ -1,3 +1,4 @@
+import { STRATEGIES } from "@conclave/db";
 import { z } from "@hono/zod-openapi";
 import { GroupIdParam } from "../groups/schemas.js";
 
@@ -65,6 +66,39 @@ export const HistoryView = z
   .object({ items: z.array(MessageView), nextAfterSeq: z.number().int().nullable() })
   .openapi("History");
 
+const TurnVote = z
+  .object({
+    voteId: z.uuid(),
+    status: z.enum(["open", "closed"]),
+    rule: z.record(z.string(), z.unknown()).nullable(),
+    quorum: z.record(z.string(), z.unknown()).nullable(),
+    options: z.array(z.object({ choice: z.string(), agentId: z.string().optional(), summary: z.string() })),
+    deadline: z.string().nullable(),
+    closedBy: z.enum(["all_voted", "deadline"]).nullable(),
+    winner: z.string().nullable(),
+    reason: z.string().nullable(),
+    consensus: z.enum(["reached", "failed"]).nullable(),
+    consensusCode: z
+      .string()
+      .nullable()
+      .openapi({ description: "Why consensus failed (`tie`, `no_quorum`, ...)." }),
+    confidence: z
+      .number()
+      .nullable()
+      .openapi({ description: "The winner's (or leader's) share of the votes cast." }),
+    tally: z.record(z.string(), z.unknown()).nullable(),
+    ballots: z.array(
+      z.object({
+        agentId: z.uuid(),
+        agentName: z.string(),
+        choice: z.string().nullable().openapi({ description: "null: abstained." }),
+        confidence: z.number(),
+        rationale: z.string(),
+      }),
+    ),
+  })
+  .openapi("TurnVote");
+
 export const TurnView = z
   .object({
     id: z.uuid(),
@@ -72,8 +106,10 @@ export const TurnView = z
     messageId: z.uuid(),
     status: z.enum(["queued", "running", "completed", "failed"]),
     reason: z.string().nullable(),
+    strategy: z.enum(STRATEGIES).nullable().openapi({ description: "null until the turn started." }),
     postedAt: z.string().nullable(),
     startedAt: z.string().nullable(),
     endedAt: z.string().nullable(),
+    votes: z.array(TurnVote).openapi({ description: "The ballot of a `debate_vote` turn; empty otherwise." }),
   })
   .openapi("Turn");
