@@ -10,6 +10,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { applyStep, deadlineInput, emptyState, type GroupState } from "../turns/state.js";
 import { memoryRunner, settleAgent, startTurn } from "../turns/testing.js";
+import { ANSWER_MAX_CHARS } from "./turn-graph.js";
 
 // The strategies' graphs driven event by event through the turn state, on a memory checkpointer:
 // what each step emits (events and work items), with the edge cases the end-to-end tests do not reach.
@@ -132,6 +133,15 @@ describe("round_robin", () => {
     const cyAsk = run.log.filter((e): e is Envelope<"work.llm"> => e.type === "work.llm").at(-1);
     expect(cyAsk?.payload.messages.at(-1)?.content).toContain("[Bob]: b");
     expect(cyAsk?.payload.messages.at(-1)?.content).not.toContain("provider down");
+  });
+
+  it("passes a long answer on cut, so the turn's checkpoint stays small", async () => {
+    const [ada, bob] = [agent("Ada"), agent("Bob")];
+    let run = await start("round_robin", [ada, bob], "go");
+    run = await answer(run, ada, "x".repeat(ANSWER_MAX_CHARS * 3));
+    const sent = open(run)[0]?.payload.messages.at(-1)?.content ?? "";
+    expect(sent).toContain(`[cut: ${ANSWER_MAX_CHARS * 3} characters in all]`);
+    expect(sent.length).toBeLessThan(ANSWER_MAX_CHARS + 500);
   });
 
   it("ignores an answer to an ask that is not open, changing nothing", async () => {

@@ -115,7 +115,16 @@ interface Out {
   items: Intent[];
 }
 
-const concat = <T>(a: T[], b: T[]) => a.concat(b);
+/** How much of one answer later speakers (and the checkpoint) keep; the whole answer is in its event. */
+export const ANSWER_MAX_CHARS = 8_000;
+/** How many answers a turn's graph keeps: a debate's latest round and a round robin's recent speakers. */
+export const ANSWERS_KEPT = 64;
+
+function cut(text: string): string {
+  return text.length <= ANSWER_MAX_CHARS
+    ? text
+    : `${text.slice(0, ANSWER_MAX_CHARS)}… [cut: ${text.length} characters in all]`;
+}
 
 /** The graph state of a turn: the spec, the answers so far, who is awaited, and each strategy's own counters. */
 export const TurnState = Annotation.Root({
@@ -128,7 +137,8 @@ export const TurnState = Annotation.Root({
     default: () => ({ epoch: -1, items: [] }),
   }),
   waiting: Annotation<Record<string, Ask>>,
-  answers: Annotation<Answer[]>({ reducer: concat, default: () => [] }),
+  /** The latest answers (at most ANSWERS_KEPT), each cut to ANSWER_MAX_CHARS: a checkpoint must stay well under 1 MB. */
+  answers: Annotation<Answer[]>({ reducer: (a, b) => a.concat(b).slice(-ANSWERS_KEPT), default: () => [] }),
   asked: Annotation<number>,
   round: Annotation<number>,
   /** Speakers in the order they were picked (round robin, selector). */
@@ -249,7 +259,13 @@ function wait(s: S): U {
   const ask = s.waiting[input.answer.askId];
   if (!ask || ask.agentId !== input.answer.agentId) return base;
   const { [ask.askId]: _done, ...waiting } = s.waiting;
-  const answer: Answer = { ...input.answer, purpose: ask.purpose, round: ask.round };
+  const answer: Answer = {
+    ...input.answer,
+    content:
+      ask.purpose === "reply" ? cut(input.answer.content) : input.answer.content.slice(0, ANSWER_MAX_CHARS),
+    purpose: ask.purpose,
+    round: ask.round,
+  };
   const update: U = { ...base, waiting, answers: [answer] };
   const vote = s.vote;
   if (ask.purpose === "ballot" && vote && !vote.closedBy && answer.ok) {
