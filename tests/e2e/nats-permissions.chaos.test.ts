@@ -95,6 +95,52 @@ describe("per-app NATS users", () => {
     await client.close();
   });
 
+  it("run a debate, a reject-policy claim and a cancel with each app limited to its own subjects", async () => {
+    const vote = (choice: string) => [{ choice, confidence: 1, rationale: "r" }];
+    const debate = (
+      await sys.post("/v1/groups", {
+        name: "perms debate",
+        strategy: "debate_vote",
+        settings: { concurrentInput: "reject", turnLimits: { maxRounds: 1 } },
+        agents: [
+          { name: "Ada", scripted: { delayMs: 300, votes: vote("Ada") } },
+          { name: "Grace", scripted: { delayMs: 300, votes: vote("Ada") } },
+        ],
+      })
+    ).body as { id: string };
+    const client = await sys.openStream();
+    await client.subscribe(debate.id, 0);
+    const first = await sys.post(`/v1/groups/${debate.id}/messages`, { content: "which?" });
+    expect(first.status).toBe(202);
+    // The edge's claim (inflight bucket) refuses a second post while the turn runs.
+    expect((await sys.post(`/v1/groups/${debate.id}/messages`, { content: "and now?" })).status).toBe(409);
+    await client.waitFor("the debate to end", (f) => f.event?.type === "turn.completed", 30_000);
+    const types = client.events(debate.id).map((f) => f.event?.type);
+    expect(types).toContain("vote.opened");
+    expect(types.filter((t) => t === "vote.cast")).toHaveLength(2);
+    expect(types).toContain("consensus.reached");
+    // The orchestrator released the claim (its own KV write): a new post is admitted and can be cancelled.
+    const second = await sys.post(`/v1/groups/${debate.id}/messages`, { content: "again" });
+    expect(second.status).toBe(202);
+    const turnId = (second.body as { turnId: string }).turnId;
+    await client.waitFor(
+      "the second turn to start",
+      (f) => f.event?.type === "turn.started" && f.event.turnId === turnId,
+    );
+    expect((await sys.post(`/v1/groups/${debate.id}/turns/${turnId}/cancel`, {})).status).toBe(202);
+    const ended = await client.waitFor(
+      "the cancelled turn to end",
+      (f) => f.event?.type === "turn.failed" && f.event.turnId === turnId,
+      30_000,
+    );
+    expect(ended.event?.payload.reason).toBe("cancelled");
+    // Compacting checkpoints and releasing claims went through under the orchestrator's permissions.
+    expect(sys.app("orchestrator").lines.filter((l) => l.includes("cleanup after the turn failed"))).toEqual(
+      [],
+    );
+    await client.close();
+  });
+
   it("refuse an edge forging an agent reply or a turn's end, and an executor forging a turn's end", async () => {
     const groupId = newEventId();
     expect(await publishAs("edge", "agent.replied", groupId)).toBe("refused");
