@@ -219,13 +219,14 @@ class Step {
   }
 }
 
-/** The latest successful answer of each agent, in the order they were given. */
+/** Every answer kept (not ballots or picks, not failures), oldest first, except `except`'s own. */
 function said(s: S, except?: string): Said[] {
   return s.answers
     .filter((a) => a.ok && a.purpose === "reply" && a.agentId !== except)
     .map((a) => ({ name: a.name, content: a.content }));
 }
 
+/** Each speaker's latest answer, in seat order, except `except`'s own (what a debate round weighs). */
 function latestBySpeaker(s: S, except?: string): Said[] {
   const last = new Map<string, Said>();
   for (const a of s.answers)

@@ -121,13 +121,12 @@ export interface Decision {
   ended?: Ended[];
 }
 
-const joinDecisions = (a: Decision, b: Decision): Decision => ({
+/** `a`, then `b` decided on `a`'s state: `b`'s state, both decisions' events and endings in order. */
+export const joinDecisions = (a: Decision, b: Decision): Decision => ({
   state: b.state,
   emit: [...a.emit, ...b.emit],
   ended: [...(a.ended ?? []), ...(b.ended ?? [])],
 });
-
-export { joinDecisions };
 
 /**
  * Opens the turn of `message`: `turn.started`, the deadline timer, then what the strategy's graph

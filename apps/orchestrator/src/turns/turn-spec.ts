@@ -50,8 +50,8 @@ export function turnSpecOf(input: {
     context: input.context,
     speakers: seats.filter((a) => a.id !== selector?.id),
     selector,
-    // A debate's rounds come after the opening answers; a round robin's count the first.
-    rounds: l.maxRounds ?? (strategy === "debate_vote" ? 1 : 1),
+    // One by default: a round robin's one pass, or a debate's one round after the opening answers.
+    rounds: l.maxRounds ?? 1,
     mentions: {
       maxHops: l.maxHops ?? DEFAULT_MENTION_LIMITS.maxHops,
       maxAlternations: l.maxAlternations ?? DEFAULT_MENTION_LIMITS.maxAlternations,
