@@ -133,5 +133,7 @@ export type ConsensusFailed = z.infer<typeof ConsensusFailed>;
 export const TURN_CANCEL_REQUESTED = "turn.cancel_requested";
 export const TurnCancelRequested = z.object({
   reason: z.string().max(1000).optional(),
+  /** The message that opened the turn, when the edge knows it: a queued turn then ends at once. */
+  messageId: Id.optional(),
 });
 export type TurnCancelRequested = z.infer<typeof TurnCancelRequested>;

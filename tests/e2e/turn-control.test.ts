@@ -82,7 +82,7 @@ describe("concurrent input", () => {
 });
 
 describe("cancel", () => {
-  it("cancels a queued turn before it starts; the turns around it run", async () => {
+  it("cancels a queued turn at once; it never starts, and the turns around it run", async () => {
     const { groupId, client } = await group([{ name: "Steady", scripted: { delayMs: 500 } }]);
     const [first] = await postAll(groupId, ["first"]);
     const [second] = await postAll(groupId, ["second"]);
@@ -101,10 +101,12 @@ describe("cancel", () => {
       "turn.completed",
     ]);
     expect(typesOf(second?.turnId)).toEqual(["message.posted", "turn.cancel_requested", "turn.failed"]);
-    expect(ofTurn(frames, second?.turnId ?? "").at(-1)?.event?.payload).toMatchObject({
-      reason: "cancelled",
-      detail: "cancelled before it started",
-    });
+    const cancelled = ofTurn(frames, second?.turnId ?? "").at(-1);
+    expect(cancelled?.event?.payload.reason).toBe("cancelled");
+    expect(cancelled?.event?.payload.detail).toMatch(/^cancelled by \S+ before it started: changed my mind$/);
+    // It ended at once, while the turn before it was still running.
+    const firstDone = ofTurn(frames, first?.turnId ?? "").find((f) => f.event?.type === "turn.completed");
+    expect(cancelled?.seq ?? Number.POSITIVE_INFINITY).toBeLessThan(firstDone?.seq ?? 0);
     expect(typesOf(third?.turnId)).toEqual([
       "message.posted",
       "turn.started",

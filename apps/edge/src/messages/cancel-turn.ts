@@ -25,15 +25,15 @@ export async function cancelTurn({
 }): Promise<CancelRequested> {
   const { groupId, turnId, reason, actor } = input;
   // A turn accepted a moment ago may not be recorded yet: look again for a little while before a 404.
-  let known = false;
+  let known: { messageId?: string } | undefined;
   for (const pauseMs of RECORDING_LAG_PAUSES_MS) {
     const [turn] = await ctx.db
-      .select({ status: turns.status })
+      .select({ status: turns.status, messageId: turns.messageId })
       .from(turns)
       .where(and(eq(turns.groupId, groupId), eq(turns.id, turnId)));
     if (turn?.status === "completed" || turn?.status === "failed")
       throw new AppError("conflict", `turn already ended (${turn.status})`);
-    known = turn !== undefined || (await knownUnrecorded(ctx, groupId, turnId));
+    known = turn ? { messageId: turn.messageId } : await knownUnrecorded(ctx, groupId, turnId);
     if (known || pauseMs === null) break;
     await sleep(pauseMs);
   }
@@ -46,7 +46,8 @@ export async function cancelTurn({
     turnId,
     causationId: null,
     actor,
-    payload: reason ? { reason } : {},
+    // With the message id, the orchestrator ends a queued turn at once rather than when it comes up.
+    payload: { ...(reason ? { reason } : {}), ...(known.messageId ? { messageId: known.messageId } : {}) },
   });
   const published = await publishEnvelope(ctx.js, ctx.names, event, {
     timeoutMs: ctx.config.PUBLISH_TIMEOUT_MS,
@@ -62,13 +63,17 @@ export async function cancelTurn({
 const RECORDING_LAG_PAUSES_MS = [100, 200, 400, 600, 700, null] as const;
 
 /** A turn accepted but not (yet) in the turns table: its message is recorded, or the orchestrator runs it. */
-async function knownUnrecorded(ctx: EdgeContext, groupId: string, turnId: string): Promise<boolean> {
+async function knownUnrecorded(
+  ctx: EdgeContext,
+  groupId: string,
+  turnId: string,
+): Promise<{ messageId?: string } | undefined> {
   const [message] = await ctx.db
     .select({ id: messages.id })
     .from(messages)
     .where(and(eq(messages.groupId, groupId), eq(messages.turnId, turnId)))
     .limit(1);
-  if (message) return true;
-  if (!ctx.busUp()) return false;
-  return (await readGroupState(ctx, groupId)).active?.turnId === turnId;
+  if (message) return { messageId: message.id };
+  if (!ctx.busUp()) return undefined;
+  return (await readGroupState(ctx, groupId)).active?.turnId === turnId ? {} : undefined;
 }

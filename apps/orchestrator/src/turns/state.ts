@@ -23,8 +23,18 @@ export const GroupState = z.object({
   turnsRun: z.number().int().min(0),
   /** Ids of the latest messages that opened (or were refused) a turn: a re-published copy is skipped. */
   recent: z.array(z.string()).default([]),
-  /** Queued turns a person cancelled: each ends with `turn.failed` (cancelled) when its turn comes. */
-  cancelled: z.array(z.string()).default([]),
+  /**
+   * Queued turns a person cancelled. `ended`: its `turn.failed` (cancelled) is out already, and its
+   * message is skipped silently when its turn comes; otherwise the turn fails then.
+   */
+  cancelled: z
+    .array(
+      z.union([
+        z.string().transform((turnId) => ({ turnId, ended: false })),
+        z.object({ turnId: z.string(), ended: z.boolean() }),
+      ]),
+    )
+    .default([]),
   active: z
     .object({
       turnId: z.string(),
@@ -520,6 +530,44 @@ export function timeOutTurn(state: GroupState, turnId: string, now: Date): Decis
   return failTurn(state, now, "timeout", detail, null);
 }
 
+/**
+ * Ends a queued turn a person cancelled, before its message comes up (which is then skipped
+ * silently). Null: that message already had its turn.
+ */
+export function cancelQueued(
+  state: GroupState,
+  e: Envelope<"turn.cancel_requested">,
+  messageId: string,
+  now: Date,
+): Decision | null {
+  const turnId = e.turnId;
+  if (!turnId || state.recent.includes(messageId)) return null;
+  const who = e.actor.name ?? e.actor.id;
+  const why = e.payload.reason ? `: ${e.payload.reason}` : "";
+  const failed = makeEnvelope({
+    id: deriveEventId(turnId, "turn.ended"),
+    type: "turn.failed",
+    groupId: state.groupId,
+    turnId,
+    causationId: e.id,
+    actor: SYSTEM_ACTOR,
+    at: now.toISOString(),
+    payload: {
+      messageId,
+      reason: "cancelled",
+      detail: `cancelled by ${who} before it started${why}`,
+      replyIds: [],
+      durationMs: 0,
+    },
+  });
+  const cancelled = [...state.cancelled.filter((c) => c.turnId !== turnId), { turnId, ended: true }];
+  return {
+    state: { ...state, cancelled: cancelled.slice(-CANCELLED_LIMIT) },
+    emit: [failed],
+    ended: [{ turnId, messageId, thread: null, claimed: true }],
+  };
+}
+
 /** Ends a message's turn that never started (cancelled while queued, refused, or superseded). */
 export function skipTurn(
   state: GroupState,
@@ -550,7 +598,7 @@ export function skipTurn(
     ...state,
     cursor: Math.max(state.cursor, seq),
     recent: [...state.recent, message.id].slice(-RECENT_LIMIT),
-    cancelled: state.cancelled.filter((t) => t !== turnId),
+    cancelled: state.cancelled.filter((c) => c.turnId !== turnId),
   };
   return {
     state: next,

@@ -11,12 +11,14 @@ import {
   applyStep,
   beginTurn,
   CANCELLED_LIMIT,
+  cancelQueued,
   chargeTokens,
   type Decision,
   deadlineInput,
   failTurn,
   type GroupState,
   joinDecisions,
+  RECENT_LIMIT,
   recordAnswer,
   skipTurn,
   timeOutTurn,
@@ -110,7 +112,20 @@ export function createTurnEngine(deps: {
         skipped = skipped ? joinDecisions(skipped, d) : d;
         s = d.state;
       };
-      if (s.cancelled.includes(turnId)) {
+      const cancelled = s.cancelled.find((c) => c.turnId === turnId);
+      if (cancelled?.ended) {
+        // Its turn.failed went out when the cancel came: skip it without a word.
+        s = {
+          ...s,
+          cursor: seq,
+          recent: [...s.recent, message.id].slice(-RECENT_LIMIT),
+          cancelled: s.cancelled.filter((c) => c.turnId !== turnId),
+        };
+        const before = skipped as Decision | null;
+        skipped = before ? { ...before, state: s } : { state: s, emit: [] };
+        continue;
+      }
+      if (cancelled) {
         skip("cancelled", "cancelled before it started");
         continue;
       }
@@ -245,12 +260,11 @@ export function createTurnEngine(deps: {
           const why = e.payload.reason ? `: ${e.payload.reason}` : "";
           return thenStartNext(failTurn(state, now(), "cancelled", `cancelled by ${who}${why}`, e.id));
         }
-        if (state.cancelled.includes(turnId)) return null;
-        // Not running: remember it, so it ends cancelled when its turn comes (an ended turn is never queued again).
-        return {
-          state: { ...state, cancelled: [...state.cancelled, turnId].slice(-CANCELLED_LIMIT) },
-          emit: [],
-        };
+        if (state.cancelled.some((c) => c.turnId === turnId)) return null;
+        // Queued: with its message id it ends now; without, it ends cancelled when its turn comes.
+        if (e.payload.messageId) return cancelQueued(state, e, e.payload.messageId, now());
+        const cancelled = [...state.cancelled, { turnId, ended: false }].slice(-CANCELLED_LIMIT);
+        return { state: { ...state, cancelled }, emit: [] };
       }),
     onToolRequested: (e) =>
       run(e.groupId, async (state) => {
