@@ -12,7 +12,7 @@ import {
 } from "@conclave/subjects";
 import { z } from "zod";
 import type { GraphStep } from "../graphs/runner.js";
-import type { GraphInput, Intent, TurnSpec } from "../graphs/turn-graph.js";
+import type { GraphInput, TurnSpec } from "../graphs/turn-graph.js";
 import type { TurnLimits } from "./turn-spec.js";
 
 /** The orchestrator's durable state of one group, stored in KV and changed only by compare-and-set. */

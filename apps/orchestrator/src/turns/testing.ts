@@ -2,7 +2,7 @@ import type { GroupSettings } from "@conclave/db";
 import type { AgentSnapshot, ConversationMessage, Envelope, StrategyName } from "@conclave/subjects";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { MemorySaver } from "@langchain/langgraph";
-import type { ChannelVersions, Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
+import type { Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { createStrategyRunner, type StrategyRunner } from "../graphs/runner.js";
 import { applyStep, beginTurn, type Decision, type GroupState, recordAnswer } from "./state.js";
 import { turnSpecOf } from "./turn-spec.js";
