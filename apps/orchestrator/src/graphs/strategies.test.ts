@@ -8,39 +8,19 @@ import {
   type StrategyName,
 } from "@conclave/subjects";
 import { describe, expect, it } from "vitest";
-import { applyStep, deadlineInput, emptyState, type GroupState } from "../turns/state.js";
-import { memoryRunner, settleAgent, startTurn } from "../turns/testing.js";
+import { passVoteDeadline } from "../turns/graph-steps.js";
+import { emptyState, type GroupState } from "../turns/state.js";
+import { memoryTurns, postedMessage, scriptedAgent } from "../turns/testing.js";
 import { ANSWER_MAX_CHARS } from "./turn-graph.js";
 
 // The strategies' graphs driven event by event through the turn state, on a memory checkpointer:
 // what each step emits (events and work items), with the edge cases the end-to-end tests do not reach.
 
-const runner = memoryRunner();
+const { runner, startTurn, settleAgent } = memoryTurns();
 const groupId = newEventId();
 const t0 = new Date("2026-01-01T00:00:00Z");
 
-const agent = (name: string, scripted: AgentSnapshot["scripted"] = {}): AgentSnapshot => ({
-  id: newEventId(),
-  name,
-  provider: "scripted",
-  model: "scripted",
-  systemPrompt: "",
-  allowedTools: [],
-  scripted,
-});
-
-function posted(content: string): Envelope<"message.posted"> {
-  const id = newEventId();
-  return makeEnvelope({
-    id,
-    type: "message.posted",
-    groupId,
-    turnId: newEventId(),
-    causationId: null,
-    actor: { kind: "user", id: "u", name: "Lin" },
-    payload: { messageId: id, content },
-  });
-}
+const agent = (name: string) => scriptedAgent(name);
 
 /** A running turn: its state and every event and work item emitted so far. */
 interface Run {
@@ -55,9 +35,8 @@ async function start(
   settings: GroupSettings = {},
 ): Promise<Run> {
   const d = await startTurn(
-    runner,
     emptyState(groupId),
-    posted(content),
+    postedMessage(groupId, content),
     1,
     agents,
     t0,
@@ -107,7 +86,7 @@ async function answer(run: Run, who: AgentSnapshot, content: string, ok = true):
         type: "agent.failed",
         payload: { agentId: who.id, askId, agentName: who.name, error: content },
       });
-  const d = await settleAgent(runner, run.state, e, t0);
+  const d = await settleAgent(run.state, e, t0);
   if (!d) return run;
   return { state: d.state, log: [...run.log, ...d.emit] };
 }
@@ -266,11 +245,7 @@ describe("debate_vote", () => {
     const opened = run.log.find((e) => e.type === "vote.opened");
     const voteId = opened?.type === "vote.opened" ? opened.payload.voteId : "";
     const deadline = async (id: string) => {
-      const r = deadlineInput(run.state, turnId, id, t0);
-      const active = r?.state.active;
-      if (!r || !active) return [];
-      const step = await runner.resume(active.strategy, active.thread, active.checkpointId, r.input);
-      return applyStep(r.state, step, t0, null).emit;
+      return (await passVoteDeadline(runner, run.state, turnId, id, t0))?.emit ?? [];
     };
     expect(await deadline(newEventId())).toEqual([]);
     const closing = await deadline(voteId);

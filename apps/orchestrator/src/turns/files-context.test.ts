@@ -1,13 +1,11 @@
 import type { FileProfile } from "@conclave/db";
-import { type AgentSnapshot, makeEnvelope, newEventId } from "@conclave/subjects";
+import { newEventId } from "@conclave/subjects";
 import { describe, expect, it } from "vitest";
 import { describeFile, filesContext } from "./files-context.js";
 import { emptyState } from "./state.js";
-import { memoryRunner, startTurn as start } from "./testing.js";
+import { memoryTurns, postedMessage, scriptedAgent } from "./testing.js";
 
-const runner = memoryRunner();
-const startTurn = (...args: Parameters<typeof start> extends [unknown, ...infer R] ? R : never) =>
-  start(runner, ...args);
+const { startTurn } = memoryTurns();
 
 const sales: FileProfile = {
   rows: 5,
@@ -73,25 +71,8 @@ describe("the files context of a turn", () => {
 
   it("starts each agent's first conversation, before the message that opened the turn", async () => {
     const groupId = newEventId();
-    const agent: AgentSnapshot = {
-      id: newEventId(),
-      name: "Ada",
-      provider: "scripted",
-      model: "scripted",
-      systemPrompt: "",
-      allowedTools: [],
-      scripted: {},
-    };
-    const id = newEventId();
-    const message = makeEnvelope({
-      id,
-      type: "message.posted",
-      groupId,
-      turnId: newEventId(),
-      causationId: null,
-      actor: { kind: "user", id: "u", name: "Lin" },
-      payload: { messageId: id, content: "hello" },
-    });
+    const agent = scriptedAgent("Ada");
+    const message = postedMessage(groupId, "hello");
     const context = filesContext([file("sales.csv")]);
     const d = await startTurn(emptyState(groupId), message, 1, [agent], new Date(), 1000, context);
     const work = d.emit.find((e) => e.type === "work.llm");

@@ -1,39 +1,16 @@
-import { type AgentSnapshot, type Envelope, makeEnvelope, newEventId } from "@conclave/subjects";
+import { type AgentSnapshot, makeEnvelope, newEventId } from "@conclave/subjects";
 import { describe, expect, it } from "vitest";
 import { emptyState, type GroupState, RECENT_LIMIT, timeOutTurn } from "./state.js";
-import { memoryRunner, settleAgent as settle, startTurn as start } from "./testing.js";
+import { memoryTurns, postedMessage, scriptedAgent } from "./testing.js";
 
-const runner = memoryRunner();
-const startTurn = (...args: Parameters<typeof start> extends [unknown, ...infer R] ? R : never) =>
-  start(runner, ...args);
-const settleAgent = (...args: Parameters<typeof settle> extends [unknown, ...infer R] ? R : never) =>
-  settle(runner, ...args);
+const { startTurn, settleAgent } = memoryTurns();
 
 const groupId = newEventId();
 const t0 = new Date("2026-01-01T00:00:00Z");
 const later = (ms: number) => new Date(t0.getTime() + ms);
 
-const agent = (name: string): AgentSnapshot => ({
-  id: newEventId(),
-  name,
-  provider: "scripted",
-  model: "scripted",
-  systemPrompt: "",
-  allowedTools: [],
-  scripted: {},
-});
-const posted = (content = "hi"): Envelope<"message.posted"> => {
-  const id = newEventId();
-  return makeEnvelope({
-    id,
-    type: "message.posted",
-    groupId,
-    turnId: newEventId(),
-    causationId: null,
-    actor: { kind: "user", id: "u", name: "Lin" },
-    payload: { messageId: id, content },
-  });
-};
+const agent = (name: string) => scriptedAgent(name);
+const posted = (content = "hi") => postedMessage(groupId, content);
 const reply = (state: GroupState, a: AgentSnapshot, ok = true) => {
   const turnId = state.active?.turnId ?? null;
   const base = {

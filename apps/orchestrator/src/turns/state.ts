@@ -542,30 +542,23 @@ export function cancelQueued(
 ): Decision | null {
   const turnId = e.turnId;
   if (!turnId || state.recent.includes(messageId)) return null;
-  const who = e.actor.name ?? e.actor.id;
-  const why = e.payload.reason ? `: ${e.payload.reason}` : "";
-  const failed = makeEnvelope({
-    id: deriveEventId(turnId, "turn.ended"),
-    type: "turn.failed",
-    groupId: state.groupId,
-    turnId,
-    causationId: e.id,
-    actor: SYSTEM_ACTOR,
-    at: now.toISOString(),
-    payload: {
-      messageId,
-      reason: "cancelled",
-      detail: `cancelled by ${who} before it started${why}`,
-      replyIds: [],
-      durationMs: 0,
-    },
-  });
   const cancelled = [...state.cancelled.filter((c) => c.turnId !== turnId), { turnId, ended: true }];
-  return {
-    state: { ...state, cancelled: cancelled.slice(-CANCELLED_LIMIT) },
-    emit: [failed],
-    ended: [{ turnId, messageId, thread: null, claimed: true }],
-  };
+  const failed = failedBeforeStart(
+    state,
+    turnId,
+    messageId,
+    e.id,
+    "cancelled",
+    cancelDetail(e, " before it started"),
+    now,
+  );
+  return { ...failed, state: { ...state, cancelled: cancelled.slice(-CANCELLED_LIMIT) } };
+}
+
+/** Who cancelled a turn, and why when they said: the `detail` of its `turn.failed`. */
+export function cancelDetail(e: Envelope<"turn.cancel_requested">, when = ""): string {
+  const why = e.payload.reason ? `: ${e.payload.reason}` : "";
+  return `cancelled by ${e.actor.name ?? e.actor.id}${when}${why}`;
 }
 
 /** Ends a message's turn that never started (cancelled while queued, refused, or superseded). */
@@ -578,33 +571,37 @@ export function skipTurn(
   now: Date,
 ): Decision {
   const turnId = message.turnId ?? message.id;
-  const failed = makeEnvelope({
-    id: deriveEventId(turnId, "turn.ended"),
-    type: "turn.failed",
-    groupId: state.groupId,
-    turnId,
-    causationId: message.id,
-    actor: SYSTEM_ACTOR,
-    at: now.toISOString(),
-    payload: {
-      messageId: message.payload.messageId,
-      reason,
-      detail,
-      replyIds: [],
-      durationMs: 0,
-    },
-  });
   const next: GroupState = {
     ...state,
     cursor: Math.max(state.cursor, seq),
     recent: [...state.recent, message.id].slice(-RECENT_LIMIT),
     cancelled: state.cancelled.filter((c) => c.turnId !== turnId),
   };
-  return {
-    state: next,
-    emit: [failed],
-    ended: [{ turnId, messageId: message.payload.messageId, thread: null, claimed: true }],
-  };
+  const failed = failedBeforeStart(state, turnId, message.payload.messageId, message.id, reason, detail, now);
+  return { ...failed, state: next };
+}
+
+/** The `turn.failed` of a turn that never started, and what its ending releases (no thread; maybe a claim). */
+function failedBeforeStart(
+  state: GroupState,
+  turnId: string,
+  messageId: string,
+  causationId: string,
+  reason: TurnFailed["reason"],
+  detail: string,
+  now: Date,
+): Decision {
+  const failed = makeEnvelope({
+    id: deriveEventId(turnId, "turn.ended"),
+    type: "turn.failed",
+    groupId: state.groupId,
+    turnId,
+    causationId,
+    actor: SYSTEM_ACTOR,
+    at: now.toISOString(),
+    payload: { messageId, reason, detail, replyIds: [], durationMs: 0 },
+  });
+  return { state, emit: [failed], ended: [{ turnId, messageId, thread: null, claimed: true }] };
 }
 
 function endBase(state: GroupState, active: Active, now: Date, causationId: string | null) {

@@ -1,11 +1,18 @@
 import type { GroupSettings } from "@conclave/db";
-import type { AgentSnapshot, ConversationMessage, Envelope, StrategyName } from "@conclave/subjects";
+import {
+  type AgentSnapshot,
+  type ConversationMessage,
+  type Envelope,
+  makeEnvelope,
+  newEventId,
+  type StrategyName,
+} from "@conclave/subjects";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { MemorySaver } from "@langchain/langgraph";
 import type { Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { createStrategyRunner, type StrategyRunner } from "../graphs/runner.js";
-import { applyStep, beginTurn, type Decision, type GroupState, recordAnswer } from "./state.js";
-import { turnSpecOf } from "./turn-spec.js";
+import { openTurn, settleAnswer } from "./graph-steps.js";
+import type { Decision, GroupState } from "./state.js";
 
 /** An in-memory checkpointer that remembers its last put per thread, for tests of pure turn logic. */
 export class MemoryTrackingSaver extends MemorySaver {
@@ -27,7 +34,7 @@ export class MemoryTrackingSaver extends MemorySaver {
 export const memoryRunner = (): StrategyRunner => createStrategyRunner(new MemoryTrackingSaver());
 
 /** Starts the turn of `message` as the engine does, on a memory runner. */
-export async function startTurn(
+export function startTurn(
   runner: StrategyRunner,
   state: GroupState,
   message: Envelope<"message.posted">,
@@ -39,32 +46,57 @@ export async function startTurn(
   strategy: StrategyName = "broadcast",
   settings: GroupSettings = {},
 ): Promise<Decision> {
-  const { spec, limits } = turnSpecOf({
-    turnId: message.turnId ?? message.id,
-    strategy,
-    settings,
-    agents,
-    prompt: { name: message.actor.name ?? message.actor.id, content: message.payload.content },
-    context,
-    defaults: { turnTimeoutMs: timeoutMs, maxAgentSteps: 50, voteDeadlineMs: 60_000 },
-  });
-  const step = await runner.start(spec, now.toISOString());
-  const policy = settings.concurrentInput ?? "enqueue";
-  return beginTurn({ state, message, seq, agents, spec, limits, policy, step, now });
+  const defaults = { turnTimeoutMs: timeoutMs, maxAgentSteps: 50, voteDeadlineMs: 60_000 };
+  const group = { strategy, settings };
+  return openTurn({ runner, state, message, seq, agents, group, context, defaults, now });
 }
 
 /** Settles an answer as the engine does: record it, resume the graph, apply what it decided. */
-export async function settleAgent(
-  runner: StrategyRunner,
-  state: GroupState,
-  e: Envelope<"agent.replied"> | Envelope<"agent.failed">,
-  now: Date,
-): Promise<Decision | null> {
-  const r = recordAnswer(state, e, now);
-  if (!r) return null;
-  if ("ended" in r) return r.ended;
-  const active = r.state.active;
-  if (!active) return null;
-  const step = await runner.resume(active.strategy, active.thread, active.checkpointId, r.input);
-  return applyStep(r.state, step, now, e.id);
+export const settleAgent = settleAnswer;
+
+type Rest<T> = T extends (first: StrategyRunner, ...rest: infer R) => infer O ? (...args: R) => O : never;
+
+/** `startTurn` and `settleAgent` bound to one memory runner. */
+export function memoryTurns(): {
+  runner: StrategyRunner;
+  startTurn: Rest<typeof startTurn>;
+  settleAgent: Rest<typeof settleAnswer>;
+} {
+  const runner = memoryRunner();
+  return {
+    runner,
+    startTurn: (...args) => startTurn(runner, ...args),
+    settleAgent: (...args) => settleAnswer(runner, ...args),
+  };
+}
+
+/** A scripted agent for unit tests. */
+export function scriptedAgent(
+  name: string,
+  scripted: AgentSnapshot["scripted"] = {},
+  allowedTools: string[] = [],
+): AgentSnapshot {
+  return {
+    id: newEventId(),
+    name,
+    provider: "scripted",
+    model: "scripted",
+    systemPrompt: "",
+    allowedTools,
+    scripted,
+  };
+}
+
+/** A message Lin posted to `groupId`, opening a turn of its own. */
+export function postedMessage(groupId: string, content: string): Envelope<"message.posted"> {
+  const id = newEventId();
+  return makeEnvelope({
+    id,
+    type: "message.posted",
+    groupId,
+    turnId: newEventId(),
+    causationId: null,
+    actor: { kind: "user", id: "u", name: "Lin" },
+    payload: { messageId: id, content },
+  });
 }

@@ -1,39 +1,18 @@
-import { type AgentSnapshot, type Envelope, makeEnvelope, newEventId } from "@conclave/subjects";
+import { type Envelope, makeEnvelope, newEventId } from "@conclave/subjects";
 import { describe, expect, it } from "vitest";
 import { emptyState, type GroupState } from "./state.js";
-import { memoryRunner, settleAgent as settle, startTurn as start } from "./testing.js";
+import { memoryTurns, postedMessage, scriptedAgent } from "./testing.js";
 
-const runner = memoryRunner();
-const startTurn = (...args: Parameters<typeof start> extends [unknown, ...infer R] ? R : never) =>
-  start(runner, ...args);
-const settleAgent = (...args: Parameters<typeof settle> extends [unknown, ...infer R] ? R : never) =>
-  settle(runner, ...args);
+const { startTurn, settleAgent } = memoryTurns();
 
 import { awaitApproval, completeTool, decideTool, requestTools, TOOL_RESULT_MAX_CHARS } from "./tool-loop.js";
 
 const groupId = newEventId();
 const t0 = new Date("2026-01-01T00:00:00Z");
-const ada: AgentSnapshot = {
-  id: newEventId(),
-  name: "Ada",
-  provider: "scripted",
-  model: "m",
-  systemPrompt: "",
-  allowedTools: ["calculator"],
-  scripted: {},
-};
+const ada = scriptedAgent("Ada", {}, ["calculator"]);
 
 async function started(): Promise<GroupState> {
-  const id = newEventId();
-  const m = makeEnvelope({
-    id,
-    type: "message.posted",
-    groupId,
-    turnId: newEventId(),
-    causationId: null,
-    actor: { kind: "user", id: "u", name: "Lin" },
-    payload: { messageId: id, content: "what is 6*7?" },
-  });
+  const m = postedMessage(groupId, "what is 6*7?");
   return (await startTurn(emptyState(groupId), m, 1, [ada], t0, 60_000)).state;
 }
 

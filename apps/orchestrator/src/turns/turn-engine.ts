@@ -2,29 +2,27 @@ import type { JetStreamManager, KV } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
-import { type Envelope, type Names, parseEnvelope, type StrategyName } from "@conclave/subjects";
+import { type Envelope, type Names, parseEnvelope } from "@conclave/subjects";
 import type { StrategyRunner } from "../graphs/runner.js";
 import { filesContext } from "./files-context.js";
+import { openTurn, passVoteDeadline, settleAnswer } from "./graph-steps.js";
 import { loadAgents, loadGroup } from "./load-agents.js";
 import { loadFiles } from "./load-files.js";
 import {
-  applyStep,
-  beginTurn,
   CANCELLED_LIMIT,
+  cancelDetail,
   cancelQueued,
   chargeTokens,
   type Decision,
-  deadlineInput,
   failTurn,
   type GroupState,
   joinDecisions,
   RECENT_LIMIT,
-  recordAnswer,
   skipTurn,
   timeOutTurn,
 } from "./state.js";
 import { awaitApproval, completeTool, decideTool, requestTools } from "./tool-loop.js";
-import { type TurnDefaults, turnSpecOf } from "./turn-spec.js";
+import type { TurnDefaults } from "./turn-spec.js";
 import type { TurnStore } from "./turn-store.js";
 
 export interface TurnEngine {
@@ -146,20 +144,18 @@ export function createTurnEngine(deps: {
     group: Awaited<ReturnType<typeof loadGroup>>,
   ): Promise<Decision> => {
     const [agents, files] = await Promise.all([loadAgents(db, state.groupId), loadFiles(db, state.groupId)]);
-    const strategy: StrategyName = group?.strategy ?? "broadcast";
-    const { spec, limits } = turnSpecOf({
-      turnId: message.turnId ?? message.id,
-      strategy,
-      settings: group?.settings ?? {},
+    const context = filesContext(files);
+    return openTurn({
+      runner,
+      state,
+      message,
+      seq,
       agents,
-      prompt: { name: message.actor.name ?? message.actor.id, content: message.payload.content },
-      context: filesContext(files),
+      group,
+      context,
       defaults: deps.defaults,
+      now: now(),
     });
-    const at = now();
-    const step = await runner.start(spec, at.toISOString());
-    const policy = group?.settings.concurrentInput ?? "enqueue";
-    return beginTurn({ state, message, seq, agents, spec, limits, policy, step, now: at });
   };
 
   /** After a turn ends, the next queued message starts in the same transaction. */
@@ -169,17 +165,8 @@ export function createTurnEngine(deps: {
     return next ? joinDecisions(d, next) : d;
   };
 
-  /** Records an answer and resumes the turn's graph with it. */
-  const settle = async (state: GroupState, e: Envelope<"agent.replied"> | Envelope<"agent.failed">) => {
-    const at = now();
-    const r = recordAnswer(state, e, at);
-    if (!r) return null;
-    if ("ended" in r) return r.ended;
-    const active = r.state.active;
-    if (!active) return null;
-    const step = await runner.resume(active.strategy, active.thread, active.checkpointId, r.input);
-    return applyStep(r.state, step, at, e.id);
-  };
+  const settle = (state: GroupState, e: Envelope<"agent.replied"> | Envelope<"agent.failed">) =>
+    settleAnswer(runner, state, e, now());
 
   /** Compacts finished turns' checkpoints and releases their `reject` claims (both also expire by age). */
   const afterwards = async (groupId: string, d: Decision | null) => {
@@ -244,21 +231,15 @@ export function createTurnEngine(deps: {
     onDeadline: (groupId, turnId) =>
       run(groupId, (state) => thenStartNext(timeOutTurn(state, turnId, now()))),
     onVoteDeadline: (groupId, turnId, voteId) =>
-      run(groupId, async (state) => {
-        const r = deadlineInput(state, turnId, voteId, now());
-        const active = r?.state.active;
-        if (!r || !active) return null;
-        const step = await runner.resume(active.strategy, active.thread, active.checkpointId, r.input);
-        return thenStartNext(applyStep(r.state, step, now(), null));
-      }),
+      run(groupId, async (state) =>
+        thenStartNext(await passVoteDeadline(runner, state, turnId, voteId, now())),
+      ),
     onCancelRequested: (e) =>
       run(e.groupId, async (state) => {
         const turnId = e.turnId;
         if (!turnId) return null;
         if (state.active?.turnId === turnId) {
-          const who = e.actor.name ?? e.actor.id;
-          const why = e.payload.reason ? `: ${e.payload.reason}` : "";
-          return thenStartNext(failTurn(state, now(), "cancelled", `cancelled by ${who}${why}`, e.id));
+          return thenStartNext(failTurn(state, now(), "cancelled", cancelDetail(e), e.id));
         }
         if (state.cancelled.some((c) => c.turnId === turnId)) return null;
         // Queued: with its message id it ends now; without, it ends cancelled when its turn comes.
