@@ -2,6 +2,7 @@ import { type GroupRole, type Principal, requireGroupAccess } from "@conclave/au
 import { accounts, eq, groupMembers } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { EdgeContext } from "../context.js";
+import { changeRole, lockGroup, logUnseated, peopleOf, recheckAccess } from "./membership.js";
 import type { AddMemberBody } from "./schemas.js";
 
 /** Adds a person (by email or account id) to a group, or changes their role; owners only. */
@@ -35,12 +36,16 @@ export async function addMember({
     throw new AppError("conflict", "owners cannot change their own role", {
       fields: [{ path: field, message: "that is you" }],
     });
-  await ctx.db
-    .insert(groupMembers)
-    .values({ groupId, accountId: account.id, role: input.role })
-    .onConflictDoUpdate({
-      target: [groupMembers.groupId, groupMembers.accountId],
-      set: { role: input.role },
-    });
+  const unseated = await ctx.db.transaction(async (tx) => {
+    await lockGroup(tx, groupId);
+    const people = await peopleOf(tx, groupId);
+    const target = people.find((p) => p.accountId === account.id);
+    // Someone already in the group: the same rules as a role change (the last owner stays one).
+    if (target) return changeRole(tx, principal, { groupId, target, role: input.role, path: field }, people);
+    await recheckAccess(tx, principal, groupId, "manage");
+    await tx.insert(groupMembers).values({ groupId, accountId: account.id, role: input.role });
+    return [];
+  });
+  logUnseated(ctx.log, groupId, account.id, unseated, `became ${input.role}`);
   return { groupId, accountId: account.id, role: input.role };
 }

@@ -2,8 +2,19 @@ import { type Principal, requireGroupAccess, requireScope } from "@conclave/auth
 import { and, eq, groupMembers } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { EdgeContext } from "../context.js";
+import {
+  assertKeepsOwner,
+  lockGroup,
+  logUnseated,
+  peopleOf,
+  recheckAccess,
+  unseatAgentsOf,
+} from "./membership.js";
 
-/** Takes a person out of a group: owners remove anyone, anyone may leave; the last owner stays. */
+/**
+ * Takes a person out of a group: owners remove anyone, anyone may leave; the last owner stays.
+ * Their agents leave the group with them, in the same transaction.
+ */
 export async function removeMember({
   ctx,
   principal,
@@ -17,21 +28,19 @@ export async function removeMember({
 }): Promise<void> {
   const leaving = accountId === principal.accountId;
   requireScope(principal, "write");
-  await requireGroupAccess(ctx.db, principal, groupId, leaving ? "read" : "manage");
-  await ctx.db.transaction(async (tx) => {
-    const people = await tx
-      .select({ accountId: groupMembers.accountId, role: groupMembers.role })
-      .from(groupMembers)
-      .where(eq(groupMembers.groupId, groupId))
-      .for("update");
-    const target = people.find((p) => p.accountId === accountId);
-    if (!target) throw new AppError("not_found", `no member ${accountId} in this group`);
-    if (target.role === "owner" && people.filter((p) => p.role === "owner").length === 1)
-      throw new AppError("conflict", "a group keeps at least one owner; delete the group instead", {
-        fields: [{ path: "path.accountId", message: "the last owner" }],
-      });
+  const action = leaving ? "read" : "manage";
+  await requireGroupAccess(ctx.db, principal, groupId, action);
+  const unseated = await ctx.db.transaction(async (tx) => {
+    await lockGroup(tx, groupId);
+    const people = await peopleOf(tx, groupId);
+    if (!people.some((p) => p.accountId === accountId))
+      throw new AppError("not_found", `no member ${accountId} in this group`);
+    assertKeepsOwner(people, accountId, null, "path.accountId");
+    await recheckAccess(tx, principal, groupId, action);
     await tx
       .delete(groupMembers)
       .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.accountId, accountId)));
+    return unseatAgentsOf(tx, groupId, accountId);
   });
+  logUnseated(ctx.log, groupId, accountId, unseated, leaving ? "left" : "removed");
 }

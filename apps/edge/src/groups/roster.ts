@@ -1,6 +1,7 @@
 import { agents, and, asc, eq, groupAgents, groups, inArray } from "@conclave/db";
-import { AppError, type FieldIssue } from "@conclave/errors";
+import type { FieldIssue } from "@conclave/errors";
 import type { Tx } from "../tx.js";
+import { lockGroup } from "./membership.js";
 
 export interface Seat {
   agentId: string;
@@ -12,8 +13,7 @@ export interface Seat {
  * (the agents-per-group limit and name uniqueness hold under concurrent changes).
  */
 export async function lockRoster(tx: Tx, groupId: string): Promise<Seat[]> {
-  const [group] = await tx.select({ id: groups.id }).from(groups).where(eq(groups.id, groupId)).for("update");
-  if (!group) throw new AppError("not_found", `no group ${groupId}`);
+  await lockGroup(tx, groupId);
   return tx
     .select({ agentId: groupAgents.agentId, name: agents.name })
     .from(groupAgents)

@@ -2,6 +2,7 @@ import { type Principal, requireGroupAccess } from "@conclave/auth";
 import { AppError } from "@conclave/errors";
 import type { EdgeContext } from "../context.js";
 import { loadRoster } from "./group-view.js";
+import { recheckAccess } from "./membership.js";
 import { lockRoster, ownAgents, writeRoster } from "./roster.js";
 import type { SeatAgentBody, SeatedAgentView } from "./schemas.js";
 
@@ -23,6 +24,8 @@ export async function seatAgent({
   await requireGroupAccess(ctx.db, principal, groupId, "manage");
   await ctx.db.transaction(async (tx) => {
     const seats = await lockRoster(tx, groupId);
+    // The caller may have been removed or made viewer since the check above: their agents may not sit.
+    await recheckAccess(tx, principal, groupId, "manage");
     const agent = (await ownAgents(tx, principal.accountId, [input.agentId])).get(input.agentId);
     const field = (message: string) => ({ fields: [{ path: "body.agentId", message }] });
     if (!agent) throw new AppError("not_found", `no agent ${input.agentId}`, field("unknown"));

@@ -3,6 +3,7 @@ import { AppError } from "@conclave/errors";
 import { assertNoIssues } from "../agents/agent-row.js";
 import type { EdgeContext } from "../context.js";
 import { loadRoster } from "./group-view.js";
+import { recheckAccess } from "./membership.js";
 import { duplicateNames, lockRoster, ownAgents, writeRoster } from "./roster.js";
 import type { SeatedAgentView } from "./schemas.js";
 
@@ -24,6 +25,8 @@ export async function setRoster({
   await requireGroupAccess(ctx.db, principal, groupId, "manage");
   await ctx.db.transaction(async (tx) => {
     const seated = new Map((await lockRoster(tx, groupId)).map((s) => [s.agentId, s]));
+    // The caller may have been removed or made viewer since the check above: their agents may not sit.
+    await recheckAccess(tx, principal, groupId, "manage");
     const own = await ownAgents(
       tx,
       principal.accountId,

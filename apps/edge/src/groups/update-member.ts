@@ -1,9 +1,12 @@
 import { type GroupRole, type Principal, requireGroupAccess } from "@conclave/auth";
-import { and, eq, groupMembers } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { EdgeContext } from "../context.js";
+import { changeRole, lockGroup, logUnseated, peopleOf } from "./membership.js";
 
-/** Changes a member's role; owners only, and never their own (a group keeps an owner). */
+/**
+ * Changes a member's role; owners only, and never their own. The last owner stays one, whatever
+ * runs at the same time; a person made `viewer` loses their agents' seats.
+ */
 export async function updateMember({
   ctx,
   principal,
@@ -22,11 +25,13 @@ export async function updateMember({
     throw new AppError("conflict", "owners cannot change their own role", {
       fields: [{ path: "path.accountId", message: "that is you" }],
     });
-  const updated = await ctx.db
-    .update(groupMembers)
-    .set({ role })
-    .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.accountId, accountId)))
-    .returning({ accountId: groupMembers.accountId });
-  if (updated.length === 0) throw new AppError("not_found", `no member ${accountId} in this group`);
+  const unseated = await ctx.db.transaction(async (tx) => {
+    await lockGroup(tx, groupId);
+    const people = await peopleOf(tx, groupId);
+    const target = people.find((p) => p.accountId === accountId);
+    if (!target) throw new AppError("not_found", `no member ${accountId} in this group`);
+    return changeRole(tx, principal, { groupId, target, role, path: "path.accountId" }, people);
+  });
+  logUnseated(ctx.log, groupId, accountId, unseated, `became ${role}`);
   return { groupId, accountId, role };
 }
