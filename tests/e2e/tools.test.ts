@@ -148,6 +148,46 @@ describe("the agent's tool loop", () => {
     await client.close();
   });
 
+  it("refuses a decision about a waiting call from another group's path; the group's own approval runs it", async () => {
+    const groupId = await groupWith(
+      { toolCalls: [{ name: "run_js", args: { code: "2 * 21" } }], replies: ["Done."] },
+      ["run_js"],
+    );
+    // Someone who sees the group's events (a viewer) and posts in a group of their own.
+    const intruder = await sys.register();
+    expect(
+      (await sys.post(`/v1/groups/${groupId}/members`, { accountId: intruder.accountId, role: "viewer" }))
+        .status,
+    ).toBe(201);
+    const theirs = (await sys.post("/v1/groups", { name: "elsewhere" }, intruder.accessToken)).body
+      .id as string;
+    const client = await sys.openStream();
+    await client.subscribe(groupId, 0);
+    await sys.post(`/v1/groups/${groupId}/messages`, { content: "compute it" });
+    const waiting = await client.waitFor(
+      "the approval request",
+      (f) => f.event?.type === "tool.approval_requested",
+    );
+    const turnId = waiting.event?.turnId ?? "";
+    const key = String(waiting.event?.payload.key);
+    const decide = (group: string, approve: boolean, token?: string) =>
+      sys.post(`/v1/groups/${group}/turns/${turnId}/tool-decisions`, { key, approve }, token);
+    expect((await decide(theirs, false, intruder.accessToken)).status).toBe(404);
+    expect((await decide(groupId, false, intruder.accessToken)).status).toBe(403);
+    const approved = await decide(groupId, true);
+    expect(approved.status).toBe(202);
+    expect(approved.body.duplicate).toBe(false);
+    await client.waitFor(
+      "the turn end",
+      (f) => f.event?.type === "turn.completed" || f.event?.type === "turn.failed",
+      30_000,
+    );
+    const types = client.events(groupId).map((f) => f.event?.type);
+    expect(types).toContain("tool.completed");
+    expect(types.at(-1)).toBe("turn.completed");
+    await client.close();
+  });
+
   it("refuses, in code, a tool the agent is not allowed, whatever the model asks", async () => {
     const groupId = await groupWith(
       { toolCalls: [{ name: "run_js", args: { code: "1+1" } }], replies: ["ok"] },

@@ -60,7 +60,7 @@ export async function cancelTurn({
 }
 
 /** Pauses between looks for a turn not recorded yet (about 2 s in all); null ends the search. */
-const RECORDING_LAG_PAUSES_MS = [100, 200, 400, 600, 700, null] as const;
+export const RECORDING_LAG_PAUSES_MS = [100, 200, 400, 600, 700, null] as const;
 
 /** A turn accepted but not (yet) in the turns table: its message is recorded, or the orchestrator runs it. */
 async function knownUnrecorded(

@@ -4,7 +4,22 @@ import type { EdgeContext } from "../context.js";
 
 /** What the edge reads of the orchestrator's group state (bucket `turns`); anything else in it is ignored. */
 const GroupState = z.object({
-  active: z.object({ messageId: z.string(), turnId: z.string().optional() }).nullable().catch(null),
+  active: z
+    .object({
+      messageId: z.string(),
+      turnId: z.string().optional(),
+      /** Each agent's tool calls of its current step, by call id; `awaiting` a person's decision. */
+      loops: z
+        .record(
+          z.string(),
+          z.object({
+            pending: z.record(z.string(), z.object({ key: z.string(), awaiting: z.boolean().catch(false) })),
+          }),
+        )
+        .catch({}),
+    })
+    .nullable()
+    .catch(null),
   /** Ids of the latest `message.posted` events whose turn started (the running one too). */
   recent: z.array(z.string()).catch([]),
 });

@@ -76,7 +76,7 @@ export function messageRoutes(ctx: EdgeContext) {
     tags,
     summary: "Approve or deny a tool call that waits for a person",
     description:
-      "For tools configured to need approval. The first decision about a call counts; a decision about a call that is not waiting changes nothing.",
+      "For tools configured to need approval; members and owners of the group. The first decision about a call counts. 404 unless the turn is this group's and the call asked for approval in it (looked for up to about 2 s, as the request may be recorded a moment late).",
     security: bearer,
     middleware: [groupAccess(ctx, "post"), requireJson],
     request: { params: TurnParams, ...jsonBody(ToolDecisionBody) },
@@ -108,11 +108,16 @@ export function messageRoutes(ctx: EdgeContext) {
     const { reason } = c.req.valid("json");
     return c.json(await cancelTurn({ ctx, input: { ...c.req.valid("param"), reason, actor } }), 202);
   });
-  app.openapi(decisionRoute, async (c) => {
-    const body = c.req.valid("json");
-    const actor = { kind: "user" as const, id: c.get("principal").accountId };
-    return c.json(await decideToolCall({ ctx, input: { ...c.req.valid("param"), ...body, actor } }), 202);
-  });
+  app.openapi(decisionRoute, async (c) =>
+    c.json(
+      await decideToolCall({
+        ctx,
+        principal: c.get("principal"),
+        input: { ...c.req.valid("param"), ...c.req.valid("json") },
+      }),
+      202,
+    ),
+  );
   app.openapi(postRoute, async (c) => {
     const principal = c.get("principal");
     const input = c.req.valid("json");
