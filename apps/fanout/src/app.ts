@@ -15,6 +15,7 @@ import { names as namesOf } from "@conclave/subjects";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { WebSocketServer } from "ws";
+import { createAccessWatch } from "./access-watch.js";
 import type { FanoutConfig } from "./config.js";
 import { CLOSE } from "./protocol.js";
 import { startSocketSession } from "./socket-session.js";
@@ -57,6 +58,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
     keys,
     tokens: tokenSettingsFrom(config),
   });
+  const access = createAccessWatch({ db: deps.db.db, intervalMs: config.ACCESS_RECHECK_MS, log });
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.WS_MAX_FRAME_BYTES });
   const sessions = new Set<{ close(code: number, reason: string): void }>();
   const limits = {
@@ -88,6 +90,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
       names,
       db: deps.db.db,
       auth,
+      access,
       log,
       heartbeatMs: config.WS_HEARTBEAT_MS,
       reauthMs: config.WS_REAUTH_MS,
@@ -127,6 +130,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
         limits,
         db: deps.db.db,
         auth,
+        access,
         principal,
         credential,
       });
@@ -146,6 +150,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
     async stop() {
       for (const s of sessions) s.close(CLOSE.goingAway, "server shutting down");
       sessions.clear();
+      access.stop();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

@@ -29,6 +29,8 @@ const schema = z.object({
   WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   /** How often an open socket's credential is checked again (logout, expiry, revocation end it). */
   WS_REAUTH_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  /** How often the fanout checks that each open stream's reader still belongs to its group (at most 5 s). */
+  ACCESS_RECHECK_MS: z.coerce.number().int().min(100).max(5000).default(2000),
 });
 
 export type FanoutConfig = z.infer<typeof schema>;

@@ -5,6 +5,7 @@ import { AppError, describeError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import { type Names, TokenDelta } from "@conclave/subjects";
 import type { WebSocket } from "ws";
+import type { AccessWatch } from "./access-watch.js";
 import { openGroupFeed } from "./group-feed.js";
 import { CLOSE, ClientFrame } from "./protocol.js";
 
@@ -34,6 +35,8 @@ export function startSocketSession(deps: {
   limits: SessionLimits;
   db: Db;
   auth: Authenticator;
+  /** Ends a subscription whose reader is no longer a member of its group. */
+  access: AccessWatch;
   /** Set when the upgrade request carried a valid `Authorization` header. */
   principal?: Principal | undefined;
   credential?: string | undefined;
@@ -61,8 +64,9 @@ export function startSocketSession(deps: {
       send({ type: "error", code: "unauthorized", message: "authenticate first", groupId });
       return;
     }
+    const reader = principal;
     try {
-      await requireGroupAccess(deps.db, principal, groupId, "read");
+      await requireGroupAccess(deps.db, reader, groupId, "read");
     } catch (e) {
       // Not a member reads exactly like no such group.
       const code = e instanceof AppError ? e.code : "internal";
@@ -97,9 +101,11 @@ export function startSocketSession(deps: {
           if (d.success) send({ type: "delta", ...d.data });
         },
       });
+      let unwatch = () => {};
       const sub: Subscription = {
         stop: () => {
           stopped = true;
+          unwatch();
           feed.close();
           deltas.unsubscribe();
         },
@@ -109,6 +115,13 @@ export function startSocketSession(deps: {
         return;
       }
       subs.set(groupId, sub);
+      // Removed from the group (or the group deleted): the feed stops and the client is told.
+      unwatch = deps.access.watch(reader.accountId, groupId, () => {
+        if (subs.get(groupId) !== sub) return;
+        sub.stop();
+        subs.delete(groupId);
+        send({ type: "error", code: "not_found", message: `no group ${groupId}`, groupId });
+      });
       send({ type: "subscribed", groupId, afterSeq: afterSeq ?? null });
       for await (const { seq, event } of feed.events()) {
         if (stopped) break;

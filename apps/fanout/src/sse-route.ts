@@ -7,6 +7,7 @@ import type { Names } from "@conclave/subjects";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
+import type { AccessWatch } from "./access-watch.js";
 import { openGroupFeed } from "./group-feed.js";
 
 const Params = z.object({ groupId: z.uuid("must be a UUID") });
@@ -22,6 +23,7 @@ export function sseHandler(deps: {
   names: Names;
   db: Db;
   auth: Authenticator;
+  access: AccessWatch;
   log: Logger;
   heartbeatMs: number;
   reauthMs: number;
@@ -55,6 +57,14 @@ export function sseHandler(deps: {
       };
       stream.onAbort(end);
       const heartbeat = setInterval(() => void stream.write(": heartbeat\n\n"), deps.heartbeatMs);
+      // A reader removed from the group (or the group deleted) is told, and the stream ends.
+      const unwatch = deps.access.watch(principal.accountId, groupId, () => {
+        void stream.writeSSE({
+          event: "error",
+          data: JSON.stringify({ code: "not_found", message: `no group ${groupId}` }),
+        });
+        end();
+      });
       // A long-lived stream ends when its credential stops being valid (logout, revocation, expiry).
       const reauth = setInterval(() => {
         deps.auth.fromHeader(bearer).catch(() => {
@@ -72,6 +82,7 @@ export function sseHandler(deps: {
           });
         }
       } finally {
+        unwatch();
         clearInterval(heartbeat);
         clearInterval(reauth);
         end();
