@@ -2,7 +2,8 @@ import { type GroupRole, type Principal, requireGroupAccess } from "@conclave/au
 import { accounts, eq, groupMembers } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { EdgeContext } from "../context.js";
-import { changeRole, lockGroup, logUnseated, peopleOf, recheckAccess } from "./membership.js";
+import { changeRole, logUnseated, peopleOf, recheckAccess } from "./membership.js";
+import { lockGroup } from "./roster.js";
 import type { AddMemberBody } from "./schemas.js";
 
 /** Adds a person (by email or account id) to a group, or changes their role; owners only. */

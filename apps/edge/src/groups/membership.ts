@@ -1,21 +1,13 @@
 import { type GroupAction, type GroupRole, type Principal, requireGroupAccess } from "@conclave/auth";
-import { agents, and, eq, groupAgents, groupMembers, groups } from "@conclave/db";
+import { agents, and, eq, groupAgents, groupMembers } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import type { Tx } from "../tx.js";
+import { writeRoster } from "./roster.js";
 
 export interface Person {
   accountId: string;
   role: GroupRole;
-}
-
-/**
- * Locks the group row: every change of a group's people or seats takes this one lock first, so
- * they apply one at a time and each sees the others' outcome (the last owner, who may still seat).
- */
-export async function lockGroup(tx: Tx, groupId: string): Promise<void> {
-  const [group] = await tx.select({ id: groups.id }).from(groups).where(eq(groups.id, groupId)).for("update");
-  if (!group) throw new AppError("not_found", `no group ${groupId}`);
 }
 
 /**
@@ -62,10 +54,7 @@ export async function unseatAgentsOf(tx: Tx, groupId: string, accountId: string)
     .filter((s) => s.owner !== accountId)
     .sort((a, b) => a.seat - b.seat)
     .map((s) => s.agentId);
-  await tx.delete(groupAgents).where(eq(groupAgents.groupId, groupId));
-  if (kept.length > 0)
-    await tx.insert(groupAgents).values(kept.map((agentId, seat) => ({ groupId, agentId, seat })));
-  await tx.update(groups).set({ updatedAt: new Date() }).where(eq(groups.id, groupId));
+  await writeRoster(tx, groupId, kept);
   return theirs;
 }
 

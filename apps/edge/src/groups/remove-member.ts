@@ -2,14 +2,8 @@ import { type Principal, requireGroupAccess, requireScope } from "@conclave/auth
 import { and, eq, groupMembers } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { EdgeContext } from "../context.js";
-import {
-  assertKeepsOwner,
-  lockGroup,
-  logUnseated,
-  peopleOf,
-  recheckAccess,
-  unseatAgentsOf,
-} from "./membership.js";
+import { assertKeepsOwner, logUnseated, peopleOf, recheckAccess, unseatAgentsOf } from "./membership.js";
+import { lockGroup } from "./roster.js";
 
 /**
  * Takes a person out of a group: owners remove anyone, anyone may leave; the last owner stays.

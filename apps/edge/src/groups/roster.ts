@@ -1,7 +1,15 @@
 import { agents, and, asc, eq, groupAgents, groups, inArray } from "@conclave/db";
-import type { FieldIssue } from "@conclave/errors";
+import { AppError, type FieldIssue } from "@conclave/errors";
 import type { Tx } from "../tx.js";
-import { lockGroup } from "./membership.js";
+
+/**
+ * Locks the group row: every change of a group's people or seats takes this one lock first, so
+ * they apply one at a time and each sees the others' outcome (the last owner, who may still seat).
+ */
+export async function lockGroup(tx: Tx, groupId: string): Promise<void> {
+  const [group] = await tx.select({ id: groups.id }).from(groups).where(eq(groups.id, groupId)).for("update");
+  if (!group) throw new AppError("not_found", `no group ${groupId}`);
+}
 
 export interface Seat {
   agentId: string;

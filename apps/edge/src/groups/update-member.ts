@@ -1,7 +1,8 @@
 import { type GroupRole, type Principal, requireGroupAccess } from "@conclave/auth";
 import { AppError } from "@conclave/errors";
 import type { EdgeContext } from "../context.js";
-import { changeRole, lockGroup, logUnseated, peopleOf } from "./membership.js";
+import { changeRole, logUnseated, peopleOf } from "./membership.js";
+import { lockGroup } from "./roster.js";
 
 /**
  * Changes a member's role; owners only, and never their own. The last owner stays one, whatever
