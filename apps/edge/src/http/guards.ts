@@ -57,7 +57,11 @@ export function authenticated(ctx: EdgeContext): MiddlewareHandler<EdgeEnv> {
     const p = await ctx.auth.fromHeader(c.req.header("authorization"));
     c.set("principal", p);
     if (p.apiKeyId) {
-      const perMinute = p.rateLimitPerMinute ?? ctx.config.RATE_LIMIT_PER_MINUTE;
+      // Keys stored before the cap at creation may carry more than the deployment allows.
+      const perMinute = Math.min(
+        p.rateLimitPerMinute ?? Number.POSITIVE_INFINITY,
+        ctx.config.RATE_LIMIT_PER_MINUTE,
+      );
       await limit(
         ctx,
         `key:${p.apiKeyId}`,
