@@ -72,11 +72,8 @@ export function onError(log: Logger) {
       e = new AppError(err.status === 404 ? "not_found" : "validation", err.message);
     else e = new AppError("internal", "unexpected error", { cause: err });
     const problem = problemOf(e);
-    if (problem.status >= 500)
-      log.error(
-        { err: err.message, cause: e.cause instanceof Error ? e.cause.message : undefined, path: c.req.path },
-        e.message,
-      );
+    // The whole error: the logger's serializer keeps its code and SQL text, never a query's values.
+    if (problem.status >= 500) log.error({ err, path: c.req.path }, e.message);
     return problemResponse(c, e);
   };
 }

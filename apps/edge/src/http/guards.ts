@@ -27,10 +27,7 @@ async function limit(ctx: EdgeContext, key: string, perMinute: number, burst: nu
   try {
     d = await ctx.limiter.take(key, { perMinute, burst });
   } catch (e) {
-    ctx.log.warn(
-      { err: e instanceof Error ? e.message : String(e) },
-      "rate limit store unavailable; request not limited",
-    );
+    ctx.log.warn({ err: e }, "rate limit store unavailable; request not limited");
     return;
   }
   if (!d.allowed) {
