@@ -8,7 +8,7 @@ import {
   tokenSettingsFrom,
 } from "@conclave/auth";
 import { busConnected, jetstream, type NatsConnection, provision } from "@conclave/bus";
-import type { DbHandle } from "@conclave/db";
+import { type DbHandle, isDatabaseUnreachable } from "@conclave/db";
 import { onError } from "@conclave/http";
 import type { Logger } from "@conclave/log";
 import { names as namesOf } from "@conclave/subjects";
@@ -41,8 +41,8 @@ export interface Fanout {
   stop(): Promise<void>;
 }
 
-function refuse(socket: Duplex, status: number, reason: string) {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+function refuse(socket: Duplex, status: number, reason: string, headers = "") {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers}connection: close\r\ncontent-length: 0\r\n\r\n`);
 }
 
 /** The fanout: relays each group's persisted events from JetStream to its members' WebSockets. */
@@ -68,7 +68,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   };
 
   const app = new Hono();
-  app.onError(onError(log));
+  app.onError(onError(log, { isUnavailable: isDatabaseUnreachable }));
   if (config.CORS_ORIGINS.length > 0) {
     app.use(
       "/v1/*",
@@ -109,7 +109,9 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
       try {
         principal = await auth.fromHeader(req.headers.authorization);
         credential = req.headers.authorization.replace(/^Bearer\s+/i, "").trim();
-      } catch {
+      } catch (e) {
+        // The credential may be fine: its session row cannot be read while the database is down.
+        if (isDatabaseUnreachable(e)) return refuse(socket, 503, "Service Unavailable", "retry-after: 2\r\n");
         return refuse(socket, 401, "Unauthorized");
       }
     }
