@@ -37,7 +37,10 @@ export interface Fanout {
   app: Hono;
   /** Serves `/v1/stream` upgrades on a node HTTP server. */
   attach(server: Server): void;
-  /** Closes every socket with 1001 so clients reconnect elsewhere with their last seq. */
+  /**
+   * Closes every socket with 1001 and ends every SSE stream with a reconnect hint, so clients
+   * reconnect elsewhere with their last seq.
+   */
   stop(): Promise<void>;
 }
 
@@ -67,6 +70,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
     reauthMs: config.WS_REAUTH_MS,
   };
 
+  const shutdown = new AbortController();
   const app = new Hono();
   app.onError(onError(log, { isUnavailable: isDatabaseUnreachable }));
   if (config.CORS_ORIGINS.length > 0) {
@@ -91,6 +95,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
       log,
       heartbeatMs: config.WS_HEARTBEAT_MS,
       reauthMs: config.WS_REAUTH_MS,
+      shutdown: shutdown.signal,
     }),
   );
 
@@ -146,6 +151,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
       );
     },
     async stop() {
+      shutdown.abort();
       for (const s of sessions) s.close(CLOSE.goingAway, "server shutting down");
       sessions.clear();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

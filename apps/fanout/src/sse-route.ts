@@ -11,6 +11,8 @@ import { openGroupFeed } from "./group-feed.js";
 
 const Params = z.object({ groupId: z.uuid("must be a UUID") });
 const Resume = z.coerce.number().int().min(0);
+/** The `retry:` a stream ended by shutdown tells the client to wait before reconnecting. */
+const RECONNECT_AFTER_MS = 1_000;
 
 /**
  * `GET /v1/groups/:groupId/events`: the group's events as Server-Sent Events, each with `id` = its
@@ -25,6 +27,8 @@ export function sseHandler(deps: {
   log: Logger;
   heartbeatMs: number;
   reauthMs: number;
+  /** Aborted when the process stops: each stream gets a reconnect hint and ends. */
+  shutdown: AbortSignal;
 }) {
   return async (c: Context) => {
     const params = Params.safeParse(c.req.param());
@@ -54,6 +58,18 @@ export function sseHandler(deps: {
         feed.close();
       };
       stream.onAbort(end);
+      // Like the WebSocket's 1001: come back (to another replica) with Last-Event-ID.
+      const goingAway = () => {
+        void stream
+          .writeSSE({
+            event: "reconnect",
+            retry: RECONNECT_AFTER_MS,
+            data: JSON.stringify({ code: "going_away" }),
+          })
+          .finally(end);
+      };
+      if (deps.shutdown.aborted) goingAway();
+      else deps.shutdown.addEventListener("abort", goingAway, { once: true });
       const heartbeat = setInterval(() => void stream.write(": heartbeat\n\n"), deps.heartbeatMs);
       // A long-lived stream ends when its credential stops being valid (logout, revocation, expiry).
       const reauth = setInterval(() => {
@@ -72,6 +88,7 @@ export function sseHandler(deps: {
           });
         }
       } finally {
+        deps.shutdown.removeEventListener("abort", goingAway);
         clearInterval(heartbeat);
         clearInterval(reauth);
         end();
