@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   type Authenticator,
   createAuthenticator,
@@ -43,6 +44,9 @@ export interface Fanout {
    */
   stop(): Promise<void>;
 }
+
+/** How long stopping waits for clients to answer the 1001 close before cutting them. */
+const CLOSE_HANDSHAKE_MS = 3_000;
 
 function refuse(socket: Duplex, status: number, reason: string, headers = "") {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers}connection: close\r\ncontent-length: 0\r\n\r\n`);
@@ -155,6 +159,10 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
       for (const s of sessions) s.close(CLOSE.goingAway, "server shutting down");
       sessions.clear();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      // A client that never answers the close handshake would hold the drain for ws's 30 s.
+      const deadline = Date.now() + CLOSE_HANDSHAKE_MS;
+      while (wss.clients.size > 0 && Date.now() < deadline) await sleep(50);
+      for (const ws of wss.clients) ws.terminate();
     },
   };
 }
