@@ -24,7 +24,7 @@ export interface DbHandle {
 }
 
 /** How long a connection attempt may take before the query fails with CONNECT_TIMEOUT. */
-const CONNECT_TIMEOUT_S = 3;
+const CONNECT_TIMEOUT_S = 5;
 /** The pause before a closed connection dials again: short, so service resumes as soon as the server is back. */
 const RECONNECT_DELAY_S = 0.2;
 /** Idle connections close, so a long-idle pool does not hold sockets a restarted server dropped. */
