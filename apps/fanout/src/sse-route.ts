@@ -66,7 +66,7 @@ export function sseHandler(deps: {
             retry: RECONNECT_AFTER_MS,
             data: JSON.stringify({ code: "going_away" }),
           })
-          .finally(end);
+          .then(end, end);
       };
       if (deps.shutdown.aborted) goingAway();
       else deps.shutdown.addEventListener("abort", goingAway, { once: true });

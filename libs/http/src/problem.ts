@@ -84,10 +84,13 @@ export function onError(log: Logger, options: { isUnavailable?: (err: unknown) =
       e = new AppError(err.status === 404 ? "not_found" : "validation", err.message);
     else e = new AppError("internal", "unexpected error", { cause: err });
     const problem = problemOf(e);
-    // The whole error: the logger's serializer keeps its code and SQL text, never a query's values.
-    // One line per refused request while a dependency is down: short, without the stack.
-    if (e.code === "unavailable") log.warn({ err: describeError(err), path: c.req.path }, e.message);
-    else if (problem.status >= 500) log.error({ err, path: c.req.path }, e.message);
+    if (e.code === "unavailable") {
+      // While a dependency is down: one short line per refused request, without the stack.
+      log.warn({ err: describeError(err), path: c.req.path }, e.message);
+    } else if (problem.status >= 500) {
+      // The whole error: the logger's serializer keeps its code and SQL text, never a query's values.
+      log.error({ err, path: c.req.path }, e.message);
+    }
     return problemResponse(c, e);
   };
 }
