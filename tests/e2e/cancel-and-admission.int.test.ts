@@ -90,7 +90,8 @@ describe("the reject policy", () => {
   it("admits one of five concurrent posts to an idle group, refuses the rest, and admits again once the turn ends", async () => {
     const groupId = await groupWith({
       settings: { concurrentInput: "reject" },
-      agents: [{ name: "Deliberate", scripted: { delayMs: 1500 } }],
+      // Long enough that the four other posts are refused before the admitted turn ends, however busy.
+      agents: [{ name: "Deliberate", scripted: { delayMs: 4000 } }],
     });
     const res = await Promise.all(
       [1, 2, 3, 4, 5].map((i) => sys.post(`/v1/groups/${groupId}/messages`, { content: `post ${i}` })),

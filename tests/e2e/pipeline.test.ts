@@ -105,16 +105,18 @@ describe("the pipeline, every app its own process", () => {
     const first = await sys.openStream();
     await first.subscribe(group.id, 0);
     await sys.post(`/v1/groups/${group.id}/messages`, { content: "take your time" });
-    const started = await first.waitFor("turn.started", (f) => f.event?.type === "turn.started");
+    await first.waitFor("turn.started", (f) => f.event?.type === "turn.started");
     await first.close();
+    // A busy machine may deliver a reply before the close: resume after whatever was seen last.
     const seen = first.events(group.id);
-    expect(seen.at(-1)).toBe(started);
+    const last = seen.at(-1);
 
     // Events land while nobody listens on this connection, then it comes back with its last seq.
     await witness.waitFor("first reply", (f) => f.event?.type === "agent.replied");
     const again = await sys.openStream();
-    await again.subscribe(group.id, started.seq);
-    await again.waitFor("turn end", (f) => f.event?.type === "turn.completed");
+    await again.subscribe(group.id, last?.seq ?? 0);
+    if (!seen.some((f) => f.event?.type === "turn.completed"))
+      await again.waitFor("turn end", (f) => f.event?.type === "turn.completed");
     await witness.waitFor("turn end", (f) => f.event?.type === "turn.completed");
 
     const resumed = [...seen, ...again.events(group.id)].map((f) => [f.seq, f.event?.id]);

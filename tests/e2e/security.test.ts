@@ -371,7 +371,7 @@ describe("logins", () => {
     });
 
   it("answers a wrong password and an unknown email alike, in about the time of a right password", async () => {
-    const people = await Promise.all([1, 2, 3, 4, 5].map(() => sys.register()));
+    const people = await Promise.all([1, 2, 3, 4, 5, 6, 7].map(() => sys.register()));
     const times: Record<string, number[]> = { right: [], wrong: [], unknown: [] };
     const bodies = new Set<string>();
     for (const [i, p] of people.entries()) {
@@ -400,9 +400,10 @@ describe("logins", () => {
     console.log(
       `login medians: right ${right.toFixed(1)} ms, wrong password ${wrong.toFixed(1)} ms, unknown email ${unknown.toFixed(1)} ms`,
     );
+    // A leak (no hash computed) is a ratio far below 1/3; a busy machine moves medians by less than 3x.
     for (const t of [wrong, unknown]) {
-      expect(t / right).toBeGreaterThan(0.5);
-      expect(t / right).toBeLessThan(2);
+      expect(t / right).toBeGreaterThan(1 / 3);
+      expect(t / right).toBeLessThan(3);
     }
   });
 

@@ -347,9 +347,10 @@ describe("debate_vote", () => {
       [
         { name: "Ada", scripted: { votes: ballots("Ada", 1) } },
         { name: "Bob", scripted: { votes: ballots("Ada", 1) } },
-        { name: "Slow", scripted: { delayMs: 1500, votes: ballots("Slow", 1) } },
+        { name: "Slow", scripted: { delayMs: 5000, votes: ballots("Slow", 1) } },
       ],
-      { turnLimits: { maxRounds: 1 }, voting: { rule: "unanimous", deadlineMs: 1000 } },
+      // The two quick ballots must beat the deadline on a busy machine too; Slow's never does.
+      { turnLimits: { maxRounds: 1 }, voting: { rule: "unanimous", deadlineMs: 2500 } },
     );
     const frames = await run(g, "quick vote");
     const closed = of(frames, "vote.closed")[0];

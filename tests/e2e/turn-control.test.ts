@@ -57,7 +57,8 @@ describe("concurrent input", () => {
   });
 
   it("interrupt: a new post cancels the running turn; only the newest of a burst runs to the end", async () => {
-    const { groupId, client } = await group([{ name: "Slow", scripted: { delayMs: 1500 } }], {
+    // The burst has to reach the orchestrator while the first turn still runs, on a busy machine too.
+    const { groupId, client } = await group([{ name: "Slow", scripted: { delayMs: 4000 } }], {
       concurrentInput: "interrupt",
     });
     const [first] = await postAll(groupId, ["first"]);
@@ -83,7 +84,8 @@ describe("concurrent input", () => {
 
 describe("cancel", () => {
   it("cancels a queued turn at once; it never starts, and the turns around it run", async () => {
-    const { groupId, client } = await group([{ name: "Steady", scripted: { delayMs: 500 } }]);
+    // Two posts and a cancel must be through while the first turn runs, on a busy machine too.
+    const { groupId, client } = await group([{ name: "Steady", scripted: { delayMs: 4000 } }]);
     const [first] = await postAll(groupId, ["first"]);
     const [second] = await postAll(groupId, ["second"]);
     const cancel = await sys.post(`/v1/groups/${groupId}/turns/${second?.turnId}/cancel`, {

@@ -15,7 +15,7 @@ import {
   provision,
 } from "@conclave/bus";
 import { usesDevKeyEncryptionKey } from "@conclave/config";
-import type { DbHandle } from "@conclave/db";
+import { type DbHandle, isDatabaseUnreachable } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import { onError, problemOf } from "@conclave/http";
 import type { Logger } from "@conclave/log";
@@ -102,7 +102,7 @@ function buildEdgeApp(
     new AppError("payload_too_large", `request body is over ${config.MAX_BODY_BYTES} bytes`),
   );
   const app = router();
-  app.onError(onError(log));
+  app.onError(onError(log, { isUnavailable: isDatabaseUnreachable }));
   app.notFound((c) =>
     c.body(
       JSON.stringify(problemOf(new AppError("not_found", `no route ${c.req.method} ${c.req.path}`))),

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   type Authenticator,
   createAuthenticator,
@@ -8,7 +9,7 @@ import {
   tokenSettingsFrom,
 } from "@conclave/auth";
 import { busConnected, jetstream, type NatsConnection, provision } from "@conclave/bus";
-import type { DbHandle } from "@conclave/db";
+import { type DbHandle, isDatabaseUnreachable } from "@conclave/db";
 import { onError } from "@conclave/http";
 import type { Logger } from "@conclave/log";
 import { names as namesOf } from "@conclave/subjects";
@@ -38,12 +39,18 @@ export interface Fanout {
   app: Hono;
   /** Serves `/v1/stream` upgrades on a node HTTP server. */
   attach(server: Server): void;
-  /** Closes every socket with 1001 so clients reconnect elsewhere with their last seq. */
+  /**
+   * Closes every socket with 1001 and ends every SSE stream with a reconnect hint, so clients
+   * reconnect elsewhere with their last seq.
+   */
   stop(): Promise<void>;
 }
 
-function refuse(socket: Duplex, status: number, reason: string) {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+/** How long stopping waits for clients to answer the 1001 close before cutting them. */
+const CLOSE_HANDSHAKE_MS = 3_000;
+
+function refuse(socket: Duplex, status: number, reason: string, headers = "") {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers}connection: close\r\ncontent-length: 0\r\n\r\n`);
 }
 
 /** The fanout: relays each group's persisted events from JetStream to its members' WebSockets. */
@@ -69,8 +76,9 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
     reauthMs: config.WS_REAUTH_MS,
   };
 
+  const shutdown = new AbortController();
   const app = new Hono();
-  app.onError(onError(log));
+  app.onError(onError(log, { isUnavailable: isDatabaseUnreachable }));
   if (config.CORS_ORIGINS.length > 0) {
     app.use(
       "/v1/*",
@@ -94,6 +102,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
       log,
       heartbeatMs: config.WS_HEARTBEAT_MS,
       reauthMs: config.WS_REAUTH_MS,
+      shutdown: shutdown.signal,
     }),
   );
 
@@ -112,7 +121,9 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
       try {
         principal = await auth.fromHeader(req.headers.authorization);
         credential = req.headers.authorization.replace(/^Bearer\s+/i, "").trim();
-      } catch {
+      } catch (e) {
+        // The credential may be fine: its session row cannot be read while the database is down.
+        if (isDatabaseUnreachable(e)) return refuse(socket, 503, "Service Unavailable", "retry-after: 2\r\n");
         return refuse(socket, 401, "Unauthorized");
       }
     }
@@ -148,10 +159,15 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
       );
     },
     async stop() {
+      shutdown.abort();
       for (const s of sessions) s.close(CLOSE.goingAway, "server shutting down");
       sessions.clear();
       access.stop();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      // A client that never answers the close handshake would hold the drain for ws's 30 s.
+      const deadline = Date.now() + CLOSE_HANDSHAKE_MS;
+      while (wss.clients.size > 0 && Date.now() < deadline) await sleep(50);
+      for (const ws of wss.clients) ws.terminate();
     },
   };
 }

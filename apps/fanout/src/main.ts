@@ -23,9 +23,11 @@ await runProcess({
         fanout.attach(http.server);
       },
       async stop() {
-        // Sockets first (1001, reconnect elsewhere), then the server can finish closing.
+        // The listener closes at once; open streams and sockets end when the fanout ends them
+        // (reconnect elsewhere), and then the server has finished closing.
+        const closed = http?.close();
         await fanout?.stop();
-        await http?.close();
+        await closed;
       },
     };
   },

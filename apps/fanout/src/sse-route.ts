@@ -12,6 +12,8 @@ import { openGroupFeed } from "./group-feed.js";
 
 const Params = z.object({ groupId: z.uuid("must be a UUID") });
 const Resume = z.coerce.number().int().min(0);
+/** The `retry:` a stream ended by shutdown tells the client to wait before reconnecting. */
+const RECONNECT_AFTER_MS = 1_000;
 
 /**
  * `GET /v1/groups/:groupId/events`: the group's events as Server-Sent Events, each with `id` = its
@@ -27,6 +29,8 @@ export function sseHandler(deps: {
   log: Logger;
   heartbeatMs: number;
   reauthMs: number;
+  /** Aborted when the process stops: each stream gets a reconnect hint and ends. */
+  shutdown: AbortSignal;
 }) {
   return async (c: Context) => {
     const params = Params.safeParse(c.req.param());
@@ -56,6 +60,18 @@ export function sseHandler(deps: {
         feed.close();
       };
       stream.onAbort(end);
+      // Like the WebSocket's 1001: come back (to another replica) with Last-Event-ID.
+      const goingAway = () => {
+        void stream
+          .writeSSE({
+            event: "reconnect",
+            retry: RECONNECT_AFTER_MS,
+            data: JSON.stringify({ code: "going_away" }),
+          })
+          .then(end, end);
+      };
+      if (deps.shutdown.aborted) goingAway();
+      else deps.shutdown.addEventListener("abort", goingAway, { once: true });
       const heartbeat = setInterval(() => void stream.write(": heartbeat\n\n"), deps.heartbeatMs);
       // A reader removed from the group (or the group deleted) is told, and the stream ends.
       const unwatch = deps.access.watch(principal.accountId, groupId, () => {
@@ -83,6 +99,7 @@ export function sseHandler(deps: {
         }
       } finally {
         unwatch();
+        deps.shutdown.removeEventListener("abort", goingAway);
         clearInterval(heartbeat);
         clearInterval(reauth);
         end();

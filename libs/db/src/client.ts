@@ -23,6 +23,15 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
+/** How long a connection attempt may take before the query fails with CONNECT_TIMEOUT. */
+const CONNECT_TIMEOUT_S = 5;
+/** The pause before a closed connection dials again: short, so service resumes as soon as the server is back. */
+const RECONNECT_DELAY_S = 0.2;
+/** Idle connections close, so a long-idle pool does not hold sockets a restarted server dropped. */
+const IDLE_TIMEOUT_S = 60;
+/** No statement holds a request (or a consumer) for longer than this. */
+const STATEMENT_TIMEOUT_MS = 60_000;
+
 const MIGRATIONS = fileURLToPath(new URL("../../../drizzle", import.meta.url));
 
 /** Opens PostgreSQL at `url`, or an embedded PGlite in `pgliteDir` when no url is given. */
@@ -36,7 +45,12 @@ export async function openDb(options: {
     const sql = postgres(options.url, {
       max: options.poolSize ?? 10,
       onnotice: () => undefined,
-      connect_timeout: 10,
+      // While the server is down, requests fail fast (the caller answers 503) instead of queueing:
+      // postgres.js's default backoff grows to 20 s between attempts and holds every query meanwhile.
+      connect_timeout: CONNECT_TIMEOUT_S,
+      backoff: () => RECONNECT_DELAY_S,
+      idle_timeout: IDLE_TIMEOUT_S,
+      connection: { statement_timeout: STATEMENT_TIMEOUT_MS },
     });
     const db = drizzlePostgres(sql, { schema });
     return {

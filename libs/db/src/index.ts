@@ -16,3 +16,4 @@ export {
 } from "drizzle-orm";
 export { type Db, type DbHandle, openDb, type Schema } from "./client.js";
 export * from "./schema/index.js";
+export { isDatabaseUnreachable } from "./unreachable.js";

@@ -1,3 +1,5 @@
+export { describeError, type LoggedError, loggableError } from "./describe-error.js";
+
 /** The closed set of error codes; transports map each to a status or an ack decision in one place. */
 export type ErrorCode =
   | "validation"
@@ -57,10 +59,4 @@ export function isAppError(e: unknown): e is AppError {
 /** For exhaustive switches over unions: a compile error when a case is missing. */
 export function assertNever(value: never, what = "value"): never {
   throw new AppError("internal", `unexpected ${what}: ${JSON.stringify(value)}`);
-}
-
-/** A short, loggable description of anything thrown. */
-export function describeError(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  return String(e);
 }

@@ -1,2 +1,2 @@
-export { listen } from "./listen.js";
+export { type Listening, listen } from "./listen.js";
 export { onError, type Problem, problemOf, problemResponse, statusOf } from "./problem.js";

@@ -1,4 +1,4 @@
-import { AppError, assertNever, type ErrorCode, type FieldIssue } from "@conclave/errors";
+import { AppError, assertNever, describeError, type ErrorCode, type FieldIssue } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -61,22 +61,36 @@ export function problemResponse(c: Context, e: AppError): Response {
   return c.body(JSON.stringify(problem), problem.status as 400, headers);
 }
 
-/** An HTTP app's one error handler: everything becomes `application/problem+json`. */
-export function onError(log: Logger) {
+/** Seconds a client is told to wait when a backing service is unreachable. */
+const UNAVAILABLE_RETRY_AFTER_S = 2;
+
+/**
+ * An HTTP app's one error handler: everything becomes `application/problem+json`.
+ * `isUnavailable` recognises errors of a backing service that is down (the database): a fast
+ * 503 with Retry-After, not a 500.
+ */
+export function onError(log: Logger, options: { isUnavailable?: (err: unknown) => boolean } = {}) {
   return (err: Error, c: Context) => {
     let e: AppError;
-    if (err instanceof AppError) e = err;
+    if ((!(err instanceof AppError) || err.code === "internal") && options.isUnavailable?.(err))
+      e = new AppError("unavailable", "a backing service is unreachable; retry shortly", {
+        cause: err,
+        retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_S,
+      });
+    else if (err instanceof AppError) e = err;
     else if (err instanceof HTTPException && err.status === 413)
       e = new AppError("payload_too_large", "request body is over the limit");
     else if (err instanceof HTTPException)
       e = new AppError(err.status === 404 ? "not_found" : "validation", err.message);
     else e = new AppError("internal", "unexpected error", { cause: err });
     const problem = problemOf(e);
-    if (problem.status >= 500)
-      log.error(
-        { err: err.message, cause: e.cause instanceof Error ? e.cause.message : undefined, path: c.req.path },
-        e.message,
-      );
+    if (e.code === "unavailable") {
+      // While a dependency is down: one short line per refused request, without the stack.
+      log.warn({ err: describeError(err), path: c.req.path }, e.message);
+    } else if (problem.status >= 500) {
+      // The whole error: the logger's serializer keeps its code and SQL text, never a query's values.
+      log.error({ err, path: c.req.path }, e.message);
+    }
     return problemResponse(c, e);
   };
 }

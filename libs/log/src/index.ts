@@ -1,3 +1,4 @@
+import { loggableError } from "@conclave/errors";
 import { type DestinationStream, type Logger, pino } from "pino";
 
 export type { Logger };
@@ -20,6 +21,15 @@ const REDACT = [
   "*.apiKey",
 ];
 
+/**
+ * `err` is written through the errors lib's allowlist, so no log line carries a failed query's
+ * values; a string (someone's `e.message`) loses drizzle's `params:` tail as well.
+ */
+function serializeErr(err: unknown): unknown {
+  if (typeof err === "string") return err.replace(/\nparams: [\s\S]*$/, "");
+  return loggableError(err);
+}
+
 /** The root logger of an app: JSON lines on stdout, bound to the app's name, secrets redacted. */
 export function createLogger(options: {
   app: string;
@@ -31,6 +41,7 @@ export function createLogger(options: {
       name: options.app,
       level: options.level ?? "info",
       redact: { paths: REDACT, censor: "[redacted]" },
+      serializers: { err: serializeErr, cause: serializeErr },
       base: { app: options.app },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

@@ -38,7 +38,7 @@ export async function runUntilSignal(
       log.info("stopped");
       process.exit(0);
     } catch (e) {
-      log.error({ err: e instanceof Error ? e.message : String(e) }, "stop failed");
+      log.error({ err: e }, "stop failed");
       process.exit(1);
     }
   };
@@ -47,7 +47,7 @@ export async function runUntilSignal(
   try {
     await service.start();
   } catch (e) {
-    log.fatal({ err: e instanceof Error ? e.message : String(e) }, "start failed");
+    log.fatal({ err: e }, "start failed");
     process.exit(1);
   }
 }

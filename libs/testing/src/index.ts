@@ -3,6 +3,7 @@ export { testEnv } from "./env.js";
 export { capturingLogger, quietLogger } from "./logger.js";
 export { openTestBus, type TestBus, uniqueNamespace } from "./namespace.js";
 export { type OwnNatsServer, startOwnNatsServer } from "./nats-server.js";
+export { type OwnPostgres, startPostgres } from "./postgres-server.js";
 export { type AppName, AppProcess, freePort, REPO_ROOT } from "./processes.js";
 export {
   type Response,

@@ -62,8 +62,11 @@ export class AppProcess {
     return this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
-  /** Waits for a log line containing `text`. */
-  async waitForLog(text: string, timeoutMs = 30_000): Promise<string> {
+  /**
+   * Waits for a log line containing `text`. The default leaves room for a start on a busy machine:
+   * each process compiles its TypeScript, and with the load several times the cores that took over 30 s.
+   */
+  async waitForLog(text: string, timeoutMs = 60_000): Promise<string> {
     return waitUntil(
       `${this.app} to log "${text}"`,
       () => this.lines.find((l) => l.includes(text)),

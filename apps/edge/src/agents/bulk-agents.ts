@@ -60,7 +60,7 @@ export async function bulkAgents({
       results.push({ index, op: op.op, ...(await runOne(ctx, principal.accountId, op, at)) });
     } catch (e) {
       const error = e instanceof AppError ? e : new AppError("internal", "unexpected error", { cause: e });
-      if (!(e instanceof AppError)) ctx.log.error({ err: String(e), index }, "bulk agent operation failed");
+      if (!(e instanceof AppError)) ctx.log.error({ err: e, index }, "bulk agent operation failed");
       const problem = problemOf(error);
       results.push({
         index,

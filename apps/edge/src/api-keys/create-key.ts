@@ -3,7 +3,10 @@ import { AppError } from "@conclave/errors";
 import type { EdgeContext } from "../context.js";
 import type { CreateKeyBody } from "./schemas.js";
 
-/** Creates an API key of the caller's account; only account admins may hand out the admin scope. */
+/**
+ * Creates an API key of the caller's account; only account admins may hand out the admin scope.
+ * A key's own rate limit may only lower the deployment's per-caller limit, never raise it.
+ */
 export async function createKey({
   ctx,
   principal,
@@ -16,6 +19,12 @@ export async function createKey({
   if (input.scopes.includes("admin") && principal.accountRole !== "admin") {
     throw new AppError("forbidden", "only an account admin may create admin-scoped keys", {
       fields: [{ path: "body.scopes", message: "admin not allowed" }],
+    });
+  }
+  const ceiling = ctx.config.RATE_LIMIT_PER_MINUTE;
+  if (input.rateLimitPerMinute !== undefined && input.rateLimitPerMinute > ceiling) {
+    throw new AppError("validation", "a key's rate limit may not exceed the deployment's", {
+      fields: [{ path: "body.rateLimitPerMinute", message: `must be at most ${ceiling}` }],
     });
   }
   return createApiKey(ctx.db, {

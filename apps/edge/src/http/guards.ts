@@ -27,10 +27,7 @@ async function limit(ctx: EdgeContext, key: string, perMinute: number, burst: nu
   try {
     d = await ctx.limiter.take(key, { perMinute, burst });
   } catch (e) {
-    ctx.log.warn(
-      { err: e instanceof Error ? e.message : String(e) },
-      "rate limit store unavailable; request not limited",
-    );
+    ctx.log.warn({ err: e }, "rate limit store unavailable; request not limited");
     return;
   }
   if (!d.allowed) {
@@ -57,7 +54,11 @@ export function authenticated(ctx: EdgeContext): MiddlewareHandler<EdgeEnv> {
     const p = await ctx.auth.fromHeader(c.req.header("authorization"));
     c.set("principal", p);
     if (p.apiKeyId) {
-      const perMinute = p.rateLimitPerMinute ?? ctx.config.RATE_LIMIT_PER_MINUTE;
+      // Keys stored before the cap at creation may carry more than the deployment allows.
+      const perMinute = Math.min(
+        p.rateLimitPerMinute ?? Number.POSITIVE_INFINITY,
+        ctx.config.RATE_LIMIT_PER_MINUTE,
+      );
       await limit(
         ctx,
         `key:${p.apiKeyId}`,
