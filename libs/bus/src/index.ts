@@ -10,6 +10,8 @@ export { type KV, Kvm } from "@nats-io/kv";
 export { type ObjectStore, Objm } from "@nats-io/obj";
 export { busConnected, connectBus, type NatsConnection } from "./connect.js";
 export {
+  DLQ_HEADERS,
+  deadLetterId,
   decideFailure,
   type EnvelopeHandler,
   type HandlerResult,
@@ -40,3 +42,4 @@ export {
   type RateLimiter,
   refill,
 } from "./rate-limit.js";
+export { type ReadResult, readEnvelope } from "./read-envelope.js";
