@@ -7,7 +7,7 @@ import {
   type Principal,
   tokenSettingsFrom,
 } from "@conclave/auth";
-import { busConnected, jetstream, type NatsConnection, provision } from "@conclave/bus";
+import { busConnected, type NatsConnection, provision } from "@conclave/bus";
 import type { DbHandle } from "@conclave/db";
 import { onError } from "@conclave/http";
 import type { Logger } from "@conclave/log";
@@ -16,6 +16,7 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { WebSocketServer } from "ws";
 import type { FanoutConfig } from "./config.js";
+import { groupFeeds } from "./group-feed.js";
 import { CLOSE } from "./protocol.js";
 import { startSocketSession } from "./socket-session.js";
 import { sseHandler } from "./sse-route.js";
@@ -50,7 +51,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   const { config, nc, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
   await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS, replicas: config.NATS_STREAM_REPLICAS });
-  const js = jetstream(nc);
+  const feeds = groupFeeds(nc, names, { pullExpiresMs: config.FANOUT_PULL_EXPIRES_MS });
   const keys = keyStoreFrom(deps.db.db, config);
   const auth: Authenticator = createAuthenticator({
     db: deps.db.db,
@@ -84,8 +85,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   app.get(
     "/v1/groups/:groupId/events",
     sseHandler({
-      js,
-      names,
+      feeds,
       db: deps.db.db,
       auth,
       log,
@@ -120,7 +120,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
       });
       const session = startSocketSession({
         ws,
-        js,
+        feeds,
         nc,
         names,
         log: slog,

@@ -1,4 +1,5 @@
 export {
+  AckPolicy,
   type ConsumerMessages,
   DeliverPolicy,
   type JetStreamClient,
@@ -8,6 +9,7 @@ export {
 } from "@nats-io/jetstream";
 export { type KV, Kvm } from "@nats-io/kv";
 export { type ObjectStore, Objm } from "@nats-io/obj";
+export { createInbox, type Msg, type Subscription } from "@nats-io/transport-node";
 export { busConnected, connectBus, type NatsConnection } from "./connect.js";
 export {
   DLQ_HEADERS,
