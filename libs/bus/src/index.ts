@@ -9,7 +9,7 @@ export {
 } from "@nats-io/jetstream";
 export { type KV, Kvm } from "@nats-io/kv";
 export { type ObjectStore, Objm } from "@nats-io/obj";
-export { createInbox, type Msg, type Subscription } from "@nats-io/transport-node";
+export { createInbox, headers, type Msg, type Subscription } from "@nats-io/transport-node";
 export { busConnected, connectBus, type NatsConnection } from "./connect.js";
 export {
   DLQ_HEADERS,
