@@ -53,10 +53,11 @@ interface Pull {
 }
 
 /**
- * Not the client's ordered consumer: its pulls end only on the server's 408, which nats-server 2.9
- * drops when an event lands as the pull expires (the feed then waited ~2 heartbeats, 30 s), and on
- * reconnect it retried after a full `expires`. Here each pull ends at its own deadline too, and a
- * reconnect, a deleted consumer or a sequence gap reopens one at once from the last seq delivered + 1.
+ * Not the client's ordered consumer, which counts a pull as open until the server's 408 says how
+ * much of it is left: nats-server 2.9 drops that 408 when an event lands as the pull expires, and
+ * after a restart the recreated consumer is asked only for what the dead pulls had delivered. Both
+ * left no pull open until two heartbeats were missed (30–45 s). Here a pull also ends at its own
+ * deadline, and a reconnect, a lost consumer or a gap reopens one at once from the last seq + 1.
  */
 async function openGroupFeed(o: {
   nc: NatsConnection;
