@@ -28,7 +28,7 @@ export interface RateLimiter {
 const MAX_ATTEMPTS = 8;
 
 /** A stored value, or undefined when absent or unreadable (an unreadable one is then overwritten). */
-function valueOf<T>(entry: KvEntry | null): T | undefined {
+function storedValue<T>(entry: KvEntry | null): T | undefined {
   if (entry?.operation !== "PUT") return undefined;
   try {
     const v: unknown = entry.json();
@@ -79,7 +79,7 @@ export function createRateLimiter(kv: KV): RateLimiter {
       for (let i = 0; i < MAX_ATTEMPTS; i++) {
         if (i > 0) await new Promise((r) => setTimeout(r, Math.random() * 5 * i));
         const entry = await kv.get(k);
-        const current = valueOf<T>(entry);
+        const current = storedValue<T>(entry);
         const { value, result } = change(current);
         if (value === undefined) return result;
         try {
@@ -111,7 +111,7 @@ export function createRateLimiter(kv: KV): RateLimiter {
     },
     async failures(key) {
       const entry = await kv.get(keyOf("fail", key));
-      const v = valueOf<{ count: number; until: number }>(entry);
+      const v = storedValue<{ count: number; until: number }>(entry);
       return v && v.until > Date.now()
         ? { count: v.count, windowEndsAt: v.until }
         : { count: 0, windowEndsAt: 0 };
