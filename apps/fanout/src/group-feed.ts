@@ -108,6 +108,7 @@ async function openGroupFeed(o: {
     const batch = BATCH - queue.length;
     if (batch < BATCH / 4) return;
     const reply = `${inboxBase}.${++pulls}`;
+    heard = Date.now();
     pull = {
       reply,
       left: batch,
