@@ -4,6 +4,7 @@ import { describeError } from "@conclave/errors";
 import { createLogger } from "@conclave/log";
 import { loadConfig } from "./config.js";
 import { runDev } from "./dev/index.js";
+import { dlq, UsageError } from "./dlq-command.js";
 import { migrate } from "./migrate.js";
 import { natsAuth } from "./nats-auth.js";
 import { rotateKeys } from "./rotate-keys.js";
@@ -14,7 +15,12 @@ const USAGE = `usage: conclave <command>
   migrate                  apply database migrations (DATABASE_URL, or the embedded PGlite)
   keys rotate              make a new token signing key current (the old one verifies until its tokens expire)
   nats-auth                print a nats-server authorization block with one user per app (CONCLAVE_NS)
-  watch <groupId> [seq]    print a group's events live (after stream seq, if given); needs CONCLAVE_TOKEN`;
+  watch <groupId> [seq]    print a group's events live (after stream seq, if given); needs CONCLAVE_TOKEN
+  dlq list [--stream conv|work] [--limit N]
+                           the newest dead letters: seq, time, source stream/consumer, subject and seq, reason
+  dlq show <dlqSeq>        one dead letter's headers and body
+  dlq requeue <dlqSeq> [--force]
+                           re-publish its original bytes on its original subject (once; see README)`;
 
 const [command, ...args] = process.argv.slice(2);
 try {
@@ -47,11 +53,18 @@ try {
       );
       break;
     }
+    case "dlq":
+      process.stdout.write(await dlq(config, args, log, USAGE));
+      break;
     default:
       console.error(USAGE);
       process.exitCode = command === undefined || command === "help" ? 0 : 2;
   }
 } catch (e) {
+  if (e instanceof UsageError) {
+    console.error(e.message);
+    process.exit(2);
+  }
   console.error(e instanceof ConfigError ? e.message : `conclave ${command ?? ""}: ${describeError(e)}`);
   process.exit(1);
 }

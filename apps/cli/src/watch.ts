@@ -7,11 +7,17 @@ export async function watch(url: string, token: string, groupId: string, afterSe
     ws.send(JSON.stringify({ type: "subscribe", groupId, ...(afterSeq === undefined ? {} : { afterSeq }) })),
   );
   ws.on("message", (data: Buffer) => {
-    const frame = JSON.parse(data.toString("utf8")) as {
+    let frame: {
       type: string;
       seq?: number;
       event?: { type: string; actor: { name?: string; id: string }; payload: Record<string, unknown> };
     };
+    try {
+      frame = JSON.parse(data.toString("utf8"));
+    } catch {
+      console.log(data.toString("utf8"));
+      return;
+    }
     if (frame.type === "heartbeat") return;
     if (frame.type !== "event" || !frame.event) {
       console.log(JSON.stringify(frame));

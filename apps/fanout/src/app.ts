@@ -8,7 +8,7 @@ import {
   type Principal,
   tokenSettingsFrom,
 } from "@conclave/auth";
-import { busConnected, jetstream, type NatsConnection, provision } from "@conclave/bus";
+import { busConnected, type NatsConnection, provision } from "@conclave/bus";
 import { type DbHandle, isDatabaseUnreachable } from "@conclave/db";
 import { onError } from "@conclave/http";
 import type { Logger } from "@conclave/log";
@@ -18,6 +18,7 @@ import { cors } from "hono/cors";
 import { WebSocketServer } from "ws";
 import { createAccessWatch } from "./access-watch.js";
 import type { FanoutConfig } from "./config.js";
+import { groupFeeds } from "./group-feed.js";
 import { CLOSE } from "./protocol.js";
 import { startSocketSession } from "./socket-session.js";
 import { sseHandler } from "./sse-route.js";
@@ -58,7 +59,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   const { config, nc, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
   await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS, replicas: config.NATS_STREAM_REPLICAS });
-  const js = jetstream(nc);
+  const feeds = groupFeeds(nc, names, { pullExpiresMs: config.FANOUT_PULL_EXPIRES_MS });
   const keys = keyStoreFrom(deps.db.db, config);
   const auth: Authenticator = createAuthenticator({
     db: deps.db.db,
@@ -94,8 +95,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   app.get(
     "/v1/groups/:groupId/events",
     sseHandler({
-      js,
-      names,
+      feeds,
       db: deps.db.db,
       auth,
       access,
@@ -134,7 +134,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
       });
       const session = startSocketSession({
         ws,
-        js,
+        feeds,
         nc,
         names,
         log: slog,

@@ -27,6 +27,8 @@ const schema = z.object({
     .default(16 * 1024),
   /** A socket that has not authenticated this long after opening is closed (4401). */
   WS_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** How long one pull of a live feed waits on NATS; an idle subscription costs a pull per period. */
+  FANOUT_PULL_EXPIRES_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
   /** How often an open socket's credential is checked again (logout, expiry, revocation end it). */
   WS_REAUTH_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   /** How often the fanout checks that each open stream's reader still belongs to its group (at most 5 s). */

@@ -1,12 +1,12 @@
 import { type Authenticator, type Principal, requireGroupAccess } from "@conclave/auth";
-import type { JetStreamClient, NatsConnection } from "@conclave/bus";
+import type { NatsConnection } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import { AppError, describeError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import { type Names, TokenDelta } from "@conclave/subjects";
 import type { WebSocket } from "ws";
 import type { AccessWatch } from "./access-watch.js";
-import { openGroupFeed } from "./group-feed.js";
+import type { FeedOpener } from "./group-feed.js";
 import { CLOSE, ClientFrame } from "./protocol.js";
 
 export interface SessionLimits {
@@ -27,7 +27,7 @@ interface Subscription {
  */
 export function startSocketSession(deps: {
   ws: WebSocket;
-  js: JetStreamClient;
+  feeds: FeedOpener;
   /** For the live token deltas (core NATS). */
   nc: NatsConnection;
   names: Names;
@@ -41,7 +41,7 @@ export function startSocketSession(deps: {
   principal?: Principal | undefined;
   credential?: string | undefined;
 }): { close(code: number, reason: string): void } {
-  const { ws, js, names, log, limits } = deps;
+  const { ws, names, log, limits } = deps;
   let principal = deps.principal;
   let credential = deps.credential;
   const subs = new Map<string, Subscription>();
@@ -92,12 +92,18 @@ export function startSocketSession(deps: {
     const placeholder: Subscription = { stop: () => (stopped = true) };
     subs.set(groupId, placeholder);
     try {
-      const feed = await openGroupFeed(js, names, groupId, afterSeq, log);
+      const feed = await deps.feeds(groupId, afterSeq, log);
       // Live token deltas ride beside the persisted feed; they are never replayed.
       const deltas = deps.nc.subscribe(names.deltaSubject(groupId), {
         callback: (err, m) => {
           if (err || stopped) return;
-          const d = TokenDelta.safeParse(m.json());
+          let raw: unknown;
+          try {
+            raw = m.json();
+          } catch {
+            return;
+          }
+          const d = TokenDelta.safeParse(raw);
           if (d.success) send({ type: "delta", ...d.data });
         },
       });

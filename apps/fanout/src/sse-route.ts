@@ -1,14 +1,12 @@
 import { type Authenticator, requireGroupAccess } from "@conclave/auth";
-import type { JetStreamClient } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
-import type { Names } from "@conclave/subjects";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { AccessWatch } from "./access-watch.js";
-import { openGroupFeed } from "./group-feed.js";
+import type { FeedOpener } from "./group-feed.js";
 
 const Params = z.object({ groupId: z.uuid("must be a UUID") });
 const Resume = z.coerce.number().int().min(0);
@@ -21,8 +19,7 @@ const RECONNECT_AFTER_MS = 1_000;
  * no duplicate. Authenticated by header (fetch-based clients); members only.
  */
 export function sseHandler(deps: {
-  js: JetStreamClient;
-  names: Names;
+  feeds: FeedOpener;
   db: Db;
   auth: Authenticator;
   access: AccessWatch;
@@ -52,7 +49,7 @@ export function sseHandler(deps: {
         });
       afterSeq = parsed.data;
     }
-    const feed = await openGroupFeed(deps.js, deps.names, groupId, afterSeq, deps.log);
+    const feed = await deps.feeds(groupId, afterSeq, deps.log);
     return streamSSE(c, async (stream) => {
       let open = true;
       const end = () => {

@@ -9,6 +9,7 @@ import { publishEnvelope } from "./publish.js";
 
 let bus: TestBus;
 let consumer: RunningConsumer;
+let other: RunningConsumer;
 const seen: { content: string; delivery: number }[] = [];
 
 // Content decides what the handler does: fail permanently, fail twice then succeed, or succeed.
@@ -31,8 +32,18 @@ beforeAll(async () => {
     handle,
     retryBaseMs: 50,
   });
+  // A second pool on the same stream, which has no trouble with anything valid.
+  other = await runConsumer({
+    js: jetstream(bus.nc),
+    names: bus.names,
+    stream: bus.names.stream("conv"),
+    consumer: CONSUMERS.orchestrator,
+    log: quietLogger(),
+    handle: async () => undefined,
+  });
 });
 afterAll(async () => {
+  await other?.stop();
   await consumer?.stop();
   await bus?.dispose();
 });
@@ -58,7 +69,7 @@ const post = (content: string) => {
 async function deadLetters() {
   const jsm = await jetstreamManager(bus.nc);
   const info = await jsm.streams.info(bus.names.stream("dlq"));
-  const out: { reason: string; subject: string; body: string }[] = [];
+  const out: { reason: string; subject: string; body: string; consumer: string; seq: number }[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
     const m = await jsm.streams.getMessage(bus.names.stream("dlq"), { seq });
     if (m)
@@ -66,6 +77,8 @@ async function deadLetters() {
         reason: m.header.get("Conclave-Dlq-Reason"),
         subject: m.header.get("Conclave-Dlq-Subject"),
         body: m.string(),
+        consumer: m.header.get("Conclave-Dlq-Consumer"),
+        seq: Number(m.header.get("Conclave-Dlq-Seq")),
       });
   }
   return out;
@@ -104,5 +117,30 @@ describe("the consumer wrapper", () => {
     });
     expect(letters.some((l) => /^schema: .*id/.test(l.reason))).toBe(true);
     expect(letters.some((l) => l.reason === "body is not JSON")).toBe(true);
+  });
+
+  it("terminates a poison once on this server: one dead letter per consumer, no redelivery", async () => {
+    const js = jetstream(bus.nc);
+    const { seq } = await js.publish(bus.names.convSubject(groupId, "message.posted"), "twice poisoned");
+    const ofIt = async () => (await deadLetters()).filter((l) => l.seq === seq);
+    await waitUntil("a letter from each consumer", async () =>
+      (await ofIt()).length >= 2 ? true : undefined,
+    );
+    const jsm = await jetstreamManager(bus.nc);
+    const stream = bus.names.stream("conv");
+    const before = await Promise.all(
+      [CONSUMERS.recorder, CONSUMERS.orchestrator].map((c) => jsm.consumers.info(stream, c)),
+    );
+    // Past ack_wait (2 s), a message the server did not take as terminated comes back.
+    await new Promise((r) => setTimeout(r, 3000));
+    for (const [i, c] of [CONSUMERS.recorder, CONSUMERS.orchestrator].entries()) {
+      const info = await jsm.consumers.info(stream, c);
+      expect(info.num_redelivered, c).toBe(before[i]?.num_redelivered);
+      expect(info.num_ack_pending, c).toBe(0);
+    }
+    expect((await ofIt()).map((l) => l.consumer).sort()).toEqual([
+      CONSUMERS.orchestrator,
+      CONSUMERS.recorder,
+    ]);
   });
 });

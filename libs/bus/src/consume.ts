@@ -1,8 +1,23 @@
 import { describeError, isAppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
-import { type AnyEnvelope, type Names, parseEnvelope } from "@conclave/subjects";
+import type { AnyEnvelope, Names } from "@conclave/subjects";
 import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
+import { readEnvelope } from "./read-envelope.js";
+
+/** Headers of a dead letter (`<ns>.dlq.<stream>`); its body is the original message's bytes. */
+export const DLQ_HEADERS = {
+  reason: "Conclave-Dlq-Reason",
+  stream: "Conclave-Dlq-Stream",
+  consumer: "Conclave-Dlq-Consumer",
+  subject: "Conclave-Dlq-Subject",
+  seq: "Conclave-Dlq-Seq",
+} as const;
+
+/** One dead letter per consumer and message: two consumers' letters of one message never collapse. */
+export function deadLetterId(stream: string, consumer: string, seq: number): string {
+  return `${stream}:${consumer}:${seq}`;
+}
 
 /** What a handler may ask for instead of an ack: redelivery after a delay (e.g. a timer not yet due). */
 // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing is acked
@@ -91,14 +106,14 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
 
   const deadLetter = async (msg: JsMsg, reason: string) => {
     const h = headers();
-    h.set("Conclave-Dlq-Reason", reason.slice(0, 1000));
-    h.set("Conclave-Dlq-Stream", o.stream);
-    h.set("Conclave-Dlq-Consumer", o.consumer);
-    h.set("Conclave-Dlq-Subject", msg.subject);
-    h.set("Conclave-Dlq-Seq", String(msg.seq));
+    h.set(DLQ_HEADERS.reason, reason.slice(0, 1000));
+    h.set(DLQ_HEADERS.stream, o.stream);
+    h.set(DLQ_HEADERS.consumer, o.consumer);
+    h.set(DLQ_HEADERS.subject, msg.subject);
+    h.set(DLQ_HEADERS.seq, String(msg.seq));
     await o.js.publish(o.names.dlqSubject(o.stream), msg.data, {
       headers: h,
-      msgID: `${o.stream}:${msg.seq}`,
+      msgID: deadLetterId(o.stream, o.consumer, msg.seq),
     });
   };
 
@@ -112,22 +127,15 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
       msg.nak(1000);
       return;
     }
-    msg.term(reason.slice(0, 200));
+    // A plain +TERM: nats-server 2.9 does not parse `+TERM <reason>` and redelivers; the reason is in the letter.
+    msg.term();
   };
 
   const handleOne = async (msg: JsMsg) => {
     const deliveryCount = msg.info.deliveryCount;
-    let raw: unknown;
-    try {
-      raw = msg.json();
-    } catch {
-      await terminate(msg, "body is not JSON", log.child({ seq: msg.seq }));
-      return;
-    }
-    const parsed = parseEnvelope(raw);
+    const parsed = readEnvelope(o.names, msg);
     if (!parsed.ok) {
-      const reason = `schema: ${parsed.issues.map((i) => `${i.path || "(root)"} ${i.message}`).join("; ")}`;
-      await terminate(msg, reason, log.child({ seq: msg.seq, subject: msg.subject }));
+      await terminate(msg, parsed.reason, log.child({ seq: msg.seq, subject: msg.subject }));
       return;
     }
     const e = parsed.envelope;

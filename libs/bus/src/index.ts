@@ -1,4 +1,5 @@
 export {
+  AckPolicy,
   type ConsumerMessages,
   DeliverPolicy,
   type JetStreamClient,
@@ -8,8 +9,11 @@ export {
 } from "@nats-io/jetstream";
 export { type KV, Kvm } from "@nats-io/kv";
 export { type ObjectStore, Objm } from "@nats-io/obj";
+export { createInbox, headers, type Msg, type Subscription } from "@nats-io/transport-node";
 export { busConnected, connectBus, type NatsConnection } from "./connect.js";
 export {
+  DLQ_HEADERS,
+  deadLetterId,
   decideFailure,
   type EnvelopeHandler,
   type HandlerResult,
@@ -40,3 +44,4 @@ export {
   type RateLimiter,
   refill,
 } from "./rate-limit.js";
+export { type ReadResult, readEnvelope } from "./read-envelope.js";

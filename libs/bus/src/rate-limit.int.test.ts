@@ -37,4 +37,15 @@ describe("shared token buckets", () => {
     await b.clearFailures("login:x");
     expect((await a.failures("login:x")).count).toBe(0);
   });
+
+  it("treat an unreadable stored value as an empty bucket and overwrite it", async () => {
+    const kv = await new Kvm(bus.nc).open(bus.names.bucket("limits"));
+    const key = "corrupt-key";
+    const first = await a.take(key, { perMinute: 60, burst: 5 });
+    expect(first.remaining).toBe(4);
+    for await (const k of await kv.keys("rl.>")) await kv.put(k, "not json {");
+    const next = await b.take(key, { perMinute: 60, burst: 5 });
+    expect(next).toMatchObject({ allowed: true, remaining: 4 });
+    expect((await a.take(key, { perMinute: 60, burst: 5 })).remaining).toBe(3);
+  });
 });

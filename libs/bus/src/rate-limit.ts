@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { AppError } from "@conclave/errors";
-import type { KV } from "@nats-io/kv";
+import type { KV, KvEntry } from "@nats-io/kv";
 
 export interface Limit {
   /** Sustained rate. */
@@ -26,6 +26,17 @@ export interface RateLimiter {
 }
 
 const MAX_ATTEMPTS = 8;
+
+/** A stored value, or undefined when absent or unreadable (an unreadable one is then overwritten). */
+function storedValue<T>(entry: KvEntry | null): T | undefined {
+  if (entry?.operation !== "PUT") return undefined;
+  try {
+    const v: unknown = entry.json();
+    return v !== null && typeof v === "object" ? (v as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The token-bucket arithmetic, pure: the bucket after `now`, and the decision. */
 export function refill(
@@ -68,7 +79,7 @@ export function createRateLimiter(kv: KV): RateLimiter {
       for (let i = 0; i < MAX_ATTEMPTS; i++) {
         if (i > 0) await new Promise((r) => setTimeout(r, Math.random() * 5 * i));
         const entry = await kv.get(k);
-        const current = entry && entry.operation === "PUT" ? (entry.json() as T) : undefined;
+        const current = storedValue<T>(entry);
         const { value, result } = change(current);
         if (value === undefined) return result;
         try {
@@ -100,8 +111,7 @@ export function createRateLimiter(kv: KV): RateLimiter {
     },
     async failures(key) {
       const entry = await kv.get(keyOf("fail", key));
-      const v =
-        entry && entry.operation === "PUT" ? (entry.json() as { count: number; until: number }) : undefined;
+      const v = storedValue<{ count: number; until: number }>(entry);
       return v && v.until > Date.now()
         ? { count: v.count, windowEndsAt: v.until }
         : { count: 0, windowEndsAt: 0 };

@@ -1,8 +1,8 @@
-import type { JetStreamManager, KV } from "@conclave/bus";
+import { type JetStreamManager, type KV, readEnvelope } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
-import { type Envelope, type Names, parseEnvelope } from "@conclave/subjects";
+import type { Envelope, Names } from "@conclave/subjects";
 import type { StrategyRunner } from "../graphs/runner.js";
 import { filesContext } from "./files-context.js";
 import { openTurn, passVoteDeadline, settleAnswer } from "./graph-steps.js";
@@ -61,20 +61,26 @@ export function createTurnEngine(deps: {
   const { store, jsm, db, names, runner, log } = deps;
   const now = deps.now ?? (() => new Date());
 
-  const readMessage = async (groupId: string, afterSeq: number) => {
-    const stored = await jsm.direct.getMessage(names.stream("conv"), {
-      seq: afterSeq + 1,
-      next_by_subj: names.groupTypeFilter(groupId, "message.posted"),
-    });
-    if (!stored) return null;
-    const parsed = parseEnvelope(stored.json());
-    if (!parsed.ok || parsed.envelope.type !== "message.posted") {
-      throw new AppError(
-        "internal",
-        `seq ${stored.seq} on the message subject is not a valid message.posted`,
+  /** The next valid message after `afterSeq`; a poison one is passed over (the durable consumer dead-letters it). */
+  const readMessage = async (
+    groupId: string,
+    afterSeq: number,
+  ): Promise<{ seq: number; message: Envelope<"message.posted"> } | null> => {
+    for (let from = afterSeq + 1; ; ) {
+      const stored = await jsm.direct.getMessage(names.stream("conv"), {
+        seq: from,
+        next_by_subj: names.groupTypeFilter(groupId, "message.posted"),
+      });
+      if (!stored) return null;
+      const read = readEnvelope(names, stored);
+      if (read.ok && read.envelope.type === "message.posted")
+        return { seq: stored.seq, message: read.envelope };
+      log.warn(
+        { groupId, seq: stored.seq, reason: read.ok ? `a ${read.envelope.type}` : read.reason },
+        "not a valid message.posted on the group's queue; passed over",
       );
+      from = stored.seq + 1;
     }
-    return { seq: stored.seq, message: parsed.envelope };
   };
 
   /** The turn of the first message after the cursor, or null when the group is busy or idle. */
