@@ -46,6 +46,24 @@ async function newGroup() {
 const open = (opts: WebSocket.ClientOptions = {}) =>
   StreamClient.open(url, { headers: { authorization: `Bearer ${key}` }, ...opts });
 
+/** A fanout on its own port, with `env` over the defaults. */
+async function startFanout(env: Record<string, string>) {
+  const config = loadConfig({ CONCLAVE_NS: bus.names.ns, ...env });
+  const f = await createFanout({ config, nc: bus.nc, db, log: logged.log });
+  const s = await new Promise<Server>((resolve) => {
+    const srv = serve({ fetch: f.app.fetch, hostname: "127.0.0.1", port: 0 }, () =>
+      resolve(srv as Server),
+    ) as Server;
+  });
+  f.attach(s);
+  const addr = s.address();
+  return {
+    fanout: f,
+    server: s,
+    url: `ws://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}/v1/stream`,
+  };
+}
+
 beforeAll(async () => {
   bus = await openTestBus();
   db = await openDb({});
@@ -55,22 +73,12 @@ beforeAll(async () => {
   otherKey = (
     await createApiKey(db.db, { accountId: await account("other@example.com"), name: "t", scopes: ["read"] })
   ).key;
-  const config = loadConfig({
-    CONCLAVE_NS: bus.names.ns,
+  ({ fanout, server, url } = await startFanout({
     WS_HEARTBEAT_MS: "200",
     WS_MAX_BUFFERED_BYTES: "65536",
     WS_AUTH_TIMEOUT_MS: "300",
     CORS_ORIGINS: "https://app.example.com",
-  });
-  fanout = await createFanout({ config, nc: bus.nc, db, log: logged.log });
-  server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: fanout.app.fetch, hostname: "127.0.0.1", port: 0 }, () =>
-      resolve(s as Server),
-    ) as Server;
-  });
-  fanout.attach(server);
-  const addr = server.address();
-  url = `ws://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}/v1/stream`;
+  }));
 });
 afterAll(async () => {
   await fanout?.stop();
@@ -172,8 +180,11 @@ describe("fanout WebSocket: delivery", () => {
   });
 
   it("closes a client that does not read with 4008 instead of buffering without bound", async () => {
+    // A heartbeat slower than the flood: a paused client never answers pings, and a 200 ms
+    // heartbeat would end it (1006) before its buffer fills on a busy machine.
+    const slow = await startFanout({ WS_HEARTBEAT_MS: "120000", WS_MAX_BUFFERED_BYTES: "65536" });
     const groupId = await newGroup();
-    const c = await open();
+    const c = await StreamClient.open(slow.url, { headers: { authorization: `Bearer ${key}` } });
     await c.subscribe(groupId, 0);
     // Stop reading: the kernel buffers fill, then the server's queue for this socket grows.
     const socket = (c.ws as unknown as { _socket: Socket })._socket;
@@ -192,6 +203,8 @@ describe("fanout WebSocket: delivery", () => {
     expect(c.closed?.code).toBe(4008);
     expect(c.closed?.reason).toMatch(/slow consumer/);
     expect(c.events(groupId).length).toBeLessThan(2400);
+    await slow.fanout.stop();
+    await new Promise((r) => slow.server.close(r));
   });
 });
 
