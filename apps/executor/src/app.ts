@@ -12,13 +12,7 @@ import {
 import type { Db } from "@conclave/db";
 import type { Logger } from "@conclave/log";
 import type { Service } from "@conclave/runtime";
-import {
-  type AgentSnapshot,
-  CONSUMERS,
-  type Envelope,
-  names as namesOf,
-  type TokenDelta,
-} from "@conclave/subjects";
+import { CONSUMERS, type Envelope, names as namesOf, type TokenDelta } from "@conclave/subjects";
 import type { Hono } from "hono";
 import { createProviderResolver, type ProviderResolver } from "./account-providers.js";
 import type { ExecutorConfig } from "./config.js";
@@ -164,8 +158,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
 /** Who a work item is charged to: its agent's owner (snapshots from before owners were recorded: the group). */
 function accountOf(e: Envelope<"work.llm" | "work.tool">): string {
-  const agent: AgentSnapshot = e.payload.agent;
-  return agent.ownerId ?? `group:${e.groupId}`;
+  return e.payload.agent.ownerId ?? `group:${e.groupId}`;
 }
 
 export { loadConfig } from "./config.js";

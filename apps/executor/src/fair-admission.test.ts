@@ -53,6 +53,30 @@ describe("createFairAdmission", () => {
     expect(h.ran.filter((a) => a === "flooder")).toHaveLength(5);
   });
 
+  it("does not count its own deferrals as the handler's failed attempts", async () => {
+    const admission = createFairAdmission({ slots: 1, share: 1, deferUntilDelivery: 10 });
+    const h = blocking();
+    const seen: number[] = [];
+    const handle = admission.admit(
+      (a: string) => a,
+      async (a: string, m: MessageMeta) => {
+        seen.push(m.deliveryCount);
+        await h.run(a);
+      },
+    );
+    const first = handle("flooder", { ...meta(1), seq: 1 });
+    expect(await handle("flooder", { ...meta(1), seq: 2 })).toHaveProperty("retryInMs");
+    expect(await handle("flooder", { ...meta(2), seq: 2 })).toHaveProperty("retryInMs");
+    h.finish();
+    await first;
+    const second = handle("flooder", { ...meta(4), seq: 2 });
+    await new Promise((r) => setTimeout(r, 5));
+    h.finish();
+    await second;
+    // Delivered 4 times, handed back twice by this process: its second attempt.
+    expect(seen).toEqual([1, 2]);
+  });
+
   it("defers for a growing, jittered, capped delay", () => {
     expect(deferDelayMs(1, () => 1)).toBe(500);
     expect(deferDelayMs(2, () => 1)).toBe(1000);

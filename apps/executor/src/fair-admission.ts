@@ -34,22 +34,32 @@ export function createFairAdmission(o: FairAdmissionOptions): FairAdmission {
   const perAccount = fairShareOf(o.slots, o.share);
   const gate = createFairSemaphore({ slots: o.slots, perKey: perAccount });
   const holdPerAccount = Math.min(o.slots, 2 * perAccount);
+  // Stream seq → times this process handed the item back; another replica's deferrals are unknown here.
+  const deferred = new Map<number, number>();
   return {
     window: 2 * o.slots,
     perAccount,
     admit: (accountOf, run) => async (e, meta) => {
       const account = accountOf(e);
-      if (gate.load(account) >= holdPerAccount && meta.deliveryCount <= o.deferUntilDelivery)
+      if (gate.load(account) >= holdPerAccount && meta.deliveryCount <= o.deferUntilDelivery) {
+        deferred.set(meta.seq, (deferred.get(meta.seq) ?? 0) + 1);
+        if (deferred.size > MAX_REMEMBERED) deferred.delete(deferred.keys().next().value as number);
         return { retryInMs: deferDelayMs(meta.deliveryCount) };
+      }
+      const handedBack = deferred.get(meta.seq) ?? 0;
+      deferred.delete(meta.seq);
       const release = await gate.acquire(account, meta.signal);
       try {
-        return await run(e, meta);
+        // A deferral is not a failed attempt: the handler's retry budget (attempts) leaves them out.
+        return await run(e, { ...meta, deliveryCount: Math.max(1, meta.deliveryCount - handedBack) });
       } finally {
         release();
       }
     },
   };
 }
+
+const MAX_REMEMBERED = 10_000;
 
 /** Grows with each deferral (0.5 s, 1 s, 2 s … at most 10 s), with jitter so deferred items spread out. */
 export function deferDelayMs(deliveryCount: number, random: () => number = Math.random): number {
