@@ -17,6 +17,12 @@ export const PROVIDERS = ["scripted", "anthropic", "gemini", "openai-compatible"
 export const Provider = z.enum(PROVIDERS);
 export type Provider = z.infer<typeof Provider>;
 
+/**
+ * The longest a scripted agent may wait before answering: agents are created with at most this,
+ * and the provider clamps longer delays stored before the cap existed (they hold executor slots).
+ */
+export const SCRIPTED_MAX_DELAY_MS = 5_000;
+
 /** A tool call the scripted provider makes, the same every time. */
 export const ScriptedToolCall = z.object({
   name: z.string().min(1).max(200),
@@ -43,7 +49,7 @@ export const AgentSnapshot = z.object({
       replies: z.array(z.string().max(20_000)).max(100).optional(),
       /** Reply with the message text. */
       echo: z.boolean().optional(),
-      /** Wait this long before answering (simulated latency). */
+      /** Wait this long before answering (simulated latency); the provider waits at most `SCRIPTED_MAX_DELAY_MS`. */
       delayMs: z.number().int().min(0).max(600_000).optional(),
       /** Fail permanently with this reason (to exercise `agent.failed`). */
       failWith: z.string().max(1000).optional(),

@@ -1,5 +1,5 @@
 import { and, type DbHandle, eq, events, openDb } from "@conclave/db";
-import { deriveEventId, newEventId } from "@conclave/subjects";
+import { deriveEventId, newEventId, SCRIPTED_MAX_DELAY_MS } from "@conclave/subjects";
 import { type Response, startSystem, type TestSystem, type TestUser, waitUntil } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -41,7 +41,16 @@ const turnStatus = async (groupId: string, turnId: string) =>
 
 describe("cancelling a turn", () => {
   it("lets a member stop a running turn; the request is recorded and the turn fails as cancelled", async () => {
-    const groupId = await groupWith({ agents: [{ name: "Slow", scripted: { delayMs: 20_000 } }] });
+    // Two calls of the longest scripted delay, with a tool between them: about ten seconds.
+    const slow = {
+      name: "Slow",
+      tools: ["calculator"],
+      scripted: {
+        delayMs: SCRIPTED_MAX_DELAY_MS,
+        toolCalls: [{ name: "calculator", args: { expression: "1 + 1" } }],
+      },
+    };
+    const groupId = await groupWith({ agents: [slow] });
     const posted = await sys.post(`/v1/groups/${groupId}/messages`, { content: "take your time" });
     expect(posted.status).toBe(202);
     const turnId = posted.body.turnId as string;

@@ -159,7 +159,7 @@ describe("turn limits", () => {
   });
 
   it("fails a turn at the group's own wall-time limit", async () => {
-    const { groupId, client } = await group([{ name: "Sleepy", scripted: { delayMs: 600_000 } }], {
+    const { groupId, client } = await group([{ name: "Sleepy", scripted: { delayMs: 5_000 } }], {
       turnLimits: { turnTimeoutMs: 1000 },
     });
     const t0 = Date.now();

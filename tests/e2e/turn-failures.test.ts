@@ -38,7 +38,7 @@ describe("turns that do not complete still end", () => {
   });
 
   it("fails a turn at its deadline with the agents that did not answer, then the queue moves on", async () => {
-    const groupId = await groupWith([{ name: "Sleepy", scripted: { delayMs: 600_000 } }, { name: "Awake" }]);
+    const groupId = await groupWith([{ name: "Sleepy", scripted: { delayMs: 5_000 } }, { name: "Awake" }]);
     const client = await sys.openStream();
     await client.subscribe(groupId, 0);
     const t0 = Date.now();

@@ -4,6 +4,7 @@ import {
   jetstream,
   Kvm,
   type NatsConnection,
+  PROVISION_DEFAULTS,
   provision,
   type RunningConsumer,
   runConsumer,
@@ -11,11 +12,12 @@ import {
 import type { Db } from "@conclave/db";
 import type { Logger } from "@conclave/log";
 import type { Service } from "@conclave/runtime";
-import { CONSUMERS, names as namesOf, type TokenDelta } from "@conclave/subjects";
+import { CONSUMERS, type Envelope, names as namesOf, type TokenDelta } from "@conclave/subjects";
 import type { Hono } from "hono";
 import { createProviderResolver, type ProviderResolver } from "./account-providers.js";
 import type { ExecutorConfig } from "./config.js";
 import { createDatasetStore } from "./dataset-store.js";
+import { createFairAdmission } from "./fair-admission.js";
 import { healthApp } from "./health.js";
 import { buildProviders, type ProviderConfig, type ProviderSet } from "./providers.js";
 import { runLlmCall } from "./run-llm-call.js";
@@ -30,6 +32,7 @@ export interface ExecutorDeps {
     | "NATS_STREAM_REPLICAS"
     | "EXECUTOR_CONCURRENCY"
     | "EXECUTOR_TOOL_CONCURRENCY"
+    | "EXECUTOR_ACCOUNT_SHARE"
     | "LLM_TIMEOUT_MS"
     | "LLM_MAX_ATTEMPTS"
     | "FAULT_CRASH_BEFORE_ACK"
@@ -110,19 +113,30 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         failpoint: config.FAULT_CRASH_BEFORE_ACK,
         workingEveryMs: config.NATS_ACK_WAIT_MS / 3,
       };
+      // Half the deliveries stay for real failures: deferring for fairness never dead-letters an item.
+      const fairness = {
+        share: config.EXECUTOR_ACCOUNT_SHARE,
+        deferUntilDelivery: PROVISION_DEFAULTS.maxDeliver / 2,
+      };
+      const llmSlots = createFairAdmission({ ...fairness, slots: config.EXECUTOR_CONCURRENCY });
+      const toolSlots = createFairAdmission({ ...fairness, slots: config.EXECUTOR_TOOL_CONCURRENCY });
       running.push(
         await runConsumer({
           ...common,
           consumer: CONSUMERS.executorLlm,
-          concurrency: config.EXECUTOR_CONCURRENCY,
-          handle: dispatchTo({ "work.llm": (e, meta) => runLlmCall(llmDeps, e, meta) }),
+          concurrency: llmSlots.window,
+          handle: dispatchTo({
+            "work.llm": llmSlots.admit(accountOf, (e, meta) => runLlmCall(llmDeps, e, meta)),
+          }),
         }),
         await runConsumer({
           ...common,
           consumer: CONSUMERS.executorTool,
-          concurrency: config.EXECUTOR_TOOL_CONCURRENCY,
+          concurrency: toolSlots.window,
           handle: dispatchTo({
-            "work.tool": (e, meta) => runToolCall({ js, names, tools, ledger }, e, meta),
+            "work.tool": toolSlots.admit(accountOf, (e, meta) =>
+              runToolCall({ js, names, tools, ledger }, e, meta),
+            ),
           }),
         }),
       );
@@ -140,6 +154,11 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       await Promise.all(running.splice(0).map((c) => c.stop()));
     },
   };
+}
+
+/** Who a work item is charged to: its agent's owner (snapshots from before owners were recorded: the group). */
+function accountOf(e: Envelope<"work.llm" | "work.tool">): string {
+  return e.payload.agent.ownerId ?? `group:${e.groupId}`;
 }
 
 export { loadConfig } from "./config.js";

@@ -10,6 +10,11 @@ const schema = z.object({
   EXECUTOR_CREDENTIALS_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   /** LLM calls run at once by one executor process. */
   EXECUTOR_CONCURRENCY: z.coerce.number().int().min(1).max(4096).default(256),
+  /**
+   * The fraction of this process's LLM slots, tool slots and `run_js` sandboxes one account (an
+   * agent's owner) may hold at once; at least one. Another account's work never waits behind a flood.
+   */
+  EXECUTOR_ACCOUNT_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
   /** Serves /healthz, /readyz and /health/detailed (provider circuits) on this port; unset: no HTTP. */
   EXECUTOR_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HOST: z.string().default("127.0.0.1"),

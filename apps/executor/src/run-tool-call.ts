@@ -69,6 +69,7 @@ export async function runToolCall(
       args: call.args,
       allowedTools: agent.allowedTools,
       groupId: work.groupId,
+      ...(agent.ownerId ? { accountId: agent.ownerId } : {}),
       idempotencyKey: key,
       ...(work.payload.approved ? { approved: true } : {}),
       signal: meta.signal,

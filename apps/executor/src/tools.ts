@@ -17,13 +17,18 @@ export type ToolsConfig = Pick<
   | "RUN_JS_TIMEOUT_MS"
   | "RUN_JS_MEMORY_MB"
   | "TOOLS_REQUIRE_APPROVAL"
+  | "EXECUTOR_ACCOUNT_SHARE"
 >;
 
 /** The built-in tools this executor offers, from its configuration (a tool without its settings is off). */
 export function buildTools(c: ToolsConfig, stores: { datasets?: DatasetStore } = {}): ToolRegistry {
   const needApproval = new Set(c.TOOLS_REQUIRE_APPROVAL);
   const tools = createBuiltinTools({
-    runJs: { timeoutMs: c.RUN_JS_TIMEOUT_MS, memoryBytes: c.RUN_JS_MEMORY_MB * 1024 * 1024 },
+    runJs: {
+      timeoutMs: c.RUN_JS_TIMEOUT_MS,
+      memoryBytes: c.RUN_JS_MEMORY_MB * 1024 * 1024,
+      accountShare: c.EXECUTOR_ACCOUNT_SHARE,
+    },
     ...(c.TOOLS_HTTP_ALLOW_HOSTS.length > 0
       ? {
           httpFetch: {

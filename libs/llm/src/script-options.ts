@@ -22,7 +22,7 @@ export interface ScriptOptions {
   replies?: string[];
   /** Reply with the last message's text. */
   echo?: boolean;
-  /** Wait this long before answering (simulated latency). */
+  /** Wait this long before answering (simulated latency), at most `SCRIPTED_MAX_DELAY_MS`. */
   delayMs?: number;
   /** Fail permanently with this reason. */
   failWith?: string;

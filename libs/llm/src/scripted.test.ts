@@ -1,5 +1,5 @@
 import { AppError } from "@conclave/errors";
-import type { AgentSnapshot } from "@conclave/subjects";
+import { type AgentSnapshot, SCRIPTED_MAX_DELAY_MS } from "@conclave/subjects";
 import { describe, expect, it } from "vitest";
 import type { StreamEvent } from "./provider.js";
 import type { ScriptOptions } from "./script-options.js";
@@ -50,6 +50,12 @@ describe("scripted provider", () => {
     ac.abort();
     await expect(pending).rejects.toThrow();
   });
+  it("waits at most SCRIPTED_MAX_DELAY_MS, whatever delay was stored", async () => {
+    const t0 = Date.now();
+    await p.complete({ agent: agent({ delayMs: 600_000 }), messages, turnIndex: 0 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(SCRIPTED_MAX_DELAY_MS - 50);
+    expect(Date.now() - t0).toBeLessThan(SCRIPTED_MAX_DELAY_MS + 5_000);
+  }, 20_000);
   it("fails permanently when scripted to", async () => {
     await expect(
       p.complete({ agent: agent({ failWith: "no" }), messages, turnIndex: 0 }),

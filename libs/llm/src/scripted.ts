@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError } from "@conclave/errors";
+import { SCRIPTED_MAX_DELAY_MS } from "@conclave/subjects";
 import { providerFromStream } from "./collect-stream.js";
 import type { CompletionRequest, LlmProvider, StreamEvent } from "./provider.js";
 import { abortFailure } from "./provider-failure.js";
@@ -21,9 +22,11 @@ export function createScriptedProvider(): LlmProvider {
   async function* stream(request: CompletionRequest): AsyncGenerator<StreamEvent> {
     const script = request.agent.scripted ?? {};
     const signal = request.signal;
-    if (script.delayMs) {
+    // A delay stored before the cap existed is clamped: a sleeping call holds an executor slot.
+    const delayMs = Math.min(script.delayMs ?? 0, SCRIPTED_MAX_DELAY_MS);
+    if (delayMs > 0) {
       try {
-        await sleep(script.delayMs, undefined, { signal });
+        await sleep(delayMs, undefined, { signal });
       } catch (e) {
         if (signal?.aborted) throw abortFailure(name, signal);
         throw e;

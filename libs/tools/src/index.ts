@@ -16,6 +16,7 @@ export {
   type StoredDataset,
 } from "./dataset.js";
 export { DatasetQuery, MAX_QUERY_ROWS, type QueryResult, queryTable } from "./dataset-query.js";
+export { createFairSemaphore, type FairSemaphore, fairShareOf } from "./fair-semaphore.js";
 export { hostAllowed } from "./host-allow-list.js";
 export {
   createHttpFetchTool,

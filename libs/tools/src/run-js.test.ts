@@ -171,6 +171,23 @@ describe("run_js", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
   });
 
+  it("keeps a sandbox for another account while one account's endless loops wait their turn", async () => {
+    const registry = createToolRegistry([createRunJsTool({ ...config, timeoutMs: 1_500, maxConcurrent: 2 })]);
+    const finished: string[] = [];
+    const run = (accountId: string, code: string) =>
+      runTool(registry, { name: "run_js", args: { code }, allowedTools: ["run_js"], accountId }).then((r) => {
+        finished.push(accountId);
+        return r;
+      });
+    const loops = [run("flooder", "while (true) {}"), run("flooder", "while (true) {}")];
+    const other = await run("other", "6 * 7");
+    expect(other).toMatchObject({ ok: true, result: { result: 42 } });
+    // Before the fix the flooder held both sandboxes and the other script waited for a loop's deadline.
+    expect(finished).toEqual(["other"]);
+    const outcomes = await Promise.all(loops);
+    expect(outcomes.map((o) => o.ok || o.error.code)).toEqual(["timeout", "timeout"]);
+  }, 20_000);
+
   it("runs as a tool and refuses code past the length cap", async () => {
     const registry = createToolRegistry([createRunJsTool({ ...config, maxCodeChars: 50 })]);
     expect(

@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { AppError } from "@conclave/errors";
 import { z } from "zod";
-import { createSemaphore } from "./semaphore.js";
+import { createFairSemaphore, fairShareOf } from "./fair-semaphore.js";
 import { defineTool, type Tool, type ToolContext } from "./tool.js";
 
 const MIB = 1024 * 1024;
@@ -24,6 +24,8 @@ export interface RunJsConfig {
   maxResultBytes?: number;
   /** Sandboxes running at once per tool instance (default 2); more calls wait their turn. */
   maxConcurrent?: number;
+  /** The fraction of those sandboxes one account may hold at once (default 0.5, at least one). */
+  accountShare?: number;
 }
 
 /** What `run_js` returns: the script's value (as JSON) and what it logged. */
@@ -209,7 +211,9 @@ export async function runJs(
 /** The `run_js` tool (see `runJs`); each sandbox thread can take ~150 MB, hence the concurrency cap. */
 export function createRunJsTool(config: RunJsConfig = {}): Tool<{ code: string }, RunJsResult> {
   const limits = limitsOf(config);
-  const slots = createSemaphore(config.maxConcurrent ?? 2);
+  const n = config.maxConcurrent ?? 2;
+  // One account's endless loops must not keep everyone else's scripts waiting.
+  const slots = createFairSemaphore({ slots: n, perKey: fairShareOf(n, config.accountShare ?? 0.5) });
   return defineTool({
     name: "run_js",
     description:
@@ -221,7 +225,7 @@ export function createRunJsTool(config: RunJsConfig = {}): Tool<{ code: string }
     }),
     timeoutMs: STARTUP_MS + limits.timeoutMs + KILL_GRACE_MS + 1_000,
     run: async (args: { code: string }, ctx: ToolContext) => {
-      const release = await slots.acquire(ctx.signal);
+      const release = await slots.acquire(ctx.accountId ?? ctx.groupId ?? "", ctx.signal);
       try {
         return await runJs(config, args.code, ctx);
       } finally {

@@ -15,6 +15,8 @@ export interface RunToolInput {
   /** A person approved this call (needed for tools with `requiresApproval`). */
   approved?: boolean;
   groupId?: string;
+  /** The account the call is charged to (see `ToolContext.accountId`). */
+  accountId?: string;
   /** The call's ledger key (`toolCallKey`), handed to the tool so outside side effects can be deduplicated. */
   idempotencyKey?: string;
   /** Aborts the run, e.g. on shutdown. */
@@ -76,6 +78,7 @@ async function runChecked(registry: ToolRegistry, input: RunToolInput): Promise<
     signal: controller.signal,
     limits: { timeoutMs, deadline: Date.now() + timeoutMs },
     ...(input.groupId === undefined ? {} : { groupId: input.groupId }),
+    ...(input.accountId === undefined ? {} : { accountId: input.accountId }),
     ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
   };
   try {

@@ -8,6 +8,8 @@ export interface ToolContext {
   limits: { timeoutMs: number; deadline: number };
   /** The group the calling agent acts in, set by the executor (never by the model). */
   groupId?: string;
+  /** The account the call is charged to (the agent's owner), set by the executor: scarce pools are shared fairly by it. */
+  accountId?: string;
   /** The call's ledger key: the same on every redelivery of this call. */
   idempotencyKey?: string;
 }

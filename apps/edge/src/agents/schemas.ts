@@ -1,4 +1,4 @@
-import { PROVIDERS } from "@conclave/subjects";
+import { PROVIDERS, SCRIPTED_MAX_DELAY_MS } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 
 export const AgentName = z
@@ -18,7 +18,13 @@ export const ScriptedSettings = z
   .strictObject({
     replies: z.array(z.string().max(20_000)).min(1).max(100).optional(),
     echo: z.boolean().optional(),
-    delayMs: z.number().int().min(0).max(600_000).optional(),
+    delayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(SCRIPTED_MAX_DELAY_MS)
+      .optional()
+      .openapi({ description: `Simulated latency before answering, at most ${SCRIPTED_MAX_DELAY_MS} ms.` }),
     failWith: z.string().min(1).max(1000).optional(),
     toolCalls: z
       .array(
