@@ -37,6 +37,7 @@ import { rosterRoutes } from "./groups/roster-routes.js";
 import { groupRoutes } from "./groups/routes.js";
 import type { EdgeEnv } from "./http/env.js";
 import { authenticated } from "./http/guards.js";
+import { noRoute } from "./http/no-route.js";
 import { router } from "./http/openapi.js";
 import { messageRoutes } from "./messages/routes.js";
 import { mountDocs } from "./ops/docs.js";
@@ -103,13 +104,9 @@ function buildEdgeApp(
   );
   const app = router();
   app.onError(onError(log));
-  app.notFound((c) =>
-    c.body(
-      JSON.stringify(problemOf(new AppError("not_found", `no route ${c.req.method} ${c.req.path}`))),
-      404,
-      { "content-type": "application/problem+json" },
-    ),
-  );
+  const unrouted = noRoute(app);
+  app.notFound(unrouted.notFound);
+  app.use("*", unrouted.methodGuard);
   if (config.CORS_ORIGINS.length > 0) {
     app.use(
       "*",
