@@ -7,6 +7,7 @@ import {
   type Envelope,
   makeEnvelope,
   type Names,
+  replaceNul,
   type TokenDelta,
 } from "@conclave/subjects";
 import { type ToolRegistry, toolCallKey } from "@conclave/tools";
@@ -51,7 +52,7 @@ export async function runLlmCall(
       makeEnvelope({
         ...base,
         type: "agent.failed",
-        payload: { agentId: agent.id, ...askOf, agentName: agent.name, error },
+        payload: { agentId: agent.id, ...askOf, agentName: agent.name, error: replaceNul(error) },
       }),
     );
 
@@ -78,16 +79,18 @@ export async function runLlmCall(
       signal: AbortSignal.any([AbortSignal.timeout(deps.timeoutMs), meta.signal]),
     })) {
       if (ev.type === "text") {
-        content += ev.delta;
+        // Model output may hold NUL, which no history can store: it becomes U+FFFD, live and recorded alike.
+        const delta = replaceNul(ev.delta);
+        content += delta;
         deps.publishDelta({
           groupId: work.groupId,
           turnId: work.turnId,
           agentId: agent.id,
           workId: work.id,
           index: index++,
-          text: ev.delta,
+          text: delta,
         });
-      } else if (ev.type === "tool_call") calls.push(ev.call);
+      } else if (ev.type === "tool_call") calls.push(replaceNul(ev.call));
       else if (ev.type === "done") done = ev;
     }
     if (calls.length > 0) {
@@ -99,7 +102,7 @@ export async function runLlmCall(
         makeEnvelope({
           ...base,
           type: "agent.tool_requested",
-          payload: {
+          payload: replaceNul({
             agentId: agent.id,
             ...askOf,
             agentName: agent.name,
@@ -111,7 +114,7 @@ export async function runLlmCall(
               ...c,
               key: toolCallKey(run, work.payload.step, c.name, { index, args: c.args }),
             })),
-          },
+          }),
         }),
       );
       meta.log.debug({ agentId: agent.id, tools: calls.map((c) => c.name) }, "agent asked for tools");
@@ -123,7 +126,8 @@ export async function runLlmCall(
       makeEnvelope({
         ...base,
         type: "agent.replied",
-        payload: {
+        // Provider names and errors too: nothing an outside service wrote may stall the history.
+        payload: replaceNul({
           agentId: agent.id,
           ...askOf,
           agentName: agent.name,
@@ -142,7 +146,7 @@ export async function runLlmCall(
                 })),
               }
             : {}),
-        },
+        }),
       }),
     );
     meta.log.debug({ agentId: agent.id, latencyMs: Date.now() - t0, usage: done?.usage }, "agent replied");

@@ -1,3 +1,4 @@
+import { text } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 import { GroupIdParam } from "../groups/schemas.js";
 
@@ -7,8 +8,7 @@ export const FileParams = GroupIdParam.extend({ fileId: z.uuid("must be a UUID")
 const CONTROL_FREE = /^[^\x00-\x1F\x7F-\x9F]+$/;
 
 export const UploadQuery = z.strictObject({
-  name: z
-    .string()
+  name: text()
     .trim()
     .min(1)
     .max(255)

@@ -19,13 +19,23 @@ export interface UploadFileInput {
 }
 
 function decodeUtf8(bytes: Uint8Array): string {
+  let text: string;
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw new AppError("validation", "the file is not UTF-8 text", {
       fields: [{ path: "body", message: "not UTF-8" }],
     });
   }
+  // Its cells reach the stored profile, and PostgreSQL cannot store a NUL.
+  const nul = text.indexOf("\u0000");
+  if (nul >= 0) {
+    const line = text.slice(0, nul).split("\n").length;
+    throw new AppError("validation", `the file holds a NUL (U+0000) character on line ${line}`, {
+      fields: [{ path: "body", message: `NUL character on line ${line}` }],
+    });
+  }
+  return text;
 }
 
 /** Profiles the CSV; a malformed or empty one is a 400 naming the problem, one past the caps a 413. */
