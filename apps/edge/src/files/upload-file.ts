@@ -3,7 +3,7 @@ import { type Principal, requireGroupAccess } from "@conclave/auth";
 import { files } from "@conclave/db";
 import { AppError, describeError, isAppError } from "@conclave/errors";
 import { newEventId } from "@conclave/subjects";
-import { type DatasetProfile, profileCsv } from "@conclave/tools";
+import type { CsvProfiler, DatasetProfile } from "@conclave/tools";
 import type { EdgeContext } from "../context.js";
 import type { FileStore } from "./file-store.js";
 import { fileView } from "./file-view.js";
@@ -38,10 +38,13 @@ function decodeUtf8(bytes: Uint8Array): string {
   return text;
 }
 
-/** Profiles the CSV; a malformed or empty one is a 400 naming the problem, one past the caps a 413. */
-function profile(text: string, maxBytes: number): DatasetProfile {
+/**
+ * Profiles the CSV on the profiler's thread (seconds of CPU for a large file must not stall every
+ * other request); a malformed or empty one is a 400 naming the problem, one past the caps a 413.
+ */
+async function profile(profiler: CsvProfiler, text: string, maxBytes: number): Promise<DatasetProfile> {
   try {
-    return profileCsv(text, { maxBytes });
+    return await profiler.profile(text, { maxBytes });
   } catch (e) {
     if (!isAppError(e)) throw e;
     throw new AppError(e.code, e.message, { cause: e, fields: [{ path: "body", message: e.message }] });
@@ -56,12 +59,14 @@ function profile(text: string, maxBytes: number): DatasetProfile {
 export async function uploadFile({
   ctx,
   store,
+  profiler,
   maxBytes,
   principal,
   input,
 }: {
   ctx: EdgeContext;
   store: FileStore;
+  profiler: CsvProfiler;
   maxBytes: number;
   principal: Principal;
   input: UploadFileInput;
@@ -70,7 +75,7 @@ export async function uploadFile({
   await requireGroupAccess(ctx.db, principal, groupId, "post");
   const bytes = await readCappedBody(input.body, input.contentLength, maxBytes);
   const text = decodeUtf8(bytes);
-  const fileProfile = profile(text, maxBytes);
+  const fileProfile = await profile(profiler, text, maxBytes);
   // While the link is down a put would be buffered and sent later: refuse now instead.
   if (!ctx.busUp()) throw new AppError("unavailable", "the event bus is unreachable; retry later");
   const id = newEventId();
