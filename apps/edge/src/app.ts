@@ -106,7 +106,6 @@ function buildEdgeApp(
   app.onError(onError(log));
   const unrouted = noRoute(app);
   app.notFound(unrouted.notFound);
-  app.use("*", unrouted.methodGuard);
   if (config.CORS_ORIGINS.length > 0) {
     app.use(
       "*",
@@ -117,6 +116,8 @@ function buildEdgeApp(
       }),
     );
   }
+  // After CORS (a refused method still carries its headers), before authentication and limits.
+  app.use("*", unrouted.methodGuard);
   // Before the body limit: uploads are larger than any JSON body, and cap themselves.
   app.route("/v1/groups", fileRoutes(ctx, { nc, maxFileBytes: config.MAX_FILE_BYTES }));
   app.use(
