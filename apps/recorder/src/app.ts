@@ -5,7 +5,7 @@ import type { Logger } from "@conclave/log";
 import type { Service } from "@conclave/runtime";
 import { CONSUMERS, isConvEvent, names as namesOf } from "@conclave/subjects";
 import type { RecorderConfig } from "./config.js";
-import { isDataException } from "./data-exception.js";
+import { dataExceptionOf } from "./data-exception.js";
 import { recordEvent } from "./record-event.js";
 
 export interface RecorderDeps {
@@ -49,8 +49,15 @@ export function createRecorder(deps: RecorderDeps): Service {
           try {
             fresh = await recordEvent(db, e, meta.seq);
           } catch (err) {
-            if (!isDataException(err)) throw err;
-            throw new AppError("permanent", "the event's data cannot be stored", { cause: err });
+            const data = dataExceptionOf(err);
+            if (!data) throw err;
+            throw new AppError(
+              "permanent",
+              `the event's data cannot be stored (${data.code}): ${data.message}`,
+              {
+                cause: err,
+              },
+            );
           }
           if (!fresh) meta.log.info("already recorded; skipped");
         },

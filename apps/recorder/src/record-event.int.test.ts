@@ -8,7 +8,7 @@ import {
 } from "@conclave/subjects";
 import { type BothDatabases, openBothDatabases } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isDataException } from "./data-exception.js";
+import { dataExceptionOf } from "./data-exception.js";
 import { recordEvent } from "./record-event.js";
 
 let both: BothDatabases;
@@ -347,7 +347,11 @@ describe.each(["postgres", "pglite"])("recordEvent on %s", (kind) => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(isDataException(failed)).toBe(true);
-    expect(isDataException(new Error("connection refused"))).toBe(false);
+    expect(dataExceptionOf(failed)).toEqual({
+      code: expect.stringMatching(/^22/),
+      message: expect.any(String),
+    });
+    expect(dataExceptionOf(failed)?.message).not.toMatch(/\n|params/);
+    expect(dataExceptionOf(new Error("connection refused"))).toBeUndefined();
   });
 });
