@@ -8,13 +8,13 @@ export * from "./names.js";
 export * from "./orchestration.js";
 export {
   FREE_JSON_LIMITS,
+  isStorableText,
   type JsonLimits,
   jsonObject,
-  NUL_MESSAGE,
-  NUL_REPLACEMENT,
-  noNul,
-  replaceNul,
+  REPLACEMENT_CHARACTER,
   text,
+  toStorable,
+  UNSTORABLE_MESSAGE,
 } from "./text.js";
 export * from "./tool.js";
 export * from "./turn.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MessagePosted } from "./message.js";
-import { jsonObject, NUL_MESSAGE, replaceNul, text } from "./text.js";
+import { jsonObject, text, toStorable, UNSTORABLE_MESSAGE } from "./text.js";
 
 const nested = (depth: number): unknown => {
   let v: unknown = "leaf";
@@ -14,8 +14,14 @@ describe("text()", () => {
     expect(name.parse(" Ada ")).toBe("Ada");
     const r = name.safeParse("A\u0000a");
     expect(r.success).toBe(false);
-    expect(r.error?.issues.map((i) => i.message)).toEqual([NUL_MESSAGE]);
+    expect(r.error?.issues.map((i) => i.message)).toEqual([UNSTORABLE_MESSAGE]);
     expect(name.safeParse("toolong").success).toBe(false);
+  });
+
+  it("refuses an unpaired surrogate (jsonb cannot hold one) and keeps a paired one", () => {
+    expect(text().safeParse("a\ud800").success).toBe(false);
+    expect(text().safeParse("\udc00b").success).toBe(false);
+    expect(text().parse("😀 ok")).toBe("😀 ok");
   });
 
   it("is what the contract of a posted message uses: a NUL is refused, not retried", () => {
@@ -56,20 +62,21 @@ describe("jsonObject()", () => {
   });
 });
 
-describe("replaceNul()", () => {
+describe("toStorable()", () => {
   it("replaces NUL in strings and keys with U+FFFD at any depth", () => {
-    expect(replaceNul({ "a\u0000": ["x\u0000y", { z: "\u0000" }], n: 1 })).toEqual({
+    expect(toStorable({ "a\u0000": ["x\u0000y", { z: "\u0000" }], n: 1 })).toEqual({
       "a\uFFFD": ["x\uFFFDy", { z: "\uFFFD" }],
       n: 1,
     });
-    expect(replaceNul("a\u0000")).toBe("a\uFFFD");
+    expect(toStorable("a\u0000")).toBe("a\uFFFD");
+    expect(toStorable({ s: "x\ud800y", "\udc00": "😀" })).toEqual({ s: "x\uFFFDy", "\uFFFD": "😀" });
   });
 
   it("leaves text that merely spells \\u0000 alone, and returns the same value when there is no NUL", () => {
     const spelled = { s: "a\\u0000b", t: "\\\\u0000", both: "\\u0000\u0000" };
-    expect(replaceNul(spelled)).toEqual({ s: "a\\u0000b", t: "\\\\u0000", both: "\\u0000\uFFFD" });
+    expect(toStorable(spelled)).toEqual({ s: "a\\u0000b", t: "\\\\u0000", both: "\\u0000\uFFFD" });
     const clean = { a: ["b"] };
-    expect(replaceNul(clean)).toBe(clean);
-    expect(replaceNul(undefined)).toBeUndefined();
+    expect(toStorable(clean)).toBe(clean);
+    expect(toStorable(undefined)).toBeUndefined();
   });
 });

@@ -7,8 +7,8 @@ import {
   type Envelope,
   makeEnvelope,
   type Names,
-  replaceNul,
   type TokenDelta,
+  toStorable,
 } from "@conclave/subjects";
 import { type ToolRegistry, toolCallKey } from "@conclave/tools";
 
@@ -52,7 +52,7 @@ export async function runLlmCall(
       makeEnvelope({
         ...base,
         type: "agent.failed",
-        payload: { agentId: agent.id, ...askOf, agentName: agent.name, error: replaceNul(error) },
+        payload: { agentId: agent.id, ...askOf, agentName: agent.name, error: toStorable(error) },
       }),
     );
 
@@ -80,7 +80,7 @@ export async function runLlmCall(
     })) {
       if (ev.type === "text") {
         // Model output may hold NUL, which no history can store: it becomes U+FFFD, live and recorded alike.
-        const delta = replaceNul(ev.delta);
+        const delta = toStorable(ev.delta);
         content += delta;
         deps.publishDelta({
           groupId: work.groupId,
@@ -90,7 +90,7 @@ export async function runLlmCall(
           index: index++,
           text: delta,
         });
-      } else if (ev.type === "tool_call") calls.push(replaceNul(ev.call));
+      } else if (ev.type === "tool_call") calls.push(toStorable(ev.call));
       else if (ev.type === "done") done = ev;
     }
     if (calls.length > 0) {
@@ -102,7 +102,7 @@ export async function runLlmCall(
         makeEnvelope({
           ...base,
           type: "agent.tool_requested",
-          payload: replaceNul({
+          payload: toStorable({
             agentId: agent.id,
             ...askOf,
             agentName: agent.name,
@@ -127,7 +127,7 @@ export async function runLlmCall(
         ...base,
         type: "agent.replied",
         // Provider names and errors too: nothing an outside service wrote may stall the history.
-        payload: replaceNul({
+        payload: toStorable({
           agentId: agent.id,
           ...askOf,
           agentName: agent.name,

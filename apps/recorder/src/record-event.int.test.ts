@@ -324,7 +324,7 @@ describe.each(["postgres", "pglite"])("recordEvent on %s", (kind) => {
         name: "http_fetch",
         key: "k",
         ok: true,
-        result: { "body\u0000": ["\u0000"] },
+        result: { "body\u0000": ["\u0000", "\ud800"] },
         durationMs: 1,
         replayed: false,
       },
@@ -335,14 +335,14 @@ describe.each(["postgres", "pglite"])("recordEvent on %s", (kind) => {
     expect(message?.content).toBe("bin\uFFFDary");
     const [stored] = await db().select().from(events).where(eq(events.id, tool.id));
     expect((stored?.payload as { result?: unknown } | undefined)?.result).toEqual({
-      "body\uFFFD": ["\uFFFD"],
+      "body\uFFFD": ["\uFFFD", "\uFFFD"],
     });
   });
 
   it("fails a value no column can hold with a data exception (never worth a retry)", async () => {
     const t = turnEvents();
-    const lone = makeEnvelope({ ...t.completed, payload: { ...t.completed.payload } });
-    const bad = { ...lone, actor: { kind: "system", id: "x", name: "\ud800" } } as AnyConvEnvelope;
+    // A valid ISO date PostgreSQL's timestamps cannot hold (there is no year 0).
+    const bad = { ...t.completed, at: "0000-01-01T00:00:00Z" } as AnyConvEnvelope;
     const failed = await recordEvent(db(), bad, 1).then(
       () => undefined,
       (e: unknown) => e,

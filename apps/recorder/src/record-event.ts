@@ -1,6 +1,6 @@
 import { type Db, eq, events, messages, sql, turns, voteBallots, votes } from "@conclave/db";
 import { assertNever } from "@conclave/errors";
-import { type AnyConvEnvelope, replaceNul } from "@conclave/subjects";
+import { type AnyConvEnvelope, toStorable } from "@conclave/subjects";
 
 const ENDED = sql`${turns.status} in ('completed', 'failed')`;
 
@@ -11,7 +11,7 @@ const ENDED = sql`${turns.status} in ('completed', 'failed')`;
  */
 export async function recordEvent(db: Db, event: AnyConvEnvelope, seq: number): Promise<boolean> {
   // A NUL (in model output, a tool's result) becomes U+FFFD: PostgreSQL cannot store it.
-  const e = replaceNul(event);
+  const e = toStorable(event);
   return db.transaction(async (tx) => {
     const inserted = await tx
       .insert(events)

@@ -42,19 +42,20 @@ describe("the recorder", () => {
     const groupId = newEventId();
     const turnId = newEventId();
     const agentId = newEventId();
-    const reply = (key: string, content: string, name = "Ada") =>
+    const reply = (key: string, content: string, at?: string) =>
       makeEnvelope({
+        ...(at ? { at } : {}),
         id: deriveEventId(turnId, key),
         type: "agent.replied",
         groupId,
         turnId,
         causationId: null,
-        actor: { kind: "agent", id: agentId, name },
+        actor: { kind: "agent", id: agentId, name: "Ada" },
         payload: { agentId, agentName: "Ada", content, provider: "scripted", model: "m", latencyMs: 1 },
       });
     const nul = reply("nul", "a\u0000b");
-    // A lone surrogate: JSON carries it, PostgreSQL's jsonb refuses it (a data exception).
-    const unstorable = reply("lone", "fine", "\ud800");
+    // A valid ISO date PostgreSQL's timestamps cannot hold (no year 0): a data exception.
+    const unstorable = reply("year0", "fine", "0000-01-01T00:00:00Z");
     const after = reply("after", "next");
     for (const e of [nul, unstorable, after]) await publishEnvelope(js, bus.names, e);
 

@@ -1,4 +1,4 @@
-import { NUL_MESSAGE, noNul, PROVIDERS, text } from "@conclave/subjects";
+import { isStorableText, PROVIDERS, text, UNSTORABLE_MESSAGE } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 
 /** Providers that take a credential (the scripted one runs offline). */
@@ -13,7 +13,7 @@ export const SetCredentialBody = z
       .url({ protocol: /^https?$/, message: "an http(s) URL" })
       .max(2000)
       // A URL's path may hold a raw NUL, which the stored row cannot.
-      .refine(noNul, NUL_MESSAGE)
+      .refine(isStorableText, UNSTORABLE_MESSAGE)
       .nullable()
       .default(null)
       .openapi({

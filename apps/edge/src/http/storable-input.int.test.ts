@@ -1,5 +1,5 @@
 import { jetstreamManager } from "@conclave/bus";
-import { noNul } from "@conclave/subjects";
+import { isStorableText } from "@conclave/subjects";
 import type { z } from "@hono/zod-openapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EdgeResponse, startTestEdge, type TestEdge, type TestEdgeUser } from "../test-edge.js";
@@ -87,6 +87,17 @@ describe("a NUL character in text", () => {
     );
   });
 
+  it("as an unpaired surrogate (which jsonb refuses) is a 400 too", async () => {
+    expectRefused(
+      await raw("POST", "/v1/agents", '{"name":"S","scripted":{"replies":["x\\ud800"]}}'),
+      "body.scripted.replies.0",
+    );
+    expectRefused(
+      await raw("POST", `/v1/groups/${groupId}/messages`, '{"content":"hi \\udc00"}'),
+      "body.content",
+    );
+  });
+
   it("in a message is a 400, and nothing is published (never a 202 for what cannot be stored)", async () => {
     const res = await edge.request("POST", `/v1/groups/${groupId}/messages`, {
       body: { content: `hello${NUL}world` },
@@ -171,7 +182,7 @@ function unguarded(schema: unknown, path: string, out: string[]): void {
       const checks = (def.checks ?? []).map((c) => c._zod.def);
       const ok =
         (def.format !== undefined && FORMATS.has(def.format)) ||
-        checks.some((c) => c.fn === noNul) ||
+        checks.some((c) => c.fn === isStorableText) ||
         checks.some((c) => c.format === "regex" && excludesNul(c.pattern as RegExp));
       if (!ok) out.push(path);
       return;
