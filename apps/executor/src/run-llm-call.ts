@@ -7,6 +7,7 @@ import {
   type Envelope,
   makeEnvelope,
   type Names,
+  REPLACEMENT_CHARACTER,
   type TokenDelta,
   toStorable,
 } from "@conclave/subjects";
@@ -79,8 +80,9 @@ export async function runLlmCall(
       signal: AbortSignal.any([AbortSignal.timeout(deps.timeoutMs), meta.signal]),
     })) {
       if (ev.type === "text") {
-        // Model output may hold NUL, which no history can store: it becomes U+FFFD, live and recorded alike.
-        const delta = toStorable(ev.delta);
+        // Model output may hold NUL, which no history can store: it becomes U+FFFD, live and recorded
+        // alike. Unpaired surrogates are replaced on the whole answer (a pair may span two deltas).
+        const delta = ev.delta.replaceAll("\u0000", REPLACEMENT_CHARACTER);
         content += delta;
         deps.publishDelta({
           groupId: work.groupId,

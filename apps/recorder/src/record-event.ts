@@ -7,10 +7,10 @@ const ENDED = sql`${turns.status} in ('completed', 'failed')`;
 /**
  * Projects one event into PostgreSQL in one transaction. The event row's id is the idempotency
  * key: a redelivered or re-published event inserts nothing and changes nothing.
- * Returns false when the event was already recorded. NUL characters are stored as U+FFFD.
+ * Returns false when the event was already recorded. NUL and unpaired surrogates are stored as U+FFFD.
  */
 export async function recordEvent(db: Db, event: AnyConvEnvelope, seq: number): Promise<boolean> {
-  // A NUL (in model output, a tool's result) becomes U+FFFD: PostgreSQL cannot store it.
+  // Text PostgreSQL cannot store (from a model, a tool's result) becomes U+FFFD.
   const e = toStorable(event);
   return db.transaction(async (tx) => {
     const inserted = await tx
