@@ -1,12 +1,13 @@
 import { z } from "zod";
+import { text } from "./text.js";
 
 /** Ids are UUIDs: they never contain subject wildcards (`*`, `>`) or separators (`.`). */
 export const Id = z.uuid();
 
 export const Actor = z.object({
   kind: z.enum(["user", "agent", "system"]),
-  id: z.string().min(1).max(200),
-  name: z.string().max(200).optional(),
+  id: text().min(1).max(200),
+  name: text().max(200).optional(),
 });
 export type Actor = z.infer<typeof Actor>;
 

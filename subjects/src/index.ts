@@ -6,6 +6,16 @@ export * from "./ids.js";
 export * from "./message.js";
 export * from "./names.js";
 export * from "./orchestration.js";
+export {
+  FREE_JSON_LIMITS,
+  isStorableText,
+  type JsonLimits,
+  jsonObject,
+  REPLACEMENT_CHARACTER,
+  text,
+  toStorable,
+  UNSTORABLE_MESSAGE,
+} from "./text.js";
 export * from "./tool.js";
 export * from "./turn.js";
 export * from "./work.js";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Id } from "./common.js";
+import { text } from "./text.js";
 
 /** The strategies a group can run; each is a LangGraph graph in the orchestrator. */
 export const STRATEGY_NAMES = ["broadcast", "round_robin", "mentions", "selector", "debate_vote"] as const;
@@ -132,7 +133,7 @@ export type ConsensusFailed = z.infer<typeof ConsensusFailed>;
 /** `turn.cancel_requested`: a person asked to stop a turn (running or still queued). */
 export const TURN_CANCEL_REQUESTED = "turn.cancel_requested";
 export const TurnCancelRequested = z.object({
-  reason: z.string().max(1000).optional(),
+  reason: text().max(1000).optional(),
   /** The message that opened the turn, when the edge knows it: a queued turn then ends at once. */
   messageId: Id.optional(),
 });

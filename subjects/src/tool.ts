@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Id } from "./common.js";
+import { text } from "./text.js";
 
 /** `tool.completed`: one tool call ran (or was refused), with its result or error. */
 export const TOOL_COMPLETED = "tool.completed";
@@ -35,7 +36,7 @@ export type ToolApprovalRequested = z.infer<typeof ToolApprovalRequested>;
 export const TOOL_APPROVED = "tool.approved";
 export const TOOL_DENIED = "tool.denied";
 export const ToolDecision = z.object({
-  key: z.string().min(1).max(200),
-  reason: z.string().max(1000).optional(),
+  key: text().min(1).max(200),
+  reason: text().max(1000).optional(),
 });
 export type ToolDecision = z.infer<typeof ToolDecision>;

@@ -1,3 +1,8 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { newEventId } from "@conclave/subjects";
 import { startSystem, type TestSystem } from "@conclave/testing";
 import { Validator } from "@seriousme/openapi-schema-validator";
@@ -6,7 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 let sys: TestSystem;
 let spec: Record<string, unknown>;
 
-type Operation = { security?: Record<string, string[]>[]; responses?: Record<string, unknown> };
+type Operation = {
+  operationId?: string;
+  security?: Record<string, string[]>[];
+  responses?: Record<string, unknown>;
+  parameters?: { name: string; in: string; schema?: { pattern?: string } }[];
+};
 const METHODS = ["get", "post", "put", "patch", "delete"] as const;
 
 beforeAll(async () => {
@@ -32,6 +42,60 @@ describe("the OpenAPI document at /openapi.json", () => {
     const result = await new Validator().validate(spec);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
+  });
+
+  it("passes an independent linter (Redocly, recommended rules) with no errors", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "openapi-"));
+    try {
+      const file = join(dir, "openapi.json");
+      await writeFile(file, JSON.stringify(spec));
+      // Exits non-zero on errors: read the report either way.
+      const out = await promisify(execFile)("npx", ["redocly", "lint", file, "--format=json"], {
+        maxBuffer: 32 * 1024 * 1024,
+      }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? "" }));
+      const report = JSON.parse(out.stdout) as {
+        totals: { errors: number };
+        problems: { severity: string; ruleId: string; message: string }[];
+      };
+      expect(report.problems.filter((p) => p.severity === "error")).toEqual([]);
+      expect(report.totals.errors).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names a server and gives every operation a unique operationId", () => {
+    expect(spec.servers).toEqual([expect.objectContaining({ url: expect.any(String) })]);
+    const ids = operations().map(({ op }) => op.operationId);
+    expect(ids.every((id) => typeof id === "string" && /^[A-Za-z][A-Za-z0-9]*$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("has only patterns that are plain ECMAScript regexes (no flags) and accepts a file named sales.csv", () => {
+    const patterns: string[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === "object")
+        for (const [k, x] of Object.entries(v)) {
+          if (k === "pattern" && typeof x === "string") patterns.push(x);
+          else walk(x);
+        }
+    };
+    walk(spec);
+    expect(patterns.length).toBeGreaterThan(3);
+    for (const p of patterns) {
+      expect(() => new RegExp(p), p).not.toThrow();
+      expect(() => new RegExp(p, "u"), p).not.toThrow();
+      expect(p, "a flag written into the pattern").not.toMatch(/\/[dgimsuvy]+$/);
+    }
+    const upload = operations().find((o) => o.method === "post" && o.path === "/v1/groups/{groupId}/files");
+    const name = upload?.op.parameters?.find((p) => p.in === "query" && p.name === "name")?.schema?.pattern;
+    expect(name).toBeDefined();
+    const re = new RegExp(name ?? "");
+    expect(re.test("sales.csv")).toBe(true);
+    expect(re.test("Q3 — ventes €.csv")).toBe(true);
+    expect(re.test("bad\u0000name.csv")).toBe(false);
+    expect(re.test("line\nbreak.csv")).toBe(false);
   });
 
   it("covers the API: accounts, keys, agents, groups, members, messages, turns, operations", () => {

@@ -37,6 +37,7 @@ import { rosterRoutes } from "./groups/roster-routes.js";
 import { groupRoutes } from "./groups/routes.js";
 import type { EdgeEnv } from "./http/env.js";
 import { authenticated } from "./http/guards.js";
+import { noRoute } from "./http/no-route.js";
 import { router } from "./http/openapi.js";
 import { messageRoutes } from "./messages/routes.js";
 import { mountDocs } from "./ops/docs.js";
@@ -103,13 +104,8 @@ function buildEdgeApp(
   );
   const app = router();
   app.onError(onError(log, { isUnavailable: isDatabaseUnreachable }));
-  app.notFound((c) =>
-    c.body(
-      JSON.stringify(problemOf(new AppError("not_found", `no route ${c.req.method} ${c.req.path}`))),
-      404,
-      { "content-type": "application/problem+json" },
-    ),
-  );
+  const unrouted = noRoute(app);
+  app.notFound(unrouted.notFound);
   if (config.CORS_ORIGINS.length > 0) {
     app.use(
       "*",
@@ -120,6 +116,8 @@ function buildEdgeApp(
       }),
     );
   }
+  // After CORS (a refused method still carries its headers), before authentication and limits.
+  app.use("*", unrouted.methodGuard);
   // Before the body limit: uploads are larger than any JSON body, and cap themselves.
   app.route("/v1/groups", fileRoutes(ctx, { nc, maxFileBytes: config.MAX_FILE_BYTES }));
   app.use(

@@ -111,4 +111,16 @@ describe("runLlmCall and asks", () => {
     expect(e.payload).toMatchObject({ content: "plain" });
     expect(e.payload).not.toHaveProperty("askId");
   });
+  it("replaces a NUL in model output (reply text and tool arguments) with U+FFFD before publishing", async () => {
+    const e = await outcomeOf({ agent: agent({ replies: ["bin\u0000ary"] }), turnIndex: 0 });
+    expect(e.type).toBe("agent.replied");
+    expect(e.payload).toMatchObject({ content: "bin\uFFFDary" });
+    const asked = await outcomeOf({
+      agent: agent({ toolCalls: [{ name: "calculator", args: { "x\u0000": "1\u0000" } }] }, ["calculator"]),
+      turnIndex: 0,
+    });
+    expect(asked.type).toBe("agent.tool_requested");
+    expect(JSON.stringify(asked.payload)).not.toContain("\\u0000");
+    expect(asked.payload).toMatchObject({ calls: [{ args: { "x\uFFFD": "1\uFFFD" } }] });
+  });
 });

@@ -7,7 +7,9 @@ import {
   type Envelope,
   makeEnvelope,
   type Names,
+  REPLACEMENT_CHARACTER,
   type TokenDelta,
+  toStorable,
 } from "@conclave/subjects";
 import { type ToolRegistry, toolCallKey } from "@conclave/tools";
 
@@ -51,7 +53,7 @@ export async function runLlmCall(
       makeEnvelope({
         ...base,
         type: "agent.failed",
-        payload: { agentId: agent.id, ...askOf, agentName: agent.name, error },
+        payload: { agentId: agent.id, ...askOf, agentName: agent.name, error: toStorable(error) },
       }),
     );
 
@@ -78,16 +80,19 @@ export async function runLlmCall(
       signal: AbortSignal.any([AbortSignal.timeout(deps.timeoutMs), meta.signal]),
     })) {
       if (ev.type === "text") {
-        content += ev.delta;
+        // Model output may hold NUL, which no history can store: it becomes U+FFFD, live and recorded
+        // alike. Unpaired surrogates are replaced on the whole answer (a pair may span two deltas).
+        const delta = ev.delta.replaceAll("\u0000", REPLACEMENT_CHARACTER);
+        content += delta;
         deps.publishDelta({
           groupId: work.groupId,
           turnId: work.turnId,
           agentId: agent.id,
           workId: work.id,
           index: index++,
-          text: ev.delta,
+          text: delta,
         });
-      } else if (ev.type === "tool_call") calls.push(ev.call);
+      } else if (ev.type === "tool_call") calls.push(toStorable(ev.call));
       else if (ev.type === "done") done = ev;
     }
     if (calls.length > 0) {
@@ -99,7 +104,7 @@ export async function runLlmCall(
         makeEnvelope({
           ...base,
           type: "agent.tool_requested",
-          payload: {
+          payload: toStorable({
             agentId: agent.id,
             ...askOf,
             agentName: agent.name,
@@ -111,7 +116,7 @@ export async function runLlmCall(
               ...c,
               key: toolCallKey(run, work.payload.step, c.name, { index, args: c.args }),
             })),
-          },
+          }),
         }),
       );
       meta.log.debug({ agentId: agent.id, tools: calls.map((c) => c.name) }, "agent asked for tools");
@@ -123,7 +128,8 @@ export async function runLlmCall(
       makeEnvelope({
         ...base,
         type: "agent.replied",
-        payload: {
+        // Provider names and errors too: nothing an outside service wrote may stall the history.
+        payload: toStorable({
           agentId: agent.id,
           ...askOf,
           agentName: agent.name,
@@ -142,7 +148,7 @@ export async function runLlmCall(
                 })),
               }
             : {}),
-        },
+        }),
       }),
     );
     meta.log.debug({ agentId: agent.id, latencyMs: Date.now() - t0, usage: done?.usage }, "agent replied");

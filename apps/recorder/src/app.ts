@@ -5,6 +5,7 @@ import type { Logger } from "@conclave/log";
 import type { Service } from "@conclave/runtime";
 import { CONSUMERS, isConvEvent, names as namesOf } from "@conclave/subjects";
 import type { RecorderConfig } from "./config.js";
+import { dataExceptionOf } from "./data-exception.js";
 import { recordEvent } from "./record-event.js";
 
 export interface RecorderDeps {
@@ -44,7 +45,20 @@ export function createRecorder(deps: RecorderDeps): Service {
         handle: async (e, meta) => {
           if (!isConvEvent(e))
             throw new AppError("permanent", `${e.type} does not belong on the conversation stream`);
-          const fresh = await recordEvent(db, e, meta.seq);
+          let fresh: boolean;
+          try {
+            fresh = await recordEvent(db, e, meta.seq);
+          } catch (err) {
+            const data = dataExceptionOf(err);
+            if (!data) throw err;
+            throw new AppError(
+              "permanent",
+              `the event's data cannot be stored (${data.code}): ${data.message}`,
+              {
+                cause: err,
+              },
+            );
+          }
           if (!fresh) meta.log.info("already recorded; skipped");
         },
       });

@@ -8,6 +8,7 @@ import {
 } from "@conclave/subjects";
 import { type BothDatabases, openBothDatabases } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dataExceptionOf } from "./data-exception.js";
 import { recordEvent } from "./record-event.js";
 
 let both: BothDatabases;
@@ -292,5 +293,65 @@ describe.each(["postgres", "pglite"])("recordEvent on %s", (kind) => {
       "turn.cancel_requested",
     ]);
     expect(await db().select().from(turns).where(eq(turns.id, t.turnId))).toHaveLength(0);
+  });
+  it("stores a NUL from a model or a tool as U+FFFD instead of failing (and retrying) the event", async () => {
+    const t = turnEvents();
+    const agentId = newEventId();
+    const base = { groupId: t.groupId, turnId: t.turnId, causationId: t.messageId };
+    const replied = makeEnvelope({
+      ...base,
+      id: deriveEventId(t.turnId, "reply"),
+      type: "agent.replied",
+      actor: { kind: "agent", id: agentId, name: "Ada" },
+      payload: {
+        agentId,
+        agentName: "Ada",
+        content: "bin\u0000ary",
+        provider: "scripted",
+        model: "m",
+        latencyMs: 1,
+      },
+    });
+    const tool = makeEnvelope({
+      ...base,
+      id: deriveEventId(t.turnId, "tool"),
+      type: "tool.completed",
+      actor: SYSTEM_ACTOR,
+      payload: {
+        agentId,
+        step: 0,
+        callId: "c",
+        name: "http_fetch",
+        key: "k",
+        ok: true,
+        result: { "body\u0000": ["\u0000", "\ud800"] },
+        durationMs: 1,
+        replayed: false,
+      },
+    });
+    expect(await recordEvent(db(), replied as AnyConvEnvelope, 1)).toBe(true);
+    expect(await recordEvent(db(), tool as AnyConvEnvelope, 2)).toBe(true);
+    const [message] = await db().select().from(messages).where(eq(messages.id, replied.id));
+    expect(message?.content).toBe("bin\uFFFDary");
+    const [stored] = await db().select().from(events).where(eq(events.id, tool.id));
+    expect((stored?.payload as { result?: unknown } | undefined)?.result).toEqual({
+      "body\uFFFD": ["\uFFFD", "\uFFFD"],
+    });
+  });
+
+  it("fails a value no column can hold with a data exception (never worth a retry)", async () => {
+    const t = turnEvents();
+    // A valid ISO date PostgreSQL's timestamps cannot hold (there is no year 0).
+    const bad = { ...t.completed, at: "0000-01-01T00:00:00Z" } as AnyConvEnvelope;
+    const failed = await recordEvent(db(), bad, 1).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(dataExceptionOf(failed)).toEqual({
+      code: expect.stringMatching(/^22/),
+      message: expect.any(String),
+    });
+    expect(dataExceptionOf(failed)?.message).not.toMatch(/\n|params/);
+    expect(dataExceptionOf(new Error("connection refused"))).toBeUndefined();
   });
 });

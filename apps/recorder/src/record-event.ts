@@ -1,15 +1,17 @@
 import { type Db, eq, events, messages, sql, turns, voteBallots, votes } from "@conclave/db";
 import { assertNever } from "@conclave/errors";
-import type { AnyConvEnvelope } from "@conclave/subjects";
+import { type AnyConvEnvelope, toStorable } from "@conclave/subjects";
 
 const ENDED = sql`${turns.status} in ('completed', 'failed')`;
 
 /**
  * Projects one event into PostgreSQL in one transaction. The event row's id is the idempotency
  * key: a redelivered or re-published event inserts nothing and changes nothing.
- * Returns false when the event was already recorded.
+ * Returns false when the event was already recorded. NUL and unpaired surrogates are stored as U+FFFD.
  */
-export async function recordEvent(db: Db, e: AnyConvEnvelope, seq: number): Promise<boolean> {
+export async function recordEvent(db: Db, event: AnyConvEnvelope, seq: number): Promise<boolean> {
+  // Text PostgreSQL cannot store (from a model, a tool's result) becomes U+FFFD.
+  const e = toStorable(event);
   return db.transaction(async (tx) => {
     const inserted = await tx
       .insert(events)

@@ -7,7 +7,10 @@ export type ErrorCode =
   | "forbidden"
   | "rate_limited"
   | "not_found"
+  | "method_not_allowed"
   | "conflict"
+  /** Well-formed but refused as a whole, e.g. an Idempotency-Key reused for another request. */
+  | "unprocessable"
   | "payload_too_large"
   | "unavailable"
   | "timeout"
@@ -19,7 +22,9 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set([
   "unauthorized",
   "forbidden",
   "not_found",
+  "method_not_allowed",
   "conflict",
+  "unprocessable",
   "payload_too_large",
   "permanent",
 ]);

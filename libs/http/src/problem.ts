@@ -24,8 +24,12 @@ export function statusOf(code: ErrorCode): number {
       return 429;
     case "not_found":
       return 404;
+    case "method_not_allowed":
+      return 405;
     case "conflict":
       return 409;
+    case "unprocessable":
+      return 422;
     case "payload_too_large":
       return 413;
     case "unavailable":

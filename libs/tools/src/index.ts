@@ -6,6 +6,7 @@ export {
   createCalculatorTool,
   MAX_EXPRESSION_CHARS,
 } from "./calculator.js";
+export { type CsvProfiler, createCsvProfiler } from "./csv-profiler.js";
 export { type Cell, type ColumnType, type CsvLimits, type CsvTable, parseCsvTable } from "./csv-table.js";
 export {
   createDatasetTool,
@@ -27,7 +28,13 @@ export {
   systemResolver,
 } from "./http-fetch.js";
 export type { ResolvedAddress } from "./pinned-request.js";
-export { type ColumnProfile, type DatasetProfile, profileCsv, profileTable } from "./profile-csv.js";
+export {
+  type ColumnProfile,
+  type DatasetProfile,
+  PROFILE_VALUE_CHARS,
+  profileCsv,
+  profileTable,
+} from "./profile-csv.js";
 export { createRunJsTool, type RunJsConfig, type RunJsResult, runJs } from "./run-js.js";
 export {
   MAX_TOOL_RESULT_CHARS,

@@ -1,7 +1,7 @@
 import { AppError } from "@conclave/errors";
 import { describe, expect, it } from "vitest";
 import { parseCsvTable } from "./csv-table.js";
-import { profileCsv } from "./profile-csv.js";
+import { PROFILE_VALUE_CHARS, profileCsv } from "./profile-csv.js";
 import { PRODUCE_CSV as PRODUCE } from "./testing/produce-csv.js";
 
 describe("profileCsv", () => {
@@ -119,5 +119,16 @@ describe("profileCsv", () => {
 
   it("accepts exactly the row cap", () => {
     expect(profileCsv(PRODUCE, { maxRows: 6 }).rows).toBe(6);
+  });
+  it("cuts long text in the profile (top values, names) with a marker, and counts on the whole values", () => {
+    const long = "y".repeat(5_000);
+    const profile = profileCsv(`${"h".repeat(300)},n\n${long},1\n${long},2\nb,3\n`);
+    const [col] = profile.columns;
+    expect(col?.name).toBe(`${"h".repeat(PROFILE_VALUE_CHARS)}…`);
+    expect(col?.top).toEqual([
+      { value: `${"y".repeat(PROFILE_VALUE_CHARS)}…`, count: 2 },
+      { value: "b", count: 1 },
+    ]);
+    expect(col?.distinct).toBe(2);
   });
 });

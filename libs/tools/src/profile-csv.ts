@@ -12,7 +12,7 @@ export interface ColumnProfile {
   mean?: number;
   /** Sample standard deviation (n − 1); null with fewer than two values. */
   stddev?: number | null;
-  /** The most frequent values of string and boolean columns, most frequent first. */
+  /** The most frequent values of string and boolean columns, most frequent first (each capped, see PROFILE_VALUE_CHARS). */
   top?: { value: string; count: number }[];
 }
 
@@ -23,6 +23,14 @@ export interface DatasetProfile {
 }
 
 const TOP_VALUES = 5;
+/** The longest text a profile repeats (a top value, a column name); longer ones are cut with `…`. */
+export const PROFILE_VALUE_CHARS = 200;
+const CUT_MARKER = "…";
+
+/** Keeps a profile small whatever the cells hold: counts are exact, the text shown is capped. */
+function capped(text: string): string {
+  return text.length <= PROFILE_VALUE_CHARS ? text : `${text.slice(0, PROFILE_VALUE_CHARS)}${CUT_MARKER}`;
+}
 
 function numericStats(values: number[]): Pick<ColumnProfile, "min" | "max" | "mean" | "stddev"> {
   if (values.length === 0) return {};
@@ -47,13 +55,13 @@ function topValues(values: readonly string[]): { value: string; count: number }[
   return [...counts]
     .sort(([a, ca], [b, cb]) => cb - ca || (a < b ? -1 : a > b ? 1 : 0))
     .slice(0, TOP_VALUES)
-    .map(([value, count]) => ({ value, count }));
+    .map(([value, count]) => ({ value: capped(value), count }));
 }
 
 function profileColumn(name: string, type: ColumnType, cells: readonly Cell[]): ColumnProfile {
   const present = cells.filter((c) => c !== null);
   const profile: ColumnProfile = {
-    name,
+    name: capped(name),
     type,
     nulls: cells.length - present.length,
     distinct: new Set(present).size,
@@ -65,7 +73,9 @@ function profileColumn(name: string, type: ColumnType, cells: readonly Cell[]): 
     case "date": {
       const sorted = present.map(String).sort((a, b) => Date.parse(a) - Date.parse(b));
       const [min, max] = [sorted[0], sorted[sorted.length - 1]];
-      return min === undefined || max === undefined ? profile : { ...profile, min, max };
+      return min === undefined || max === undefined
+        ? profile
+        : { ...profile, min: capped(min), max: capped(max) };
     }
     case "boolean":
     case "string":

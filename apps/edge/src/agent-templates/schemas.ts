@@ -1,3 +1,4 @@
+import { text } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 import { AgentName } from "../agents/schemas.js";
 import { TEMPLATES } from "./catalog.js";
@@ -56,7 +57,7 @@ export const WizardBody = z
     industry: Industry.optional(),
     role: Role.optional(),
     tone: Tone.optional(),
-    rules: z.array(z.string().trim().min(1).max(500)).max(20).default([]),
+    rules: z.array(text().trim().min(1).max(500)).max(20).default([]),
     name: AgentName.optional(),
   })
   .superRefine((w, ctx) => {

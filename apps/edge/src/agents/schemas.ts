@@ -1,22 +1,20 @@
-import { PROVIDERS, SCRIPTED_MAX_DELAY_MS } from "@conclave/subjects";
+import { jsonObject, PROVIDERS, SCRIPTED_MAX_DELAY_MS, text } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 
-export const AgentName = z
-  .string()
+export const AgentName = text()
   .trim()
   .min(1)
   .max(100)
   .regex(/^[^\s@][^@]*$/, "must not start with a space or contain @")
   .openapi({ example: "Ada" });
 
-export const ToolName = z
-  .string()
+export const ToolName = text()
   .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, "a letter, then up to 63 letters, digits, _ . -")
   .openapi({ example: "calculator" });
 
 export const ScriptedSettings = z
   .strictObject({
-    replies: z.array(z.string().max(20_000)).min(1).max(100).optional(),
+    replies: z.array(text().max(20_000)).min(1).max(100).optional(),
     echo: z.boolean().optional(),
     delayMs: z
       .number()
@@ -25,13 +23,15 @@ export const ScriptedSettings = z
       .max(SCRIPTED_MAX_DELAY_MS)
       .optional()
       .openapi({ description: `Simulated latency before answering, at most ${SCRIPTED_MAX_DELAY_MS} ms.` }),
-    failWith: z.string().min(1).max(1000).optional(),
+    failWith: text().min(1).max(1000).optional(),
     toolCalls: z
       .array(
         z.strictObject({
-          name: z.string().min(1).max(200),
-          args: z.record(z.string(), z.unknown()).optional(),
-          id: z.string().max(200).optional(),
+          name: text().min(1).max(200),
+          args: jsonObject()
+            .optional()
+            .openapi({ description: "Free-form JSON, at most 32 levels deep and 16,000 characters." }),
+          id: text().max(200).optional(),
         }),
       )
       .max(20)
@@ -39,9 +39,9 @@ export const ScriptedSettings = z
     votes: z
       .array(
         z.strictObject({
-          choice: z.string().max(200).nullable().openapi({ description: "null abstains." }),
+          choice: text().max(200).nullable().openapi({ description: "null abstains." }),
           confidence: z.number().min(0).max(1).optional().openapi({ description: "Default 1." }),
-          rationale: z.string().max(4000).optional(),
+          rationale: text().max(4000).optional(),
         }),
       )
       .min(1)
@@ -76,13 +76,13 @@ export const PROMPT_BUDGET = 20_000;
 
 const shape = {
   name: AgentName,
-  description: z.string().max(1000),
+  description: text().max(1000),
   provider: Provider,
-  model: z.string().trim().min(1).max(200),
+  model: text().trim().min(1).max(200),
   temperature: Temperature.nullable(),
   maxTokens: MaxTokens.nullable(),
-  personality: z.string().max(2000),
-  systemPrompt: z.string().max(PROMPT_BUDGET),
+  personality: text().max(2000),
+  systemPrompt: text().max(PROMPT_BUDGET),
   tools: Tools,
   limits: AgentLimits,
   enabled: z.boolean(),
@@ -163,7 +163,7 @@ export const ListAgentsQuery = z.strictObject({
     .enum(["true", "false"])
     .transform((v) => v === "true")
     .optional(),
-  q: z.string().trim().min(1).max(100).optional().openapi({ description: "Name contains (any case)." }),
+  q: text().trim().min(1).max(100).optional().openapi({ description: "Name contains (any case)." }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z
     .uuid("must be a nextCursor")

@@ -1,3 +1,4 @@
+import { text } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 import { createGroupBody, GroupSettingsInput } from "../groups/schemas.js";
 import { AgentInput, AgentName } from "./schemas.js";
@@ -47,8 +48,7 @@ export const ExportQuery = z
       .uuid("must be a UUID")
       .optional()
       .openapi({ description: "Export this group and its agents." }),
-    ids: z
-      .string()
+    ids: text()
       .optional()
       .transform((v, ctx) => {
         if (v === undefined) return undefined;

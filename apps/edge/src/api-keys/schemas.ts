@@ -1,9 +1,10 @@
 import { SCOPES } from "@conclave/auth";
+import { text } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 
 export const CreateKeyBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(100),
+    name: text().trim().min(1).max(100),
     scopes: z.array(z.enum(SCOPES)).min(1).max(3),
     expiresAt: z.iso
       .datetime()

@@ -1,4 +1,5 @@
 import { PASSWORD_MAX, PASSWORD_MIN, SCOPES } from "@conclave/auth";
+import { text } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 
 export const Credentials = z
@@ -7,14 +8,12 @@ export const Credentials = z
       .email("must be an email address")
       .max(254)
       .transform((e) => e.toLowerCase()),
-    password: z.string().min(PASSWORD_MIN, `at least ${PASSWORD_MIN} characters`).max(PASSWORD_MAX),
+    password: text().min(PASSWORD_MIN, `at least ${PASSWORD_MIN} characters`).max(PASSWORD_MAX),
   })
   .openapi("Credentials");
 export type Credentials = z.infer<typeof Credentials>;
 
-export const RefreshBody = z
-  .strictObject({ refreshToken: z.string().min(20).max(200) })
-  .openapi("RefreshBody");
+export const RefreshBody = z.strictObject({ refreshToken: text().min(20).max(200) }).openapi("RefreshBody");
 
 export const TokenPairView = z
   .object({

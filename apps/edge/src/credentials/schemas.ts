@@ -1,4 +1,4 @@
-import { PROVIDERS } from "@conclave/subjects";
+import { isStorableText, PROVIDERS, text, UNSTORABLE_MESSAGE } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 
 /** Providers that take a credential (the scripted one runs offline). */
@@ -8,14 +8,12 @@ export const ProviderParam = z.object({ provider: KeyedProvider });
 
 export const SetCredentialBody = z
   .strictObject({
-    apiKey: z
-      .string()
-      .min(8)
-      .max(4096)
-      .openapi({ description: "Stored encrypted; never returned or logged." }),
+    apiKey: text().min(8).max(4096).openapi({ description: "Stored encrypted; never returned or logged." }),
     baseUrl: z
       .url({ protocol: /^https?$/, message: "an http(s) URL" })
       .max(2000)
+      // A URL's path may hold a raw NUL, which the stored row cannot.
+      .refine(isStorableText, UNSTORABLE_MESSAGE)
       .nullable()
       .default(null)
       .openapi({

@@ -1,4 +1,5 @@
 import type { NatsConnection } from "@conclave/bus";
+import { createCsvProfiler } from "@conclave/tools";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { EdgeContext } from "../context.js";
 import { GroupIdParam } from "../groups/schemas.js";
@@ -30,6 +31,7 @@ const unsupportedType = {
  */
 export function fileRoutes(ctx: EdgeContext, deps: { nc: NatsConnection; maxFileBytes: number }) {
   const store = createFileStore(deps.nc, ctx.names.bucket("files"), ctx.config.PUBLISH_TIMEOUT_MS);
+  const profiler = createCsvProfiler();
   const signedIn = authenticated(ctx);
   const uploadRoute = createRoute({
     method: "post",
@@ -89,6 +91,7 @@ export function fileRoutes(ctx: EdgeContext, deps: { nc: NatsConnection; maxFile
     const file = await uploadFile({
       ctx,
       store,
+      profiler,
       maxBytes: deps.maxFileBytes,
       principal: c.get("principal"),
       input: {

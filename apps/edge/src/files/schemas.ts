@@ -1,15 +1,19 @@
+import { text } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 import { GroupIdParam } from "../groups/schemas.js";
 
 export const FileParams = GroupIdParam.extend({ fileId: z.uuid("must be a UUID") });
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the class names the control characters it refuses.
+const CONTROL_FREE = /^[^\x00-\x1F\x7F-\x9F]+$/;
+
 export const UploadQuery = z.strictObject({
-  name: z
-    .string()
+  name: text()
     .trim()
     .min(1)
     .max(255)
-    .regex(/^\P{Cc}+$/u, "no control characters")
+    // Cc without the `u` flag: the OpenAPI pattern must be a plain ECMAScript regex.
+    .regex(CONTROL_FREE, "no control characters")
     .openapi({ description: "The file's name as people and agents see it.", example: "sales.csv" }),
 });
 export type UploadQuery = z.infer<typeof UploadQuery>;

@@ -3,7 +3,7 @@ import { type Principal, requireGroupAccess } from "@conclave/auth";
 import { files } from "@conclave/db";
 import { AppError, describeError, isAppError } from "@conclave/errors";
 import { newEventId } from "@conclave/subjects";
-import { type DatasetProfile, profileCsv } from "@conclave/tools";
+import type { CsvProfiler, DatasetProfile } from "@conclave/tools";
 import type { EdgeContext } from "../context.js";
 import type { FileStore } from "./file-store.js";
 import { fileView } from "./file-view.js";
@@ -19,19 +19,32 @@ export interface UploadFileInput {
 }
 
 function decodeUtf8(bytes: Uint8Array): string {
+  let text: string;
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw new AppError("validation", "the file is not UTF-8 text", {
       fields: [{ path: "body", message: "not UTF-8" }],
     });
   }
+  // Its cells reach the stored profile, and PostgreSQL cannot store a NUL.
+  const nul = text.indexOf("\u0000");
+  if (nul >= 0) {
+    const line = text.slice(0, nul).split("\n").length;
+    throw new AppError("validation", `the file holds a NUL (U+0000) character on line ${line}`, {
+      fields: [{ path: "body", message: `NUL character on line ${line}` }],
+    });
+  }
+  return text;
 }
 
-/** Profiles the CSV; a malformed or empty one is a 400 naming the problem, one past the caps a 413. */
-function profile(text: string, maxBytes: number): DatasetProfile {
+/**
+ * Profiles the CSV on the profiler's thread (seconds of CPU for a large file must not stall every
+ * other request); a malformed or empty one is a 400 naming the problem, one past the caps a 413.
+ */
+async function profile(profiler: CsvProfiler, text: string, maxBytes: number): Promise<DatasetProfile> {
   try {
-    return profileCsv(text, { maxBytes });
+    return await profiler.profile(text, { maxBytes });
   } catch (e) {
     if (!isAppError(e)) throw e;
     throw new AppError(e.code, e.message, { cause: e, fields: [{ path: "body", message: e.message }] });
@@ -46,12 +59,14 @@ function profile(text: string, maxBytes: number): DatasetProfile {
 export async function uploadFile({
   ctx,
   store,
+  profiler,
   maxBytes,
   principal,
   input,
 }: {
   ctx: EdgeContext;
   store: FileStore;
+  profiler: CsvProfiler;
   maxBytes: number;
   principal: Principal;
   input: UploadFileInput;
@@ -60,7 +75,7 @@ export async function uploadFile({
   await requireGroupAccess(ctx.db, principal, groupId, "post");
   const bytes = await readCappedBody(input.body, input.contentLength, maxBytes);
   const text = decodeUtf8(bytes);
-  const fileProfile = profile(text, maxBytes);
+  const fileProfile = await profile(profiler, text, maxBytes);
   // While the link is down a put would be buffered and sent later: refuse now instead.
   if (!ctx.busUp()) throw new AppError("unavailable", "the event bus is unreachable; retry later");
   const id = newEventId();

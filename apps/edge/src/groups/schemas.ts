@@ -1,4 +1,5 @@
 import { CONCURRENT_INPUT, STRATEGIES } from "@conclave/db";
+import { text } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 import { AgentInput } from "../agents/schemas.js";
 
@@ -180,8 +181,8 @@ export const GroupSettingsView = z
   .openapi("GroupSettings");
 export type GroupSettingsView = z.infer<typeof GroupSettingsView>;
 
-const GroupName = z.string().trim().min(1).max(200);
-const Description = z.string().max(2000);
+const GroupName = text().trim().min(1).max(200);
+const Description = text().max(2000);
 
 export const createGroupBody = (maxAgents: number) =>
   z

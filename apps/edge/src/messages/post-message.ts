@@ -4,6 +4,7 @@ import { AppError } from "@conclave/errors";
 import { type Actor, deriveEventId, makeEnvelope, newEventId } from "@conclave/subjects";
 import type { EdgeContext } from "../context.js";
 import { claimGroup } from "./claim-group.js";
+import { requireSameRequest } from "./same-request.js";
 
 export interface PostedMessage {
   messageId: string;
@@ -24,7 +25,8 @@ export interface PostMessageInput {
  * the orchestrator runs it after any turn already running or queued in this group, or, when the
  * group's `concurrentInput` is `reject`, the post is refused (409) while another turn holds the group.
  * With an idempotency key the ids derive from it, so a retry (after a 503 or a lost answer) is
- * deduplicated by JetStream within its duplicate window and answers the same ids and seq.
+ * deduplicated by JetStream within its duplicate window and answers the same ids and seq; the same
+ * key with another body is a 422.
  */
 export async function postMessage({
   ctx,
@@ -55,7 +57,10 @@ export async function postMessage({
   if ((await concurrentInputOf(ctx, groupId)) === "reject") {
     // A retry of a post already recorded answers its ids, whatever runs now.
     const recorded = idempotencyKey ? await recordedSeq(ctx, groupId, messageId) : undefined;
-    if (recorded !== undefined) return { messageId, turnId, seq: recorded };
+    if (recorded !== undefined) {
+      await requireSameRequest(ctx, recorded, event);
+      return { messageId, turnId, seq: recorded };
+    }
     const claim = await claimGroup({ ctx, groupId, messageId, eventId: event.id });
     try {
       published = await publish();
@@ -66,6 +71,7 @@ export async function postMessage({
   } else {
     published = await publish();
   }
+  if (published.duplicate && idempotencyKey) await requireSameRequest(ctx, published.seq, event);
   ctx.log.debug(
     { groupId, turnId, messageId, seq: published.seq, duplicate: published.duplicate },
     "message posted",

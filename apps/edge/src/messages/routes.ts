@@ -43,7 +43,7 @@ export function messageRoutes(ctx: EdgeContext) {
     },
     responses: {
       202: json(PostedView, "Accepted: the message and its turn."),
-      ...problems(400, 401, 403, 404, 409, 413, 429, 503),
+      ...problems(400, 401, 403, 404, 409, 413, 422, 429, 503),
     },
   });
   const historyRoute = createRoute({

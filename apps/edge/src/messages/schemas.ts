@@ -1,4 +1,5 @@
 import { STRATEGIES } from "@conclave/db";
+import { text } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 import { GroupIdParam } from "../groups/schemas.js";
 
@@ -8,8 +9,7 @@ export const HistoryQuery = z.strictObject({
 });
 
 export const IdempotencyHeader = z.object({
-  "idempotency-key": z
-    .string()
+  "idempotency-key": text()
     .regex(/^[A-Za-z0-9_.:-]{1,200}$/, "1 to 200 letters, digits, _ . : -")
     .optional()
     .openapi({ description: "A retry with the same key answers the same ids and publishes nothing new." }),
@@ -20,9 +20,9 @@ export const TurnParams = GroupIdParam.extend({ turnId: z.uuid("must be a UUID")
 export const ToolDecisionBody = z
   .strictObject({
     /** The waiting call's key, from its `tool.approval_requested` event. */
-    key: z.string().regex(/^[0-9a-f]{64}$/, "must be a tool call key"),
+    key: text().regex(/^[0-9a-f]{64}$/, "must be a tool call key"),
     approve: z.boolean(),
-    reason: z.string().trim().min(1).max(1000).optional(),
+    reason: text().trim().min(1).max(1000).optional(),
   })
   .openapi("ToolDecision");
 export const ToolDecisionView = z
@@ -31,7 +31,7 @@ export const ToolDecisionView = z
 
 export const CancelTurnBody = z
   .strictObject({
-    reason: z.string().trim().min(1).max(1000).optional().openapi({ description: "Why; kept in the event." }),
+    reason: text().trim().min(1).max(1000).optional().openapi({ description: "Why; kept in the event." }),
   })
   .openapi("CancelTurn");
 export const CancelRequestedView = z
@@ -41,8 +41,8 @@ export const CancelRequestedView = z
 export const postMessageBody = (maxChars: number) =>
   z
     .strictObject({
-      content: z.string().trim().min(1).max(maxChars),
-      authorName: z.string().trim().min(1).max(100).optional(),
+      content: text().trim().min(1).max(maxChars),
+      authorName: text().trim().min(1).max(100).optional(),
     })
     .openapi("PostMessage");
 

@@ -29,6 +29,23 @@ const docsRoute = createRoute({
   },
 });
 
+const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
+const pascal = (word: string) =>
+  word
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]?.toUpperCase() + w.slice(1))
+    .join("");
+
+/** A stable id from method and path: `get /v1/groups/{groupId}/files` → `getGroupsByGroupIdFiles`. */
+export function operationIdOf(method: string, path: string): string {
+  const parts = path
+    .split("/")
+    .filter((p) => p !== "" && p !== "v1")
+    .map((p) => (p.startsWith("{") ? `By${pascal(p.slice(1, -1))}` : pascal(p)));
+  return `${method}${parts.join("")}`;
+}
+
 /** The OpenAPI document of `app`, built once from the routes' own schemas. */
 export function openApiDocument(app: OpenAPIHono<EdgeEnv>) {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
@@ -46,8 +63,14 @@ export function openApiDocument(app: OpenAPIHono<EdgeEnv>) {
         description:
           "Multi-agent conversations: accounts, agents, groups, messages. Errors are `application/problem+json` (RFC 9457). Live events (WebSocket `/v1/stream`, SSE `GET /v1/groups/{groupId}/events`) are served by the fanout.",
       },
+      servers: [{ url: "/", description: "The edge that serves this document" }],
       security: [{ bearer: [] }],
     });
+    for (const [path, item] of Object.entries(doc.paths ?? {}))
+      for (const method of METHODS) {
+        const op = item[method];
+        if (op) op.operationId ??= operationIdOf(method, path);
+      }
     return doc;
   };
 }
