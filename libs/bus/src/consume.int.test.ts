@@ -17,6 +17,7 @@ const handle: EnvelopeHandler = async (e, meta) => {
   if (e.type !== "message.posted") return;
   seen.push({ content: e.payload.content, delivery: meta.deliveryCount });
   if (e.payload.content === "poison") throw new AppError("permanent", "cannot ever handle this");
+  if (e.payload.content === "multi-line") throw new AppError("permanent", "first line\r\nsecond line\nthird");
   if (e.payload.content === "flaky" && meta.deliveryCount < 3) throw new Error("not yet");
 };
 
@@ -100,6 +101,15 @@ describe("the consumer wrapper", () => {
     const letter = letters.find((l) => l.body.includes("poison"));
     expect(letter?.reason).toMatch(/permanent: cannot ever handle this/);
     expect(seen.filter((s) => s.content === "poison")).toHaveLength(1);
+  });
+
+  it("dead-letters a failure whose reason spans lines (a header holds one line)", async () => {
+    await post("multi-line");
+    const letter = await waitUntil("a dead letter", async () =>
+      (await deadLetters()).find((l) => l.body.includes("multi-line")),
+    );
+    expect(letter.reason).toBe("permanent: first line second line third");
+    expect(seen.filter((s) => s.content === "multi-line")).toHaveLength(1);
   });
 
   it("never retries a message that fails its schema, and names the failing paths", async () => {

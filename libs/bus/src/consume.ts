@@ -106,7 +106,7 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
 
   const deadLetter = async (msg: JsMsg, reason: string) => {
     const h = headers();
-    h.set(DLQ_HEADERS.reason, reason.slice(0, 1000));
+    h.set(DLQ_HEADERS.reason, headerValue(reason));
     h.set(DLQ_HEADERS.stream, o.stream);
     h.set(DLQ_HEADERS.consumer, o.consumer);
     h.set(DLQ_HEADERS.subject, msg.subject);
@@ -222,4 +222,9 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
       clearTimeout(grace);
     },
   };
+}
+
+/** A header value on one line (a newline makes the publish throw, and the letter would never land). */
+function headerValue(text: string): string {
+  return text.replace(/[\r\n]+/g, " ").slice(0, 1000);
 }
