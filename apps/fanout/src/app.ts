@@ -7,7 +7,7 @@ import {
   type Principal,
   tokenSettingsFrom,
 } from "@conclave/auth";
-import { busConnected, jetstream, type NatsConnection, provision } from "@conclave/bus";
+import { assertProvisioned, busConnected, jetstream, type NatsConnection } from "@conclave/bus";
 import type { DbHandle } from "@conclave/db";
 import { onError } from "@conclave/http";
 import type { Logger } from "@conclave/log";
@@ -49,7 +49,7 @@ function refuse(socket: Duplex, status: number, reason: string) {
 export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   const { config, nc, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
-  await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS, replicas: config.NATS_STREAM_REPLICAS });
+  await assertProvisioned(nc, names, "fanout");
   const js = jetstream(nc);
   const keys = keyStoreFrom(deps.db.db, config);
   const auth: Authenticator = createAuthenticator({

@@ -8,6 +8,7 @@ export {
 } from "@nats-io/jetstream";
 export { type KV, Kvm } from "@nats-io/kv";
 export { type ObjectStore, Objm } from "@nats-io/obj";
+export { assertProvisioned, PROVISION_COMMAND } from "./check-provisioned.js";
 export { busConnected, connectBus, type NatsConnection } from "./connect.js";
 export {
   decideFailure,
@@ -19,9 +20,13 @@ export {
 } from "./consume.js";
 export { dispatchTo, type HandlerMap } from "./dispatch.js";
 export {
+  BUS_NEEDS,
   BUS_USERS,
+  type BusNeeds,
   type BusUser,
+  busInboxPrefix,
   busPermissions,
+  type KvBucketKey,
   natsAuthorizationConfig,
   type Permissions,
 } from "./permissions.js";
