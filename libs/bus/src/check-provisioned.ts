@@ -44,7 +44,7 @@ export async function assertProvisioned(
       return undefined;
     }
   };
-  await Promise.all(streams.map((s) => probe(`stream ${s}`, () => jsm.streams.info(s))));
+  for (const s of streams) await probe(`stream ${s}`, () => jsm.streams.info(s));
   for (const d of needs.durables) {
     const stream = n.stream(d.stream);
     const info = await probe(`consumer ${d.name} of ${stream}`, () => jsm.consumers.info(stream, d.name));
