@@ -50,7 +50,8 @@ export async function runProcess<C extends ProcessConfig>(o: {
     url: config.NATS_URL,
     user: config.NATS_USER,
     password: config.NATS_PASSWORD,
-    inboxPrefix: busInboxPrefix(config.CONCLAVE_NS, app),
+    // Its own user may read replies only there; a server without users keeps the shared prefix.
+    inboxPrefix: config.NATS_USER ? busInboxPrefix(config.CONCLAVE_NS, app) : undefined,
     name: app,
     log,
   });

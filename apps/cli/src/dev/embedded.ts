@@ -32,8 +32,9 @@ export function embeddedApps(deps: {
       url: env.NATS_URL ?? "nats://127.0.0.1:4222",
       name,
       log: log(name),
-      inboxPrefix: busInboxPrefix(deps.ns, name),
-      ...(deps.credentials ? { user: name, password: deps.credentials[name] } : {}),
+      ...(deps.credentials
+        ? { user: name, password: deps.credentials[name], inboxPrefix: busInboxPrefix(deps.ns, name) }
+        : {}),
     });
     conns.push(nc);
     return nc;
