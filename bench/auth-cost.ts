@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import type { Authenticator, Principal } from "@conclave/auth";
+import { provision } from "@conclave/bus";
 import { type DbHandle, openDb } from "@conclave/db";
 import { createEdge, loadConfig } from "@conclave/edge";
 import { listen } from "@conclave/http";
@@ -24,6 +25,7 @@ const concurrency = Number(flags.concurrency);
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
 const bus = await openTestBus();
+await provision(bus.nc, bus.names);
 const database = await createTestDatabase();
 const db: DbHandle = await openDb({ url: database.url, poolSize: 10 });
 const config = loadConfig({

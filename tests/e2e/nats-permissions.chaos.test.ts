@@ -2,13 +2,17 @@ import { randomBytes } from "node:crypto";
 import {
   BUS_USERS,
   type BusUser,
+  busInboxPrefix,
   connectBus,
   jetstream,
+  jetstreamManager,
+  type NatsConnection,
   natsAuthorizationConfig,
   publishEnvelope,
 } from "@conclave/bus";
-import { makeEnvelope, names, newEventId } from "@conclave/subjects";
+import { CONSUMERS, makeEnvelope, names, newEventId } from "@conclave/subjects";
 import {
+  capturingLogger,
   type OwnNatsServer,
   quietLogger,
   startOwnNatsServer,
@@ -16,6 +20,8 @@ import {
   type TestSystem,
   uniqueNamespace,
 } from "@conclave/testing";
+import { AckPolicy, type JetStreamManager } from "@nats-io/jetstream";
+import { PermissionViolationError } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const ns = uniqueNamespace();
@@ -35,18 +41,29 @@ afterAll(async () => {
   await nats?.dispose();
 });
 
+/** The server's refusal, as a request's error (its cause) or a subscription's. */
+const isPermissionViolation = (e: unknown) =>
+  e instanceof PermissionViolationError ||
+  (e instanceof Error && e.cause instanceof PermissionViolationError);
+
+/** A connection as an app's NATS user, with that app's own inbox prefix (as the app connects). */
+const connectAs = (user: BusUser, inboxPrefix = busInboxPrefix(ns, user)) =>
+  connectBus({
+    url: nats.url,
+    name: `attacker-${user}`,
+    user,
+    password: passwords[user],
+    inboxPrefix,
+    // Each refusal is also a connection status line: keep them out of the test's output.
+    log: capturingLogger("attacker").log,
+  });
+
 async function publishAs(
   user: BusUser,
   type: "agent.replied" | "turn.completed" | "message.posted",
   groupId: string,
 ) {
-  const nc = await connectBus({
-    url: nats.url,
-    name: `forger-${user}`,
-    user,
-    password: passwords[user],
-    log: quietLogger(),
-  });
+  const nc = await connectAs(user);
   const id = newEventId();
   const actor = { kind: "agent" as const, id: newEventId() };
   const base = { id, groupId, turnId: newEventId(), causationId: null, actor };
@@ -138,6 +155,8 @@ describe("per-app NATS users", () => {
     expect(sys.app("orchestrator").lines.filter((l) => l.includes("cleanup after the turn failed"))).toEqual(
       [],
     );
+    // No app was refused anything it does (the ordered feeds, acks, KV, checkpoint listing, files).
+    for (const a of sys.apps) expect(a.lines.filter((l) => l.includes("Permissions Violation"))).toEqual([]);
     await client.close();
   });
 
@@ -151,5 +170,161 @@ describe("per-app NATS users", () => {
     // What each may do, it can.
     expect(await publishAs("edge", "message.posted", groupId)).toBe("stored");
     expect(await publishAs("executor", "agent.replied", groupId)).toBe("stored");
+  });
+
+  describe("refuse every JetStream API call an app does not need", () => {
+    let admin_: NatsConnection;
+    let adminJsm: JetStreamManager;
+    const conv = n.stream("conv");
+    const durables = async () => (await adminJsm.consumers.list(conv).next()).map((c) => c.name).sort();
+
+    beforeAll(async () => {
+      admin_ = await connectBus({ url: nats.url, name: "checker", ...admin, log: quietLogger() });
+      adminJsm = await jetstreamManager(admin_);
+    });
+    afterAll(async () => {
+      await admin_?.close();
+    });
+
+    /** Runs `attack` as `user`: "refused" only for the server's permission violation, never a timeout. */
+    async function as(
+      user: BusUser,
+      attack: (jsm: JetStreamManager, nc: NatsConnection) => Promise<unknown>,
+    ) {
+      const nc = await connectAs(user);
+      try {
+        await attack(await jetstreamManager(nc, { checkAPI: false, timeout: 5000 }), nc);
+        return "allowed";
+      } catch (e) {
+        if (isPermissionViolation(e)) return "refused";
+        throw e;
+      } finally {
+        await nc.close();
+      }
+    }
+
+    it("refuse the edge deleting, updating or purging the conversation stream, or deleting an event", async () => {
+      const before = await adminJsm.streams.info(conv);
+      expect(before.state.messages).toBeGreaterThan(0);
+      expect(await as("edge", (jsm) => jsm.streams.delete(conv))).toBe("refused");
+      expect(await as("edge", (jsm) => jsm.streams.update(conv, { max_age: 1_000_000_000 }))).toBe("refused");
+      expect(await as("edge", (jsm) => jsm.streams.purge(conv))).toBe("refused");
+      expect(await as("edge", (jsm) => jsm.streams.deleteMessage(conv, before.state.first_seq))).toBe(
+        "refused",
+      );
+      const after = await adminJsm.streams.info(conv);
+      expect(after.config.max_age).toBe(before.config.max_age);
+      expect(after.state.first_seq).toBe(before.state.first_seq);
+      expect(after.state.messages).toBeGreaterThanOrEqual(before.state.messages);
+      expect((await adminJsm.streams.getMessage(conv, { seq: before.state.first_seq }))?.seq).toBe(
+        before.state.first_seq,
+      );
+    });
+
+    it("refuse the edge a stream that re-publishes onto a group's agent.replied (a forged answer)", async () => {
+      const forge = `${ns}_FORGE`;
+      const attempt = (jsm: JetStreamManager) =>
+        jsm.streams.add({
+          name: forge,
+          subjects: [`${ns}.forge.>`],
+          republish: { src: `${ns}.forge.>`, dest: n.convSubject(newEventId(), "agent.replied") },
+        });
+      expect(await as("edge", attempt)).toBe("refused");
+      await expect(adminJsm.streams.info(forge)).rejects.toThrow();
+    });
+
+    it("refuse every app creating, updating or deleting a stream", async () => {
+      for (const user of BUS_USERS) {
+        expect(
+          await as(user, (jsm) =>
+            jsm.streams.add({ name: `${ns}_X_${user}`, subjects: [`${ns}.x.${user}`] }),
+          ),
+        ).toBe("refused");
+        expect(await as(user, (jsm) => jsm.streams.update(conv, { max_msgs: 1 }))).toBe("refused");
+        expect(await as(user, (jsm) => jsm.streams.delete(n.stream("work")))).toBe("refused");
+        expect(await as(user, (jsm) => jsm.streams.deleteMessage(n.stream("work"), 1))).toBe("refused");
+      }
+    });
+
+    it("refuse durable consumers to all, and the fanout any consumer but a group's ordered one", async () => {
+      const before = await durables();
+      const evil = { durable_name: "evil", ack_policy: AckPolicy.Explicit };
+      for (const user of BUS_USERS) {
+        expect(await as(user, (jsm) => jsm.consumers.add(conv, evil))).toBe("refused");
+        expect(await as(user, (jsm) => jsm.consumers.add(n.stream("work"), evil))).toBe("refused");
+      }
+      // The fanout's consumer rights stop at the durables: no hijack, delete or pull of another app's.
+      const groupFilter = n.groupFilter(newEventId());
+      const hijack = {
+        durable_name: CONSUMERS.orchestrator,
+        ack_policy: AckPolicy.Explicit,
+        filter_subject: groupFilter,
+      };
+      expect(await as("fanout", (jsm) => jsm.consumers.add(conv, hijack))).toBe("refused");
+      expect(await as("fanout", (jsm) => jsm.consumers.delete(conv, CONSUMERS.recorder))).toBe("refused");
+      expect(
+        await as("fanout", (_jsm, nc) =>
+          nc.request(
+            `$JS.API.CONSUMER.MSG.NEXT.${conv}.${CONSUMERS.orchestrator}`,
+            JSON.stringify({ batch: 1 }),
+            {
+              timeout: 5000,
+            },
+          ),
+        ),
+      ).toBe("refused");
+      expect(
+        await as("fanout", (jsm) =>
+          jsm.consumers.add(conv, { name: "everything", ack_policy: AckPolicy.None }),
+        ),
+      ).toBe("refused");
+      // Legacy create forms (no filter in the subject) are refused too.
+      expect(
+        await as("fanout", (_jsm, nc) =>
+          nc.request(
+            `$JS.API.CONSUMER.CREATE.${conv}`,
+            JSON.stringify({
+              stream_name: conv,
+              config: { ack_policy: "none", filter_subject: groupFilter },
+            }),
+            { timeout: 5000 },
+          ),
+        ),
+      ).toBe("refused");
+      expect(await durables()).toEqual(before);
+      const orchestrator = await adminJsm.consumers.info(conv, CONSUMERS.orchestrator);
+      expect(orchestrator.config.filter_subject).toBe(n.convFilter());
+    });
+
+    it("refuse any app reading `_INBOX.>` or another app's inbox prefix", async () => {
+      for (const user of BUS_USERS) {
+        const other = BUS_USERS.find((u) => u !== user) ?? "edge";
+        for (const subject of ["_INBOX.>", `${busInboxPrefix(ns, other)}.>`]) {
+          const nc = await connectAs(user);
+          try {
+            const sub = nc.subscribe(subject);
+            // The server answers a refused subscription at once; allowed, it stays open.
+            const open = new Promise<string>((r) => setTimeout(() => r("still subscribed"), 10_000).unref());
+            expect(
+              await Promise.race([sub.closed, open]),
+              `${user} subscribing to ${subject}`,
+            ).toBeInstanceOf(PermissionViolationError);
+          } finally {
+            await nc.close();
+          }
+        }
+      }
+      // An app connecting with the shared prefix gets no replies at all: it cannot even subscribe.
+      const stray = await connectAs("edge", "_INBOX");
+      try {
+        const refused = await jetstreamManager(stray, { timeout: 3000 }).then(
+          () => false,
+          (e: unknown) => isPermissionViolation(e),
+        );
+        expect(refused).toBe(true);
+      } finally {
+        await stray.close();
+      }
+    });
   });
 });

@@ -7,12 +7,14 @@ import { runDev } from "./dev/index.js";
 import { dlq, UsageError } from "./dlq-command.js";
 import { migrate } from "./migrate.js";
 import { natsAuth } from "./nats-auth.js";
+import { provisionBus } from "./provision.js";
 import { rotateKeys } from "./rotate-keys.js";
 import { watch } from "./watch.js";
 
 const USAGE = `usage: conclave <command>
   dev                      start NATS (if needed), migrate, every app, and a demo group
   migrate                  apply database migrations (DATABASE_URL, or the embedded PGlite)
+  provision                create or update the NATS streams, consumers and buckets (an admin NATS_USER)
   keys rotate              make a new token signing key current (the old one verifies until its tokens expire)
   nats-auth                print a nats-server authorization block with one user per app (CONCLAVE_NS)
   watch <groupId> [seq]    print a group's events live (after stream seq, if given); needs CONCLAVE_TOKEN
@@ -32,6 +34,9 @@ try {
       break;
     case "migrate":
       await migrate(config, log);
+      break;
+    case "provision":
+      await provisionBus(config, log);
       break;
     case "nats-auth":
       process.stdout.write(natsAuth(config.CONCLAVE_NS));

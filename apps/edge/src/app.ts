@@ -7,12 +7,12 @@ import {
   tokenSettingsFrom,
 } from "@conclave/auth";
 import {
+  assertProvisioned,
   busConnected,
   createRateLimiter,
   jetstream,
   Kvm,
   type NatsConnection,
-  provision,
 } from "@conclave/bus";
 import { usesDevKeyEncryptionKey } from "@conclave/config";
 import { type DbHandle, isDatabaseUnreachable } from "@conclave/db";
@@ -60,11 +60,11 @@ export interface EdgeDeps {
   authenticator?: Authenticator;
 }
 
-/** Provisions the deployment's streams and buckets (idempotent) and builds the edge's HTTP app. */
+/** Checks that the deployment's streams and buckets are provisioned and builds the edge's HTTP app. */
 export async function createEdge(deps: EdgeDeps): Promise<OpenAPIHono<EdgeEnv>> {
   const { config, nc, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
-  await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS, replicas: config.NATS_STREAM_REPLICAS });
+  await assertProvisioned(nc, names, "edge");
   if (usesDevKeyEncryptionKey(config.KEY_ENCRYPTION_KEY))
     log.warn("KEY_ENCRYPTION_KEY is the development default: set your own in production");
   const keys = keyStoreFrom(deps.db.db, config);

@@ -1,3 +1,4 @@
+import { provision } from "@conclave/bus";
 import { type DbHandle, openDb } from "@conclave/db";
 import {
   createTestDatabase,
@@ -19,6 +20,7 @@ let app: OpenAPIHono<EdgeEnv>;
 beforeAll(async () => {
   [bus, database] = await Promise.all([openTestBus(), createTestDatabase()]);
   db = await openDb({ url: database.url, poolSize: 2 });
+  await provision(bus.nc, bus.names);
   app = await createEdge({
     config: loadConfig({ CONCLAVE_NS: bus.names.ns }),
     nc: bus.nc,

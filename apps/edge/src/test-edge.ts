@@ -1,3 +1,4 @@
+import { provision } from "@conclave/bus";
 import { type DbHandle, openDb } from "@conclave/db";
 import { createTestDatabase, openTestBus, quietLogger, type TestBus } from "@conclave/testing";
 import type { OpenAPIHono } from "@hono/zod-openapi";
@@ -35,6 +36,7 @@ export interface TestEdge {
 export async function startTestEdge(env: Record<string, string> = {}): Promise<TestEdge> {
   const [bus, database] = await Promise.all([openTestBus(), createTestDatabase()]);
   const db = await openDb({ url: database.url, poolSize: 4 });
+  await provision(bus.nc, bus.names);
   const app = await createEdge({
     config: loadConfig({ CONCLAVE_NS: bus.names.ns, ...env }),
     nc: bus.nc,

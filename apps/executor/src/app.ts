@@ -1,11 +1,11 @@
 import { createCredentialBox } from "@conclave/auth";
 import {
+  assertProvisioned,
   dispatchTo,
   jetstream,
   Kvm,
   type NatsConnection,
   PROVISION_DEFAULTS,
-  provision,
   type RunningConsumer,
   runConsumer,
 } from "@conclave/bus";
@@ -29,7 +29,6 @@ export interface ExecutorDeps {
     ExecutorConfig,
     | "CONCLAVE_NS"
     | "NATS_ACK_WAIT_MS"
-    | "NATS_STREAM_REPLICAS"
     | "EXECUTOR_CONCURRENCY"
     | "EXECUTOR_TOOL_CONCURRENCY"
     | "EXECUTOR_ACCOUNT_SHARE"
@@ -68,10 +67,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       inFlight: () => running.reduce((n, c) => n + c.inFlight, 0),
     }),
     async start() {
-      await provision(nc, names, {
-        ackWaitMs: config.NATS_ACK_WAIT_MS,
-        replicas: config.NATS_STREAM_REPLICAS,
-      });
+      await assertProvisioned(nc, names, "executor", { log, ackWaitMs: config.NATS_ACK_WAIT_MS });
       const js = jetstream(nc);
       const providers = buildProviders(config);
       providerSet = providers;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import {
   BUS_USERS,
   type BusUser,
+  busInboxPrefix,
   connectBus,
   type NatsConnection,
   natsAuthorizationConfig,
@@ -29,12 +30,20 @@ let executor: NatsConnection;
 let files: ObjectStore;
 
 const as = (user: BusUser) =>
-  connectBus({ url: nats.url, name: `test-${user}`, user, password: passwords[user], log: quietLogger() });
+  connectBus({
+    url: nats.url,
+    name: `test-${user}`,
+    user,
+    password: passwords[user],
+    inboxPrefix: busInboxPrefix(n.ns, user),
+    log: quietLogger(),
+  });
 
 beforeAll(async () => {
   nats = await startOwnNatsServer({ config: natsAuthorizationConfig(n, passwords, admin), ...admin });
+  const operator = await connectBus({ url: nats.url, name: "test-operator", ...admin, log: quietLogger() });
+  await provision(operator, n).finally(() => operator.close());
   edge = await as("edge");
-  await provision(edge, n);
   files = await new Objm(edge).open(n.bucket("files"));
   executor = await as("executor");
 });

@@ -8,7 +8,7 @@ import {
   type Principal,
   tokenSettingsFrom,
 } from "@conclave/auth";
-import { busConnected, type NatsConnection, provision } from "@conclave/bus";
+import { assertProvisioned, busConnected, type NatsConnection } from "@conclave/bus";
 import { type DbHandle, isDatabaseUnreachable } from "@conclave/db";
 import { onError } from "@conclave/http";
 import type { Logger } from "@conclave/log";
@@ -58,7 +58,7 @@ function refuse(socket: Duplex, status: number, reason: string, headers = "") {
 export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   const { config, nc, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
-  await provision(nc, names, { ackWaitMs: config.NATS_ACK_WAIT_MS, replicas: config.NATS_STREAM_REPLICAS });
+  await assertProvisioned(nc, names, "fanout");
   const feeds = groupFeeds(nc, names, { pullExpiresMs: config.FANOUT_PULL_EXPIRES_MS });
   const keys = keyStoreFrom(deps.db.db, config);
   const auth: Authenticator = createAuthenticator({

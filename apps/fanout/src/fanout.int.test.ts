@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
 import { createApiKey, hashPassword } from "@conclave/auth";
-import { jetstream, publishEnvelope } from "@conclave/bus";
+import { jetstream, provision, publishEnvelope } from "@conclave/bus";
 import { accounts, type DbHandle, groupMembers, groups, openDb } from "@conclave/db";
 import { makeEnvelope, newEventId } from "@conclave/subjects";
 import {
@@ -66,6 +66,7 @@ async function startFanout(env: Record<string, string>) {
 
 beforeAll(async () => {
   bus = await openTestBus();
+  await provision(bus.nc, bus.names);
   db = await openDb({});
   await db.migrate();
   accountId = await account("fan@example.com");

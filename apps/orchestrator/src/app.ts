@@ -1,11 +1,11 @@
 import {
+  assertProvisioned,
   dispatchTo,
   type HandlerMap,
   jetstream,
   jetstreamManager,
   Kvm,
   type NatsConnection,
-  provision,
   type RunningConsumer,
   runConsumer,
 } from "@conclave/bus";
@@ -25,7 +25,6 @@ export interface OrchestratorDeps {
     OrchestratorConfig,
     | "CONCLAVE_NS"
     | "NATS_ACK_WAIT_MS"
-    | "NATS_STREAM_REPLICAS"
     | "TURN_TIMEOUT_MS"
     | "TURN_MAX_TOOL_STEPS"
     | "TURN_MAX_AGENT_STEPS"
@@ -46,10 +45,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
 
   return {
     async start() {
-      await provision(nc, names, {
-        ackWaitMs: config.NATS_ACK_WAIT_MS,
-        replicas: config.NATS_STREAM_REPLICAS,
-      });
+      await assertProvisioned(nc, names, "orchestrator", { log, ackWaitMs: config.NATS_ACK_WAIT_MS });
       const js = jetstream(nc);
       const jsm = await jetstreamManager(nc);
       const kvm = new Kvm(nc);

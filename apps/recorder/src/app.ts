@@ -1,4 +1,10 @@
-import { jetstream, type NatsConnection, provision, type RunningConsumer, runConsumer } from "@conclave/bus";
+import {
+  assertProvisioned,
+  jetstream,
+  type NatsConnection,
+  type RunningConsumer,
+  runConsumer,
+} from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
@@ -11,11 +17,7 @@ import { recordEvent } from "./record-event.js";
 export interface RecorderDeps {
   config: Pick<
     RecorderConfig,
-    | "CONCLAVE_NS"
-    | "NATS_ACK_WAIT_MS"
-    | "NATS_STREAM_REPLICAS"
-    | "RECORDER_CONCURRENCY"
-    | "FAULT_CRASH_BEFORE_ACK"
+    "CONCLAVE_NS" | "NATS_ACK_WAIT_MS" | "RECORDER_CONCURRENCY" | "FAULT_CRASH_BEFORE_ACK"
   >;
   nc: NatsConnection;
   db: Db;
@@ -29,10 +31,7 @@ export function createRecorder(deps: RecorderDeps): Service {
   let running: RunningConsumer | undefined;
   return {
     async start() {
-      await provision(nc, names, {
-        ackWaitMs: config.NATS_ACK_WAIT_MS,
-        replicas: config.NATS_STREAM_REPLICAS,
-      });
+      await assertProvisioned(nc, names, "recorder", { log, ackWaitMs: config.NATS_ACK_WAIT_MS });
       running = await runConsumer({
         js: jetstream(nc),
         names,

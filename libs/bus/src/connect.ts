@@ -1,3 +1,4 @@
+import { describeError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 
@@ -22,9 +23,12 @@ export async function connectBus(options: {
   /** This app's own NATS user, when the server enforces per-app permissions. */
   user?: string | undefined;
   password?: string | undefined;
+  /** Where replies come back (`busInboxPrefix`): an app may subscribe to its own prefix only. */
+  inboxPrefix?: string | undefined;
 }): Promise<NatsConnection> {
   const nc = await connect({
     ...(options.user ? { user: options.user, pass: options.password ?? "" } : {}),
+    ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
     servers: options.url.split(","),
     name: options.name,
     maxReconnectAttempts: -1,
@@ -40,7 +44,12 @@ export async function connectBus(options: {
       if (s.type === "reconnect") linkUp.set(nc, true);
       if (s.type === "disconnect" || s.type === "reconnect" || s.type === "error") {
         options.log.warn(
-          { status: s.type, server: "server" in s ? s.server : undefined },
+          {
+            status: s.type,
+            server: "server" in s ? s.server : undefined,
+            // A permission violation names the refused subject.
+            ...(s.type === "error" ? { err: describeError(s.error) } : {}),
+          },
           "nats connection status",
         );
       }

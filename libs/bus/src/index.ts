@@ -10,6 +10,7 @@ export {
 export { type KV, Kvm } from "@nats-io/kv";
 export { type ObjectStore, Objm } from "@nats-io/obj";
 export { createInbox, headers, type Msg, type Subscription } from "@nats-io/transport-node";
+export { assertProvisioned, PROVISION_COMMAND } from "./check-provisioned.js";
 export { busConnected, connectBus, type NatsConnection } from "./connect.js";
 export {
   DLQ_HEADERS,
@@ -23,9 +24,13 @@ export {
 } from "./consume.js";
 export { dispatchTo, type HandlerMap } from "./dispatch.js";
 export {
+  BUS_NEEDS,
   BUS_USERS,
+  type BusNeeds,
   type BusUser,
+  busInboxPrefix,
   busPermissions,
+  type KvBucketKey,
   natsAuthorizationConfig,
   type Permissions,
 } from "./permissions.js";

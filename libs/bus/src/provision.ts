@@ -2,6 +2,8 @@ import { CONSUMERS, type Names } from "@conclave/subjects";
 import {
   AckPolicy,
   DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
   type JetStreamManager,
   jetstreamManager,
   RetentionPolicy,
@@ -133,8 +135,8 @@ export function consumerConfigs(n: Names, o: Required<ProvisionOptions>) {
 }
 
 /**
- * Creates (or updates) the streams, consumers and KV buckets of a deployment. Idempotent, so every
- * app runs it at start and the first one wins.
+ * Creates (or updates) the streams, consumers and KV buckets of a deployment. Idempotent. Needs an
+ * admin NATS identity: `conclave provision` runs it before the apps start, which only check.
  */
 export async function provision(nc: NatsConnection, n: Names, options: ProvisionOptions = {}): Promise<void> {
   const o = { ...PROVISION_DEFAULTS, ...options };
@@ -181,5 +183,5 @@ async function upsertStream(jsm: JetStreamManager, cfg: NamedStreamConfig): Prom
 }
 
 function isNotFound(e: unknown): boolean {
-  return e instanceof Error && /not found/i.test(e.message);
+  return e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamNotFound;
 }

@@ -1,4 +1,4 @@
-import { connectBus, type NatsConnection } from "@conclave/bus";
+import { type BusUser, busInboxPrefix, connectBus, type NatsConnection } from "@conclave/bus";
 import { redactConfig } from "@conclave/config";
 import { type DbHandle, openDb } from "@conclave/db";
 import { createLogger, type Logger } from "@conclave/log";
@@ -6,6 +6,7 @@ import { runUntilSignal, type Service } from "./run-until-signal.js";
 
 /** The variables every app process reads to reach its dependencies. */
 export interface ProcessConfig {
+  CONCLAVE_NS: string;
   LOG_LEVEL: string;
   NATS_URL: string;
   NATS_USER?: string | undefined;
@@ -26,18 +27,18 @@ export interface ProcessResources<C> {
  * it and closes the connections in order.
  */
 export async function runProcess<C extends ProcessConfig>(o: {
-  app: string;
+  app: BusUser;
   config: C;
   database: { poolSize: number };
   service: (r: ProcessResources<C> & { db: DbHandle }) => Service;
 }): Promise<void>;
 export async function runProcess<C extends ProcessConfig>(o: {
-  app: string;
+  app: BusUser;
   config: C;
   service: (r: ProcessResources<C>) => Service;
 }): Promise<void>;
 export async function runProcess<C extends ProcessConfig>(o: {
-  app: string;
+  app: BusUser;
   config: C;
   database?: { poolSize: number };
   service: (r: ProcessResources<C> & { db: DbHandle }) => Service;
@@ -49,6 +50,8 @@ export async function runProcess<C extends ProcessConfig>(o: {
     url: config.NATS_URL,
     user: config.NATS_USER,
     password: config.NATS_PASSWORD,
+    // Its own user may read replies only there; a server without users keeps the shared prefix.
+    inboxPrefix: config.NATS_USER ? busInboxPrefix(config.CONCLAVE_NS, app) : undefined,
     name: app,
     log,
   });

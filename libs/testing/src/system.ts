@@ -1,3 +1,4 @@
+import { provision } from "@conclave/bus";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 import { testEnv } from "./env.js";
 import { openTestBus, type TestBus, uniqueNamespace } from "./namespace.js";
@@ -107,8 +108,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     ...Array<AppName>(options.orchestrators ?? 1).fill("orchestrator"),
     ...Array<AppName>(options.executors ?? 1).fill("executor"),
   ];
-  // The edge provisions the streams first, so the others do not race to create them.
   try {
+    // As a deployment does: one privileged step first (the apps' users may only check it happened).
+    const ackWait = options.env?.NATS_ACK_WAIT_MS;
+    await provision(bus.nc, bus.names, ackWait ? { ackWaitMs: Number(ackWait) } : {});
     await spawnApp("edge");
     await Promise.all(plan.slice(1).map((a) => spawnApp(a)));
   } catch (e) {

@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import { type BusUser, connectBus, type NatsConnection } from "@conclave/bus";
+import { type BusUser, busInboxPrefix, connectBus, type NatsConnection } from "@conclave/bus";
 import type { Env } from "@conclave/config";
 import type { DbHandle } from "@conclave/db";
 import { createEdge, loadConfig as edgeConfig } from "@conclave/edge";
@@ -17,6 +17,7 @@ import { serve } from "@hono/node-server";
  */
 export function embeddedApps(deps: {
   env: Env;
+  ns: string;
   credentials: Record<BusUser, string> | undefined;
   db: DbHandle;
   logger: (app: string) => Logger;
@@ -31,7 +32,9 @@ export function embeddedApps(deps: {
       url: env.NATS_URL ?? "nats://127.0.0.1:4222",
       name,
       log: log(name),
-      ...(deps.credentials ? { user: name, password: deps.credentials[name] } : {}),
+      ...(deps.credentials
+        ? { user: name, password: deps.credentials[name], inboxPrefix: busInboxPrefix(deps.ns, name) }
+        : {}),
     });
     conns.push(nc);
     return nc;

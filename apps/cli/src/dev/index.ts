@@ -5,6 +5,7 @@ import { createLogger, type Logger } from "@conclave/log";
 import { runUntilSignal, type Service } from "@conclave/runtime";
 import type { CliConfig } from "../config.js";
 import { migrate } from "../migrate.js";
+import { provisionBus } from "../provision.js";
 import { banner, createDemo, waitForEdge } from "./demo.js";
 import { embeddedApps } from "./embedded.js";
 import { ensureNats } from "./nats.js";
@@ -19,6 +20,11 @@ export async function runDev(config: CliConfig, env: Env, log: Logger): Promise<
   const nats = await ensureNats(config.NATS_URL, config.NATS_DATA_DIR, config.CONCLAVE_NS, log);
   // Apps log warnings only unless asked, so the instructions below stay readable.
   const appEnv: Env = { ...env, NATS_URL: nats.url, LOG_LEVEL: env.LOG_LEVEL ?? "warn" };
+  // The apps' own NATS users may not create streams: provision first, as the launcher's admin.
+  await provisionBus(
+    { ...config, NATS_URL: nats.url, NATS_USER: nats.admin?.user, NATS_PASSWORD: nats.admin?.password },
+    log,
+  );
   let apps: Service;
   let closeDb: () => Promise<void> = async () => undefined;
   if (config.DATABASE_URL) {
@@ -31,6 +37,7 @@ export async function runDev(config: CliConfig, env: Env, log: Logger): Promise<
     closeDb = () => db.close();
     apps = embeddedApps({
       env: appEnv,
+      ns: config.CONCLAVE_NS,
       credentials: nats.credentials,
       db,
       logger: (app) => createLogger({ app, level: appEnv.LOG_LEVEL }),

@@ -29,6 +29,8 @@ export interface LocalNats {
   stop(): Promise<void>;
   /** Each app's NATS password, when this launcher started the server with per-app users. */
   credentials: Record<BusUser, string> | undefined;
+  /** The launcher's own unrestricted user on a server it started (provisioning). */
+  admin: { user: string; password: string } | undefined;
 }
 
 async function tryConnect(
@@ -76,7 +78,7 @@ export async function ensureNats(url: string, dataDir: string, ns: string, log: 
   if (existing) {
     await assertJetStream(existing, url).finally(() => existing.close());
     log.info({ url }, "using the running NATS");
-    return { url, started: undefined, stop: async () => undefined, credentials: undefined };
+    return { url, started: undefined, stop: async () => undefined, credentials: undefined, admin: undefined };
   }
   const bin = await findOnPath("nats-server");
   if (!bin) throw new AppError("unavailable", NATS_INSTALL_HELP);
@@ -102,6 +104,7 @@ export async function ensureNats(url: string, dataDir: string, ns: string, log: 
         url,
         started: child,
         credentials,
+        admin,
         async stop() {
           if (child.exitCode !== null) return;
           child.kill("SIGTERM");

@@ -1,0 +1,57 @@
+import { CONSUMERS, names } from "@conclave/subjects";
+import { describe, expect, it } from "vitest";
+import { BUS_USERS, busInboxPrefix, busPermissions, natsAuthorizationConfig } from "./permissions.js";
+
+const n = names("prod");
+const perms = busPermissions(n);
+
+describe("each app's NATS permissions", () => {
+  it("give no app the whole JetStream API, every ack, or the shared inbox", () => {
+    for (const user of BUS_USERS) {
+      const { publish, subscribe } = perms[user];
+      for (const wide of ["$JS.API.>", "$JS.>", "$JS.ACK.>", ">", "_INBOX.>"]) {
+        expect(publish, user).not.toContain(wide);
+        expect(subscribe, user).not.toContain(wide);
+      }
+      expect(
+        publish.filter((s) =>
+          /\$JS\.API\.(STREAM\.(CREATE|UPDATE|DELETE|MSG\.DELETE)|CONSUMER\.DURABLE)/.test(s),
+        ),
+      ).toEqual([]);
+      expect(subscribe[0]).toBe(`${busInboxPrefix("prod", user)}.>`);
+    }
+  });
+
+  it("let a worker pull and ack only its own durables, and dead-letter", () => {
+    expect(perms.recorder.publish).toEqual(
+      expect.arrayContaining([
+        `$JS.API.CONSUMER.MSG.NEXT.prod_CONV.${CONSUMERS.recorder}`,
+        `$JS.ACK.prod_CONV.${CONSUMERS.recorder}.>`,
+        "prod.dlq.>",
+      ]),
+    );
+    expect(perms.recorder.publish.some((s) => s.includes(CONSUMERS.orchestrator))).toBe(false);
+  });
+
+  it("let the fanout make ordered consumers of one group, never touch a durable of the stream", () => {
+    expect(perms.fanout.publish).toContain("$JS.API.CONSUMER.CREATE.prod_CONV.*.prod.conv.*.>");
+    expect(perms.fanout.publishDeny).toEqual(
+      expect.arrayContaining([
+        `$JS.API.CONSUMER.CREATE.prod_CONV.${CONSUMERS.orchestrator}.>`,
+        `$JS.API.CONSUMER.DELETE.prod_CONV.${CONSUMERS.recorder}`,
+        `$JS.API.CONSUMER.MSG.NEXT.prod_CONV.${CONSUMERS.orchestrator}`,
+      ]),
+    );
+  });
+
+  it("write the deny list and the admin user into the server's authorization block", () => {
+    const pw = Object.fromEntries(BUS_USERS.map((u) => [u, `pw-${u}`])) as Record<
+      (typeof BUS_USERS)[number],
+      string
+    >;
+    const conf = natsAuthorizationConfig(n, pw, { user: "conclave-admin", password: "secret" });
+    expect(conf).toContain('{ user: "conclave-admin", password: "secret" }');
+    expect(conf).toMatch(/user: "fanout".*deny: \[/);
+    expect(conf).not.toMatch(/user: "edge".*deny/);
+  });
+});
