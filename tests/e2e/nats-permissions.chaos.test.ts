@@ -110,6 +110,16 @@ describe("per-app NATS users", () => {
     await client.waitFor("the turn to end", (f) => f.event?.type === "turn.completed");
     expect(client.events(group.id).map((f) => f.event?.type)).toHaveLength(5);
     await client.close();
+    // A retry under the same Idempotency-Key is compared with the stored event (a direct get).
+    const keyed = (content: string) =>
+      sys.request("POST", `/v1/groups/${group.id}/messages`, {
+        body: { content },
+        headers: { "idempotency-key": "perm-retry" },
+      });
+    const first = await keyed("once");
+    expect(first.status).toBe(202);
+    expect((await keyed("once")).body).toEqual(first.body);
+    expect((await keyed("another body")).status).toBe(422);
   });
 
   it("run a debate, a reject-policy claim and a cancel with each app limited to its own subjects", async () => {

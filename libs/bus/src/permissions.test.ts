@@ -27,10 +27,14 @@ describe("each app's NATS permissions", () => {
       expect.arrayContaining([
         `$JS.API.CONSUMER.MSG.NEXT.prod_CONV.${CONSUMERS.recorder}`,
         `$JS.ACK.prod_CONV.${CONSUMERS.recorder}.>`,
-        "prod.dlq.>",
+        "prod.dlq.prod_CONV",
       ]),
     );
     expect(perms.recorder.publish.some((s) => s.includes(CONSUMERS.orchestrator))).toBe(false);
+    // No worker may write the operator's requeue records (`dlq.requeued.<seq>`).
+    for (const user of BUS_USERS)
+      expect(perms[user].publish.some((s) => s.startsWith("prod.dlq.r"))).toBe(false);
+    expect(perms.executor.publish).not.toContain("prod.dlq.>");
   });
 
   it("let the fanout make ordered consumers of one group, never touch a durable of the stream", () => {

@@ -104,8 +104,8 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
     ]),
     ...(needs.files ? [`${API}.STREAM.INFO.${filesStream}`, ...readStream(filesStream)] : []),
     ...(needs.files === "write" ? [`$O.${n.bucket("files")}.>`, `${API}.STREAM.PURGE.${filesStream}`] : []),
-    // Dead letters of the consumers it runs.
-    ...(needs.durables.length > 0 ? [n.dlqFilter()] : []),
+    // Dead letters of the consumers it runs (not the requeue records under `dlq.requeued`).
+    ...new Set(needs.durables.map((d) => n.dlqSubject(n.stream(d.stream)))),
   ];
   const own = (user: BusUser, publish: string[], extra: Partial<Permissions> = {}): Permissions => ({
     publish: [...publish, ...fromNeeds(BUS_NEEDS[user])],
@@ -120,6 +120,8 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
       conv("tool.approved"),
       conv("tool.denied"),
       conv("turn.cancel_requested"),
+      // A retried Idempotency-Key is compared with the event stored at its seq.
+      `${API}.DIRECT.GET.${convStream}`,
     ]),
     orchestrator: own("orchestrator", [
       conv("turn.started"),
