@@ -415,8 +415,10 @@ describe("logins", () => {
       expect((await login(victim.email, "guess number one", `10.8.0.${i}`)).status).toBe(401);
       durations.push(performance.now() - t0);
     }
-    // Failures 4 and 5 waited (250 ms, 500 ms) on top of the password check.
-    expect(durations[4] ?? 0).toBeGreaterThan((durations[0] ?? 0) + 400);
+    // Failures 4 and 5 waited (250 ms, 500 ms) on top of the password check: lower bounds that a
+    // busy machine cannot break (a difference against failure 1 can, as its hash time varies).
+    expect(durations[3] ?? 0).toBeGreaterThanOrEqual(250);
+    expect(durations[4] ?? 0).toBeGreaterThanOrEqual(500);
     const blocked = await login(victim.email, victim.password, "10.8.1.1");
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);

@@ -3,7 +3,7 @@ import {
   AppProcess,
   createTestDatabase,
   freePort,
-  openTestBus,
+  openProvisionedBus,
   StreamClient,
   type TestBus,
   type TestDatabase,
@@ -48,7 +48,7 @@ async function postJson(url: string, body: unknown, bearer?: string) {
 }
 
 beforeAll(async () => {
-  [bus, db] = await Promise.all([openTestBus(), createTestDatabase()]);
+  [bus, db] = await Promise.all([openProvisionedBus(), createTestDatabase()]);
   const port = await freePort();
   edgeUrl = `http://127.0.0.1:${port}`;
   await spawn("edge", port);

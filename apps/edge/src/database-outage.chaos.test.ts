@@ -1,7 +1,7 @@
 import { type DbHandle, openDb } from "@conclave/db";
 import {
   type OwnPostgres,
-  openTestBus,
+  openProvisionedBus,
   quietLogger,
   startPostgres,
   type TestBus,
@@ -22,7 +22,7 @@ let bus: TestBus;
 let app: OpenAPIHono<EdgeEnv>;
 
 beforeAll(async () => {
-  [pg, bus] = await Promise.all([startPostgres(), openTestBus()]);
+  [pg, bus] = await Promise.all([startPostgres(), openProvisionedBus()]);
   db = await openDb({ url: pg.url, poolSize: 4 });
   await db.migrate();
   app = await createEdge({

@@ -5,7 +5,7 @@ import { accounts, and, type DbHandle, eq, groupMembers, groups, openDb } from "
 import { makeEnvelope, newEventId } from "@conclave/subjects";
 import {
   createTestDatabase,
-  openTestBus,
+  openProvisionedBus,
   quietLogger,
   StreamClient,
   type TestBus,
@@ -76,7 +76,7 @@ const contents = (c: StreamClient, groupId: string) => c.events(groupId).map((f)
 const openWs = (who: Reader) => StreamClient.open(wsUrl, { headers: { authorization: `Bearer ${who.key}` } });
 
 beforeAll(async () => {
-  bus = await openTestBus();
+  bus = await openProvisionedBus();
   db = await openDb({});
   await db.migrate();
   fanout = await createFanout({

@@ -3,7 +3,7 @@ import { createApiKey, hashPassword } from "@conclave/auth";
 import { jetstream, publishEnvelope } from "@conclave/bus";
 import { accounts, type DbHandle, groupMembers, groups, openDb } from "@conclave/db";
 import { makeEnvelope, newEventId } from "@conclave/subjects";
-import { openTestBus, quietLogger, StreamClient, type TestBus, waitUntil } from "@conclave/testing";
+import { openProvisionedBus, quietLogger, StreamClient, type TestBus, waitUntil } from "@conclave/testing";
 import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFanout, type Fanout, loadConfig } from "./app.js";
@@ -19,7 +19,7 @@ let key = "";
 let accountId = "";
 
 beforeAll(async () => {
-  bus = await openTestBus();
+  bus = await openProvisionedBus();
   db = await openDb({});
   await db.migrate();
   accountId = newEventId();

@@ -4,7 +4,7 @@ import type { Service } from "@conclave/runtime";
 import { deriveEventId, makeEnvelope, newEventId } from "@conclave/subjects";
 import {
   createTestDatabase,
-  openTestBus,
+  openProvisionedBus,
   quietLogger,
   type TestBus,
   type TestDatabase,
@@ -19,7 +19,7 @@ let db: DbHandle;
 let recorder: Service;
 
 beforeAll(async () => {
-  [bus, database] = await Promise.all([openTestBus(), createTestDatabase()]);
+  [bus, database] = await Promise.all([openProvisionedBus(), createTestDatabase()]);
   db = await openDb({ url: database.url, poolSize: 2 });
   recorder = createRecorder({
     config: loadConfig({ CONCLAVE_NS: bus.names.ns }),

@@ -1,7 +1,7 @@
 export { type BothDatabases, createTestDatabase, openBothDatabases, type TestDatabase } from "./database.js";
 export { testEnv } from "./env.js";
 export { capturingLogger, quietLogger } from "./logger.js";
-export { openTestBus, type TestBus, uniqueNamespace } from "./namespace.js";
+export { openProvisionedBus, openTestBus, type TestBus, uniqueNamespace } from "./namespace.js";
 export { type OwnNatsServer, startOwnNatsServer } from "./nats-server.js";
 export { type OwnPostgres, startPostgres } from "./postgres-server.js";
 export { type AppName, AppProcess, freePort, REPO_ROOT } from "./processes.js";

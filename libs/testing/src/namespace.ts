@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { connectBus, jetstreamManager, Kvm, type NatsConnection, Objm } from "@conclave/bus";
+import { connectBus, jetstreamManager, Kvm, type NatsConnection, Objm, provision } from "@conclave/bus";
 import { BUCKETS, type Names, names, STREAMS } from "@conclave/subjects";
 import { testEnv } from "./env.js";
 import { quietLogger } from "./logger.js";
@@ -50,4 +50,11 @@ export async function openTestBus(
       await nc.close();
     },
   };
+}
+
+/** A test bus whose namespace is provisioned, as `conclave provision` does before apps start. */
+export async function openProvisionedBus(...args: Parameters<typeof openTestBus>): Promise<TestBus> {
+  const bus = await openTestBus(...args);
+  await provision(bus.nc, bus.names);
+  return bus;
 }
