@@ -1,4 +1,4 @@
-import type { AppName } from "@conclave/testing";
+import { type AppName, waitUntil } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckResult } from "./checker.js";
 import {
@@ -43,8 +43,9 @@ describe("every app replicated (2 edges, 3 orchestrators, 2 executors, 2 recorde
     expect(r.accepted).toBe(12);
   });
 
-  // The worker apps crash from their consumer's failpoint: after the handler's side effects, before the ack.
-  it.each([
+  // The worker apps crash from their consumer's failpoint: after the handler's side effects, before
+  // the ack. The three run side by side (each judges its own groups) to keep the suite short.
+  it.concurrent.each([
     ["orchestrator", "orchestrator:1"],
     ["executor", "1"],
     ["recorder", "3"],
@@ -67,12 +68,12 @@ describe("every app replicated (2 edges, 3 orchestrators, 2 executors, 2 recorde
     const c = new FaultCase(fs, "kill -9 edge mid-post");
     await c.createGroups(3);
     await c.openSockets(2);
-    const stop = c.startLoad({ gapMs: 100, max: 5 });
-    await new Promise((r) => setTimeout(r, 700));
+    const loading = c.load(5, { gapMs: 100 });
+    await waitUntil("a few posts accepted", () => c.accepted.length >= 3, 30_000);
     fs.sys.app("edge", 0).kill("SIGKILL");
     await fs.sys.app("edge", 0).waitForExit();
     c.faultEnded();
-    await stop();
+    await loading;
     await restartApp(fs.sys.app("edge", 0));
     const r = await c.settleAndCheck();
     clean(r);
@@ -103,16 +104,20 @@ describe("every app replicated (2 edges, 3 orchestrators, 2 executors, 2 recorde
     const c = new FaultCase(fs, "rolling SIGTERM restart");
     await c.createGroups(2);
     await c.openSockets(2);
-    const stop = c.startLoad({ gapMs: 800, max: 60 });
-    // Wave by wave, so one replica of each app keeps serving while the other restarts.
+    const stop = c.startLoad({ gapMs: 800, max: 30 });
+    // In two waves, so at least one replica of each app keeps serving while the others restart.
     const exits: string[] = [];
-    for (let wave = 0; wave < 3; wave++) {
-      const batch = (Object.keys(REPLICAS) as AppName[])
-        .filter((a) => REPLICAS[a] > wave)
-        .map((a) => fs.sys.app(a, wave));
+    const waves = [
+      [0, 2],
+      [1, 3],
+    ];
+    for (const [wave, w] of waves.entries()) {
+      const batch = (Object.keys(REPLICAS) as AppName[]).flatMap((a) =>
+        (w ?? []).filter((i) => i < REPLICAS[a]).map((i) => fs.sys.app(a, i)),
+      );
       await Promise.all(
         batch.map(async (p) => {
-          exits.push(`${p.app}#${wave}: ${await terminateApp(p)}`);
+          exits.push(`${p.app} (wave ${wave}): ${await terminateApp(p)}`);
           await restartApp(p);
         }),
       );
