@@ -55,8 +55,8 @@ export async function startFaultSystem(
       pgAdminUrl: pg.url,
       ...(o.replicas ? { replicas: o.replicas } : {}),
       ...(o.envFor ? { envFor: o.envFor } : {}),
-      // Many processes start at once on a small machine.
-      readyTimeoutMs: 120_000,
+      // Many processes load their modules at once on a small, busy machine: that can take minutes.
+      readyTimeoutMs: 300_000,
       // A crashed worker's messages come back quickly; a post gives up on JetStream quickly.
       // The checker reads every turn through the API: no rate limit in its way.
       env: {
@@ -124,12 +124,17 @@ export class FaultCase {
     return this.fs.sys;
   }
 
-  /** A request to any edge that answers (the next one on a connection error). */
+  /**
+   * A request to any edge that answers: the next one on a connection error, and a read again on a
+   * 5xx (a stale database connection right after an outage is not what the checker judges).
+   */
   async api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
     const urls = this.sys.edgeUrls;
     let last: unknown;
-    for (let i = 0; i < urls.length; i++) {
+    const tries = method === "GET" ? urls.length * 3 : urls.length;
+    for (let i = 0; i < tries; i++) {
       const url = urls[(this.keys + i) % urls.length];
+      if (i >= urls.length) await new Promise((r) => setTimeout(r, 500));
       try {
         const res = await fetch(`${url}${path}`, {
           method,
@@ -142,11 +147,13 @@ export class FaultCase {
           signal: AbortSignal.timeout(10_000),
         });
         const text = await res.text();
-        return {
+        const answer = {
           status: res.status,
           headers: res.headers,
           body: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
         };
+        if (res.status < 500 || i === tries - 1) return answer;
+        last = new Error(`HTTP ${res.status}`);
       } catch (e) {
         last = e;
       }
@@ -429,7 +436,7 @@ export async function restartApp(
 ): Promise<void> {
   if (p.running) await p.waitForExit(30_000);
   p.restart(env);
-  await p.waitForLog(READY_LOG[p.app], 60_000);
+  await p.waitForLog(READY_LOG[p.app], 180_000);
 }
 
 /** SIGTERM, and the exit code once it is gone (null: still running after the wait, then killed). */

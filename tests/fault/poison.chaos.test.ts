@@ -19,7 +19,7 @@ beforeAll(async () => {
   fs = await startFaultSystem({
     envFor: { fanout: { WS_MAX_BUFFERED_BYTES: "262144" }, edge: { MAX_BODY_BYTES: "1048576" } },
   });
-}, 240_000);
+}, 420_000);
 afterAll(async () => {
   if (fs) await writeReport("poison-and-slow-socket", fs.rows, Date.now() - began);
   await fs?.stop();

@@ -12,7 +12,7 @@ const began = Date.now();
 
 beforeAll(async () => {
   fs = await startFaultSystem();
-}, 240_000);
+}, 420_000);
 afterAll(async () => {
   if (fs) await writeReport("postgres-down", fs.rows, Date.now() - began);
   await fs?.stop();

@@ -20,7 +20,7 @@ const began = Date.now();
 
 beforeAll(async () => {
   fs = await startFaultSystem({ replicas: REPLICAS });
-}, 240_000);
+}, 420_000);
 afterAll(async () => {
   if (fs) await writeReport("replicas", fs.rows, Date.now() - began);
   await fs?.stop();
@@ -49,20 +49,24 @@ describe("every app replicated (2 edges, 3 orchestrators, 2 executors, 2 recorde
     ["orchestrator", "orchestrator:1"],
     ["executor", "1"],
     ["recorder", "3"],
-  ] as const)("kill -9 of an %s between its side effects and its ack", async (app, failpoint) => {
-    const c = new FaultCase(fs, `kill -9 ${app} before ack`);
-    const victim = fs.sys.app(app, 0);
-    await terminateApp(victim);
-    await restartApp(victim, { FAULT_CRASH_BEFORE_ACK: failpoint });
-    await c.createGroups(2);
-    await c.openSockets(2);
-    const stop = c.startLoad({ gapMs: 300, max: 4 });
-    expect(await victim.waitForExit(60_000), `${app} killed itself at the failpoint`).toBe(-1);
-    c.faultEnded();
-    await restartApp(victim, { FAULT_CRASH_BEFORE_ACK: undefined });
-    await stop();
-    clean(await c.settleAndCheck());
-  });
+  ] as const)(
+    "kill -9 of an %s between its side effects and its ack",
+    async (app, failpoint) => {
+      const c = new FaultCase(fs, `kill -9 ${app} before ack`);
+      const victim = fs.sys.app(app, 0);
+      await terminateApp(victim);
+      await restartApp(victim, { FAULT_CRASH_BEFORE_ACK: failpoint });
+      await c.createGroups(2);
+      await c.openSockets(2);
+      const stop = c.startLoad({ gapMs: 300, max: 4 });
+      expect(await victim.waitForExit(120_000), `${app} killed itself at the failpoint`).toBe(-1);
+      c.faultEnded();
+      await restartApp(victim, { FAULT_CRASH_BEFORE_ACK: undefined });
+      await stop();
+      clean(await c.settleAndCheck());
+    },
+    360_000,
+  );
 
   it("kill -9 of an edge while posts are in flight (clients retry on the other with their idempotency key)", async () => {
     const c = new FaultCase(fs, "kill -9 edge mid-post");
@@ -80,7 +84,7 @@ describe("every app replicated (2 edges, 3 orchestrators, 2 executors, 2 recorde
     // Every post got its 202 in the end, from one edge or the other.
     expect(c.attempts.filter((a) => a.status > 0 && a.status !== 202 && a.status < 500)).toEqual([]);
     expect(r.accepted).toBe(15);
-  });
+  }, 300_000);
 
   it("kill -9 of a fanout with sockets streaming (they resume on the other after their last seq)", async () => {
     const c = new FaultCase(fs, "kill -9 fanout mid-stream");
@@ -98,7 +102,7 @@ describe("every app replicated (2 edges, 3 orchestrators, 2 executors, 2 recorde
       sockets.filter((s) => s.reconnects > 0).length,
       "the killed fanout's sockets reconnected",
     ).toBeGreaterThan(0);
-  });
+  }, 300_000);
 
   it("a rolling SIGTERM restart of every app, under load", async () => {
     const c = new FaultCase(fs, "rolling SIGTERM restart");
@@ -127,5 +131,5 @@ describe("every app replicated (2 edges, 3 orchestrators, 2 executors, 2 recorde
     clean(await c.settleAndCheck());
     // Each one drained and exited cleanly within its grace period.
     expect(exits.filter((e) => !e.endsWith(": 0"))).toEqual([]);
-  }, 240_000);
+  }, 420_000);
 });
