@@ -341,8 +341,16 @@ export class FaultCase {
       violations: result.violations.length,
     };
     this.fs.rows.push(row);
-    if (result.violations.length > 0)
-      console.error(`[fault] ${this.name}:\n  ${result.violations.join("\n  ")}`);
+    if (result.violations.length > 0) {
+      // What the apps were doing: which died, and their last complaints.
+      const apps = this.sys.apps.map((a, i) => {
+        const errors = a.lines.filter((l) => /"level":(40|50|60)/.test(l)).slice(-3);
+        return `${a.app}#${i} ${a.running ? "running" : "EXITED"}${errors.map((e) => `\n      ${e.slice(0, 400)}`).join("")}`;
+      });
+      console.error(
+        `[fault] ${this.name}:\n  ${result.violations.join("\n  ")}\n  apps:\n    ${apps.join("\n    ")}`,
+      );
+    }
     return result;
   }
 }

@@ -1,6 +1,6 @@
 import { waitUntil } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FaultCase, type FaultSystem, startFaultSystem, writeReport } from "./harness.js";
+import { FaultCase, type FaultSystem, restartApp, startFaultSystem, writeReport } from "./harness.js";
 
 // The suite's own PostgreSQL stops for 10 s under load. While it is down the edge must answer
 // at once with 503 and Retry-After (never 500, never hold the request); once it is back, every
@@ -31,6 +31,9 @@ describe("PostgreSQL down for 10 s", () => {
     await new Promise((r) => setTimeout(r, DOWN_MS));
     const upAt = Date.now();
     await fs.pg.start();
+    // As a supervisor would: start again any app that died meanwhile (reported below).
+    const crashed = fs.sys.apps.filter((a) => !a.running);
+    await Promise.all(crashed.map((a) => restartApp(a)));
     c.faultEnded();
     await loading;
     const r = await c.settleAndCheck();
@@ -43,5 +46,9 @@ describe("PostgreSQL down for 10 s", () => {
     expect(during.length, "posts were tried while PostgreSQL was down").toBeGreaterThan(0);
     const wrong = during.filter((a) => a.status !== 503 || a.retryAfter === null || a.ms > 3000);
     expect(wrong.map((a) => `${a.status} in ${a.ms} ms, Retry-After ${a.retryAfter}`)).toEqual([]);
+    expect(
+      crashed.map((a) => a.app),
+      "no app died while PostgreSQL was down",
+    ).toEqual([]);
   }, 240_000);
 });
