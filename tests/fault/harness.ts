@@ -57,11 +57,10 @@ export async function startFaultSystem(
       ...(o.envFor ? { envFor: o.envFor } : {}),
       // Many processes load their modules at once on a small, busy machine: that can take minutes.
       readyTimeoutMs: 300_000,
-      // A crashed worker's messages come back quickly; a post gives up on JetStream quickly.
+      // A crashed worker's messages come back quickly.
       // The checker reads every turn through the API: no rate limit in its way.
       env: {
         NATS_ACK_WAIT_MS: "2000",
-        PUBLISH_TIMEOUT_MS: "2000",
         RATE_LIMIT_PER_MINUTE: "1000000",
         RATE_LIMIT_BURST: "100000",
         ...o.env,
