@@ -156,10 +156,11 @@ describe("dead letters of the poison", () => {
 describe("a socket that does not read", () => {
   it("is closed as a slow consumer, and the other sockets and the turns do not slow down", async () => {
     const c = new FaultCase(fs, "slow socket");
-    // Eight agents answering 20 kB each: more than a MB of events, more than the socket buffers hold.
-    const agents = Array.from({ length: 8 }, (_, i) => ({
+    // Sixteen agents answering 20 kB each: several MB of events, more than the socket buffers hold.
+    const agents = Array.from({ length: 16 }, (_, i) => ({
       name: `Talker ${i}`,
-      scripted: { replies: [`${i} `.repeat(10_000).slice(0, 20_000)] },
+      // One word: the scripted provider streams a delta per word, and 10,000 of them would flood NATS.
+      scripted: { replies: [`${i}`.repeat(20_000).slice(0, 20_000)] },
     }));
     await c.createGroups(2, { agents });
     await c.openSockets(2);
@@ -176,7 +177,7 @@ describe("a socket that does not read", () => {
     slow.pause();
     const fanout = fs.sys.app("fanout");
     const from = fanout.lines.length;
-    await c.load(4);
+    await c.load(6);
     await waitUntil(
       "the fanout to close the slow socket",
       () => fanout.lines.slice(from).some((l) => l.includes("slow consumer: closing socket")),
@@ -184,7 +185,7 @@ describe("a socket that does not read", () => {
     );
     const r = await c.settleAndCheck();
     expect(r.violations).toEqual([]);
-    expect(r).toMatchObject({ accepted: 8, outcomes: 8, lost: 0, duplicated: 0, stalls: 0 });
+    expect(r).toMatchObject({ accepted: 12, outcomes: 12, lost: 0, duplicated: 0, stalls: 0 });
     // Once it reads again it finds the close, with the slow-consumer code.
     slow.resume();
     await waitUntil("the slow socket to see its close", () => closedWith, 60_000);
