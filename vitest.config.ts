@@ -7,7 +7,7 @@ export default defineConfig({
         test: {
           name: "unit",
           sequence: { groupOrder: 0 },
-          include: ["{apps,libs,subjects}/**/src/**/*.test.ts"],
+          include: ["{apps,libs,subjects}/**/src/**/*.test.ts", "tests/fault/**/*.test.ts"],
           exclude: ["**/node_modules/**", "**/*.int.test.ts", "**/*.chaos.test.ts"],
         },
       },
@@ -20,6 +20,8 @@ export default defineConfig({
             "{apps,libs,subjects}/**/src/**/*.int.test.ts",
             "tests/e2e/**/*.test.ts",
             "**/src/**/*.chaos.test.ts",
+            // The fault suite: each file starts its own nats-server and PostgreSQL.
+            "tests/fault/**/*.chaos.test.ts",
           ],
           exclude: ["**/node_modules/**"],
           testTimeout: 120_000,

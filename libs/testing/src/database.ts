@@ -8,12 +8,12 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, migrated PostgreSQL database of this test's own on the shared server. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A fresh, migrated PostgreSQL database of this test's own on the shared server (or on `adminUrl`'s). */
+export async function createTestDatabase(adminUrl = testEnv.TEST_PG_ADMIN_URL): Promise<TestDatabase> {
   const name = `conclave_test_${randomBytes(5).toString("hex")}`;
-  const admin = postgres(testEnv.TEST_PG_ADMIN_URL, { max: 1, onnotice: () => undefined });
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
   await admin.unsafe(`create database "${name}"`);
-  const url = new URL(testEnv.TEST_PG_ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const handle = await openDb({ url: url.toString(), poolSize: 1 });
   await handle.migrate();

@@ -28,8 +28,14 @@ export interface SystemOptions {
   ns?: string;
   /** Per-app NATS users (when the server enforces permissions), and the test's own unrestricted user. */
   natsAuth?: { admin: { user: string; password: string }; apps: Record<AppName, string> };
+  /** A PostgreSQL of the test's own (a role that may create databases); the shared one otherwise. */
+  pgAdminUrl?: string;
   orchestrators?: number;
   executors?: number;
+  /** Processes of each app (default 1 each; `orchestrators`/`executors` when given); extra edges and fanouts get ports of their own. */
+  replicas?: Partial<Record<AppName, number>>;
+  /** How long each app may take to come up (default 30 s). */
+  readyTimeoutMs?: number;
   /** Extra environment for every app, or per app. */
   env?: Record<string, string>;
   envFor?: Partial<Record<AppName, Record<string, string>>>;
@@ -44,6 +50,10 @@ export interface TestSystem {
   streamUrl: string;
   /** The fanout's HTTP base (health). */
   fanoutUrl: string;
+  /** Every edge's base URL and every fanout's WebSocket and HTTP bases, in start order (the first ones above). */
+  edgeUrls: string[];
+  streamUrls: string[];
+  fanoutUrls: string[];
   apps: AppProcess[];
   app(name: AppName, index?: number): AppProcess;
   /** Starts an app process (e.g. another replica) and waits until it is up. */
@@ -78,7 +88,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const natsUrl = options.natsUrl ?? testEnv.TEST_NATS_URL;
   const [bus, db, edgePort, fanoutPort] = await Promise.all([
     openTestBus(ns, natsUrl, options.natsAuth?.admin),
-    createTestDatabase(),
+    createTestDatabase(options.pgAdminUrl),
     freePort(),
     freePort(),
   ]);
@@ -92,21 +102,37 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     ...options.env,
   };
   const apps: AppProcess[] = [];
+  const edgeUrls: string[] = [];
+  const streamUrls: string[] = [];
+  const fanoutUrls: string[] = [];
   const spawnApp = async (name: AppName, env: Record<string, string> = {}) => {
     const auth: Record<string, string> = options.natsAuth
       ? { NATS_USER: name, NATS_PASSWORD: options.natsAuth.apps[name] }
       : {};
-    const p = new AppProcess(name, { ...base, ...auth, ...options.envFor?.[name], ...env });
+    const own: Record<string, string> = { ...base, ...auth, ...options.envFor?.[name], ...env };
+    // The first edge and fanout take the base ports; every further one a port of its own.
+    if (name === "edge") {
+      if (edgeUrls.length > 0 && env.EDGE_PORT === undefined) own.EDGE_PORT = String(await freePort());
+      edgeUrls.push(`http://127.0.0.1:${own.EDGE_PORT}`);
+    }
+    if (name === "fanout") {
+      if (fanoutUrls.length > 0 && env.FANOUT_PORT === undefined) own.FANOUT_PORT = String(await freePort());
+      fanoutUrls.push(`http://127.0.0.1:${own.FANOUT_PORT}`);
+      streamUrls.push(`ws://127.0.0.1:${own.FANOUT_PORT}/v1/stream`);
+    }
+    const p = new AppProcess(name, own);
     apps.push(p);
-    await p.waitForLog(READY_LOG[name]);
+    await p.waitForLog(READY_LOG[name], options.readyTimeoutMs);
     return p;
   };
+  const count = (name: AppName, fallback = 1) => options.replicas?.[name] ?? fallback;
   const plan: AppName[] = [
     "edge",
-    "fanout",
-    "recorder",
-    ...Array<AppName>(options.orchestrators ?? 1).fill("orchestrator"),
-    ...Array<AppName>(options.executors ?? 1).fill("executor"),
+    ...Array<AppName>(count("edge") - 1).fill("edge"),
+    ...Array<AppName>(count("fanout")).fill("fanout"),
+    ...Array<AppName>(count("recorder")).fill("recorder"),
+    ...Array<AppName>(count("orchestrator", options.orchestrators ?? 1)).fill("orchestrator"),
+    ...Array<AppName>(count("executor", options.executors ?? 1)).fill("executor"),
   ];
   try {
     // As a deployment does: one privileged step first (the apps' users may only check it happened).
@@ -171,6 +197,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     edgeUrl,
     streamUrl,
     fanoutUrl: `http://127.0.0.1:${fanoutPort}`,
+    edgeUrls,
+    streamUrls,
+    fanoutUrls,
     user: me,
     register,
     request,
