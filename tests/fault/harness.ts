@@ -5,8 +5,10 @@ import { parseEnvelope } from "@conclave/subjects";
 import {
   type AppName,
   type OwnNatsServer,
+  type OwnPostgres,
   REPO_ROOT,
   startOwnNatsServer,
+  startPostgres,
   startSystem,
   type TestSystem,
   waitUntil,
@@ -23,7 +25,6 @@ import {
   type StreamEntry,
 } from "./checker.js";
 import { ObservedSocket } from "./observed-socket.js";
-import { type OwnPostgres, startPostgres } from "./postgres-server.js";
 
 /** Generous on a loaded two-core machine; the stalls the suite looks for last 30 s and more. */
 export const STALL_BOUND_MS = 10_000;
