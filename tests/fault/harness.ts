@@ -230,8 +230,11 @@ export class FaultCase {
         status = e instanceof Error && e.name === "TimeoutError" ? -2 : -1;
       }
       this.attempts.push({ status, ms: Date.now() - t0, retryAfter, atMs: t0 });
-      if (status === 202 || (status > 0 && status < 500) || Date.now() > deadline) return status;
-      await new Promise((r) => setTimeout(r, 250));
+      // A careful client also comes back after a 429 (its retries during an outage spend the rate limit).
+      const retryable = status <= 0 || status >= 500 || status === 429;
+      if (status === 202 || !retryable || Date.now() > deadline) return status;
+      const wait = status === 429 ? Math.min(2000, Number(retryAfter ?? 1) * 1000) : 250;
+      await new Promise((r) => setTimeout(r, wait));
     }
   }
 

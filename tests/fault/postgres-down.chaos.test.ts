@@ -33,11 +33,20 @@ describe("PostgreSQL down for 10 s", () => {
     await fs.pg.start();
     // As a supervisor would: start again any app that died meanwhile (reported below).
     const crashed = fs.sys.apps.filter((a) => !a.running);
+    for (const a of crashed)
+      console.error(`[fault] ${a.app} died; its last lines:\n${a.lines.slice(-6).join("\n")}`);
     await Promise.all(crashed.map((a) => restartApp(a)));
     c.faultEnded();
     await loading;
     const r = await c.settleAndCheck();
     expect(r.violations).toEqual([]);
+    const refused = c.attempts.filter(
+      (a) => a.status > 0 && a.status < 500 && a.status !== 202 && a.status !== 429,
+    );
+    expect(
+      refused.map((a) => a.status),
+      "no post refused for good",
+    ).toEqual([]);
     expect(r.accepted).toBe(20);
     expect(r).toMatchObject({ outcomes: 20, lost: 0, duplicated: 0, stalls: 0 });
 

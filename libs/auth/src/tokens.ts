@@ -62,13 +62,10 @@ export async function verifyAccessToken(
       throw new AppError("unauthorized", "token lacks its subject or session");
     return { accountId: payload.sub, sessionId: payload.sid };
   } catch (e) {
-    if (e instanceof AppError) throw e;
-    const reason =
-      e instanceof errors.JWTExpired
-        ? "token expired"
-        : e instanceof errors.JOSEError
-          ? "invalid token"
-          : "invalid token";
-    throw new AppError("unauthorized", reason, { cause: e });
+    // Only a token's own fault is a 401: a key store that could not be read (database down) is not.
+    if (e instanceof AppError || !(e instanceof errors.JOSEError)) throw e;
+    throw new AppError("unauthorized", e instanceof errors.JWTExpired ? "token expired" : "invalid token", {
+      cause: e,
+    });
   }
 }
