@@ -42,6 +42,15 @@ export async function runUntilSignal(
       process.exit(1);
     }
   };
+  // Still fatal, as by default, but said in the app's own log with the whole error first.
+  process.on("uncaughtException", (err) => {
+    log.fatal({ err }, "uncaught exception; exiting");
+    process.exit(1);
+  });
+  process.on("unhandledRejection", (err) => {
+    log.fatal({ err }, "unhandled rejection; exiting");
+    process.exit(1);
+  });
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
   try {
