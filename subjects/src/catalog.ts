@@ -8,6 +8,14 @@ import {
   AgentToolRequested,
 } from "./agent.js";
 import { Actor, Id } from "./common.js";
+import {
+  MEMORY_RESET,
+  MEMORY_SUMMARIZED,
+  MEMORY_UPDATED,
+  MemoryReset,
+  MemorySummarized,
+  MemoryUpdated,
+} from "./memory.js";
 import { MESSAGE_POSTED, MessagePosted } from "./message.js";
 import {
   CONSENSUS_FAILED,
@@ -60,6 +68,9 @@ export const catalog = {
   [TURN_CANCEL_REQUESTED]: { v: 1, kind: "event", payload: TurnCancelRequested },
   [TURN_COMPLETED]: { v: 1, kind: "event", payload: TurnCompleted },
   [TURN_FAILED]: { v: 1, kind: "event", payload: TurnFailed },
+  [MEMORY_UPDATED]: { v: 1, kind: "event", payload: MemoryUpdated },
+  [MEMORY_RESET]: { v: 1, kind: "event", payload: MemoryReset },
+  [MEMORY_SUMMARIZED]: { v: 1, kind: "event", payload: MemorySummarized },
   [WORK_LLM]: { v: 1, kind: "work", payload: WorkLlm },
   [WORK_TIMER]: { v: 1, kind: "work", payload: WorkTimer },
   [WORK_TOOL]: { v: 1, kind: "work", payload: WorkTool },

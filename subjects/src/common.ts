@@ -44,6 +44,13 @@ export const AgentSnapshot = z.object({
   /** The tools this agent may call; anything else is refused in code, whatever the model asks. */
   allowedTools: z.array(z.string().min(1).max(64)).max(50).default([]),
   maxTokens: z.number().int().min(1).max(200_000).optional(),
+  /** The agent's own memory window, overriding its groups' (absent: the group's). */
+  memory: z
+    .object({
+      windowTokens: z.number().int().min(0).max(32_000).optional(),
+      maxMessages: z.number().int().min(0).max(500).optional(),
+    })
+    .optional(),
   scripted: z
     .object({
       /** Canned replies, used in turn order (cycling). */

@@ -36,6 +36,8 @@ export const BUCKETS = {
   checkpoints: "checkpoints",
   /** The running turn of each `reject`-policy group, claimed by the edge with create-if-absent. */
   inflight: "inflight",
+  /** Each group's memory (window since the latest summary, the summary, blocks), by compare-and-set. */
+  memory: "memory",
 } as const;
 
 export type StreamKey = keyof typeof STREAMS;

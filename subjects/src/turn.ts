@@ -10,6 +10,21 @@ export const TurnStarted = z.object({
   strategy: StrategyName,
   agentIds: z.array(Id),
   deadline: z.iso.datetime(),
+  /**
+   * What the turn's prompts remember (added in v1 as optional): the summary they start from, the
+   * oldest and newest earlier entries any agent's window holds, the blocks' versions. With the
+   * stream, it reconstructs every prompt of the turn.
+   */
+  memory: z
+    .object({
+      summaryId: Id.nullable(),
+      resetSeq: z.number().int().min(0),
+      fromSeq: z.number().int().min(0).nullable(),
+      toSeq: z.number().int().min(0).nullable(),
+      entries: z.number().int().min(0),
+      blocks: z.array(z.object({ label: z.string(), version: z.number().int().min(1) })),
+    })
+    .optional(),
 });
 export type TurnStarted = z.infer<typeof TurnStarted>;
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AgentSnapshot, Id } from "./common.js";
+import { SummarizeWork } from "./memory.js";
 import { AskPurpose } from "./orchestration.js";
 
 /** A tool call as a model made it: its id (the provider's), the tool's name, and its arguments. */
@@ -51,6 +52,8 @@ export const WorkLlm = z.object({
       index: z.number().int().min(0),
     })
     .optional(),
+  /** Set on a summary: the executor answers with `memory.summarized` instead of a reply. */
+  summarize: SummarizeWork.optional(),
 });
 export type WorkLlm = z.infer<typeof WorkLlm>;
 

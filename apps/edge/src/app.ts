@@ -19,6 +19,7 @@ import { type DbHandle, isDatabaseUnreachable } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import { onError, problemOf } from "@conclave/http";
 import type { Logger } from "@conclave/log";
+import { createMemoryStore } from "@conclave/memory";
 import { names as namesOf } from "@conclave/subjects";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
@@ -70,19 +71,21 @@ export async function createEdge(deps: EdgeDeps): Promise<OpenAPIHono<EdgeEnv>> 
   const keys = keyStoreFrom(deps.db.db, config);
   await keys.current();
   const kvm = new Kvm(nc);
-  const [limits, inflight, turnState] = await Promise.all([
+  const [limits, inflight, turnState, memoryKv] = await Promise.all([
     kvm.open(names.bucket("limits")),
     kvm.open(names.bucket("inflight")),
     kvm.open(names.bucket("turns")),
+    kvm.open(names.bucket("memory")),
   ]);
-  return buildEdgeApp(deps, keys, { limiter: createRateLimiter(limits), inflight, turnState });
+  const memory = createMemoryStore({ kv: memoryKv, js: jetstream(nc), names });
+  return buildEdgeApp(deps, keys, { limiter: createRateLimiter(limits), inflight, turnState, memory });
 }
 
 /** The edge's routes: thin handlers over service verbs, one error handler, one OpenAPI document. */
 function buildEdgeApp(
   deps: EdgeDeps,
   keys: KeyStore,
-  buckets: Pick<EdgeContext, "limiter" | "inflight" | "turnState">,
+  buckets: Pick<EdgeContext, "limiter" | "inflight" | "turnState" | "memory">,
 ): OpenAPIHono<EdgeEnv> {
   const { config, nc, db, log } = deps;
   const tokens = tokenSettingsFrom(config);

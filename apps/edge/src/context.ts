@@ -2,6 +2,7 @@ import type { Authenticator, CredentialBox, KeyStore, TokenSettings } from "@con
 import type { JetStreamClient, KV, RateLimiter } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import type { Logger } from "@conclave/log";
+import type { MemoryStore } from "@conclave/memory";
 import type { Names } from "@conclave/subjects";
 import type { EdgeConfig } from "./config.js";
 
@@ -38,6 +39,8 @@ export interface EdgeContext {
   inflight: KV;
   /** The orchestrator's per-group turn state (bucket `turns`), read to tell a live claim from a stale one. */
   turnState: KV;
+  /** Each group's memory (bucket `memory`): blocks, reset fence, window, summary. */
+  memory: MemoryStore;
   /** Seals provider credentials for storage. */
   credentials: CredentialBox;
 }

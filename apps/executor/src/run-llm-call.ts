@@ -1,6 +1,7 @@
 import { type JetStreamClient, type MessageMeta, publishEnvelope } from "@conclave/bus";
 import { describeError, isAppError } from "@conclave/errors";
 import type { LlmProvider, StreamDone, ToolCall } from "@conclave/llm";
+import { countTokens } from "@conclave/memory";
 import {
   type AgentSnapshot,
   deriveEventId,
@@ -8,6 +9,7 @@ import {
   makeEnvelope,
   type Names,
   REPLACEMENT_CHARACTER,
+  SUMMARY_ASK_ID,
   type TokenDelta,
   toStorable,
 } from "@conclave/subjects";
@@ -35,10 +37,10 @@ export async function runLlmCall(
   work: Envelope<"work.llm">,
   meta: MessageMeta,
 ): Promise<void> {
-  const { agent, ask } = work.payload;
+  const { agent, ask, summarize } = work.payload;
   const provider = await deps.resolve(agent);
   // Every outcome names the ask it answers, so the orchestrator can match it to that ask.
-  const askOf = ask ? { askId: ask.id } : {};
+  const askOf = ask ? { askId: ask.id } : summarize ? { askId: SUMMARY_ASK_ID } : {};
   const base = {
     id: deriveEventId(work.id, "outcome"),
     groupId: work.groupId,
@@ -67,7 +69,8 @@ export async function runLlmCall(
     let index = 0;
     let done: StreamDone | undefined;
     const calls: ToolCall[] = [];
-    const tools = deps.tools.definitions(agent.allowedTools);
+    // A summary is plain text for the group's memory: no tools, nothing streamed to the room.
+    const tools = summarize ? [] : deps.tools.definitions(agent.allowedTools);
     for await (const ev of provider.stream({
       agent,
       messages: work.payload.messages,
@@ -84,16 +87,39 @@ export async function runLlmCall(
         // alike. Unpaired surrogates are replaced on the whole answer (a pair may span two deltas).
         const delta = ev.delta.replaceAll("\u0000", REPLACEMENT_CHARACTER);
         content += delta;
-        deps.publishDelta({
-          groupId: work.groupId,
-          turnId: work.turnId,
-          agentId: agent.id,
-          workId: work.id,
-          index: index++,
-          text: delta,
-        });
+        if (!summarize)
+          deps.publishDelta({
+            groupId: work.groupId,
+            turnId: work.turnId,
+            agentId: agent.id,
+            workId: work.id,
+            index: index++,
+            text: delta,
+          });
       } else if (ev.type === "tool_call") calls.push(toStorable(ev.call));
       else if (ev.type === "done") done = ev;
+    }
+    if (summarize) {
+      const summary = toStorable(content.trim()).slice(0, 40_000);
+      await publishEnvelope(
+        deps.js,
+        deps.names,
+        makeEnvelope({
+          ...base,
+          type: "memory.summarized",
+          payload: {
+            ...summarize,
+            summary,
+            tokens: countTokens(summary),
+            agentId: agent.id,
+            provider: toStorable(done?.provider ?? provider.name),
+            model: toStorable(done?.model ?? agent.model),
+            ...(done ? { usage: done.usage } : {}),
+          },
+        }),
+      );
+      meta.log.info({ upToSeq: summarize.upToSeq, latencyMs: Date.now() - t0 }, "memory summarized");
+      return;
     }
     if (calls.length > 0) {
       // The model wants tools: the orchestrator runs them (one work item each) and asks it again.

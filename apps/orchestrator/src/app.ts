@@ -12,11 +12,14 @@ import {
 import type { Db } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
+import { createMemoryStore } from "@conclave/memory";
 import type { Service } from "@conclave/runtime";
 import { CONSUMERS, type ConvEventType, names as namesOf } from "@conclave/subjects";
 import type { OrchestratorConfig } from "./config.js";
 import { KvCheckpointSaver } from "./graphs/kv-checkpointer.js";
 import { createStrategyRunner } from "./graphs/runner.js";
+import { kvTurnMemories } from "./graphs/turn-memories.js";
+import { createRememberTurns } from "./turns/remember-turns.js";
 import { createTurnEngine } from "./turns/turn-engine.js";
 import { createTurnStore } from "./turns/turn-store.js";
 
@@ -31,6 +34,7 @@ export interface OrchestratorDeps {
     | "VOTE_DEADLINE_MS"
     | "ORCHESTRATOR_CONCURRENCY"
     | "FAULT_CRASH_BEFORE_ACK"
+    | "MEMORY_SUMMARIZER"
   >;
   nc: NatsConnection;
   db: Db;
@@ -49,12 +53,20 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
       const js = jetstream(nc);
       const jsm = await jetstreamManager(nc);
       const kvm = new Kvm(nc);
-      const [kv, checkpoints, inflight] = await Promise.all([
+      const [kv, checkpoints, inflight, memoryKv] = await Promise.all([
         kvm.open(names.bucket("turns")),
         kvm.open(names.bucket("checkpoints")),
         kvm.open(names.bucket("inflight")),
+        kvm.open(names.bucket("memory")),
       ]);
-      const store = createTurnStore({ kv, js, names, log });
+      const memory = createMemoryStore({ kv: memoryKv, js, names });
+      const store = createTurnStore({
+        kv,
+        js,
+        names,
+        log,
+        remember: createRememberTurns({ memory, js, names, log }),
+      });
       const engine = createTurnEngine({
         store,
         jsm,
@@ -65,7 +77,10 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
             const bucket = names.bucket("checkpoints");
             await jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${thread}.>` });
           }),
+          kvTurnMemories(checkpoints),
         ),
+        memory,
+        defaultSummarizer: config.MEMORY_SUMMARIZER,
         inflight,
         log,
         defaults: {
@@ -78,8 +93,11 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
       const ignore = async () => undefined;
       const handlers: HandlerMap<ConvEventType> = {
         "message.posted": (e, meta) => engine.onMessagePosted(e, meta.seq),
-        "agent.replied": (e) => engine.onAgentSettled(e),
-        "agent.failed": (e) => engine.onAgentSettled(e),
+        "agent.replied": (e, meta) => engine.onAgentSettled(e, meta.seq),
+        "agent.failed": (e, meta) => engine.onAgentSettled(e, meta.seq),
+        "memory.summarized": (e) => engine.onMemorySummarized(e),
+        "memory.reset": (e, meta) => engine.onMemoryReset(e, meta.seq),
+        "memory.updated": ignore,
         "agent.tool_requested": (e) => engine.onToolRequested(e),
         "tool.completed": (e) => engine.onToolCompleted(e),
         "tool.approval_requested": (e) => engine.onApprovalRequested(e),

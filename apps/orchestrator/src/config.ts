@@ -1,4 +1,5 @@
 import { baseEnv, dbEnv, type Env, parseConfig } from "@conclave/config";
+import { PROVIDERS, Provider } from "@conclave/subjects";
 import { z } from "zod";
 
 const schema = z.object({
@@ -12,6 +13,27 @@ const schema = z.object({
   TURN_MAX_AGENT_STEPS: z.coerce.number().int().min(1).max(500).default(50),
   /** How long a `debate_vote` ballot stays open, where the group sets no `voting.deadlineMs`. */
   VOTE_DEADLINE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  /**
+   * Who summarizes a group's memory when the group names no `settings.memory.summarizerAgentId`:
+   * `<provider>:<model>` (e.g. `anthropic:claude-haiku-4-5`), answered with the executor's keys.
+   * Unset: such groups get no summaries; what falls out of the window is only found by search.
+   */
+  MEMORY_SUMMARIZER: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return null;
+      const at = v.indexOf(":");
+      const provider = Provider.safeParse(v.slice(0, at));
+      if (at < 1 || !provider.success || at === v.length - 1) {
+        ctx.addIssue({
+          code: "custom",
+          message: `must be <provider>:<model> with a provider of ${PROVIDERS.join(", ")}`,
+        });
+        return z.NEVER;
+      }
+      return { provider: provider.data, model: v.slice(at + 1) };
+    }),
   /** Conversation events handled at once by one replica (across groups). */
   ORCHESTRATOR_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
 });

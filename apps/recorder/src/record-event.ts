@@ -187,6 +187,10 @@ export async function recordEvent(db: Db, event: AnyConvEnvelope, seq: number): 
       case "speaker.selected":
       case "guard.triggered":
       case "turn.cancel_requested":
+      // Memory lives in the memory record; its events stay in the events table for replay and audit.
+      case "memory.updated":
+      case "memory.reset":
+      case "memory.summarized":
         return true;
       default:
         return assertNever(e, "event type");

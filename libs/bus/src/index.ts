@@ -50,3 +50,4 @@ export {
   refill,
 } from "./rate-limit.js";
 export { type ReadResult, readEnvelope } from "./read-envelope.js";
+export { isRevisionConflict } from "./revision-conflict.js";

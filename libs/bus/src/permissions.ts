@@ -28,6 +28,7 @@ export const BUS_NEEDS: Record<BusUser, BusNeeds> = {
       { key: "limits", write: true },
       { key: "inflight", write: true },
       { key: "turns", write: false },
+      { key: "memory", write: true },
     ],
     files: "write",
   },
@@ -38,12 +39,16 @@ export const BUS_NEEDS: Record<BusUser, BusNeeds> = {
       { key: "turns", write: true },
       { key: "checkpoints", write: true },
       { key: "inflight", write: true },
+      { key: "memory", write: true },
     ],
   },
   executor: {
     streams: ["conv", "work", "dlq"],
     durables: [durable("work", CONSUMERS.executorLlm), durable("work", CONSUMERS.executorTool)],
-    buckets: [{ key: "toolLedger", write: true }],
+    buckets: [
+      { key: "toolLedger", write: true },
+      { key: "memory", write: true },
+    ],
     files: "read",
   },
   recorder: { streams: ["conv", "dlq"], durables: [durable("conv", CONSUMERS.recorder)], buckets: [] },
@@ -120,6 +125,8 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
       conv("tool.approved"),
       conv("tool.denied"),
       conv("turn.cancel_requested"),
+      conv("memory.updated"),
+      conv("memory.reset"),
       // A retried Idempotency-Key is compared with the event stored at its seq.
       `${API}.DIRECT.GET.${convStream}`,
     ]),
@@ -133,6 +140,8 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
       conv("guard.>"),
       conv("vote.>"),
       conv("consensus.>"),
+      // A block change another app stored and did not get to publish (the memory record's outbox).
+      conv("memory.updated"),
       n.workFilter(),
       // A group's next message, by subject after the turn cursor.
       `${API}.DIRECT.GET.${convStream}`,
@@ -143,7 +152,13 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
       `${API}.CONSUMER.DELETE.${checkpoints}.*`,
       `$JS.FC.${checkpoints}.>`,
     ]),
-    executor: own("executor", [conv("agent.>"), conv("tool.>"), n.deltaFilter()]),
+    executor: own("executor", [
+      conv("agent.>"),
+      conv("tool.>"),
+      conv("memory.updated"),
+      conv("memory.summarized"),
+      n.deltaFilter(),
+    ]),
     recorder: own("recorder", []),
     // Ordered consumers of one group (the filter is part of the create subject), never a durable's.
     fanout: own(

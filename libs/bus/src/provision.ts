@@ -166,6 +166,8 @@ export async function provision(nc: NatsConnection, n: Names, options: Provision
   await kvm.create(n.bucket("limits"), { history: 1, replicas: o.replicas, ttl: 3600_000 });
   // Purged when their turn ends; the age limit only sweeps what a crash left behind.
   await kvm.create(n.bucket("checkpoints"), { history: 1, replicas: o.replicas, ttl: 24 * 3600_000 });
+  // Lives as long as its group (deleting a group deletes its key).
+  await kvm.create(n.bucket("memory"), { history: 1, replicas: o.replicas });
   // A claim outlives the longest turn a group may set (1 h); the edge also frees claims it can prove stale.
   await kvm.create(n.bucket("inflight"), { history: 1, replicas: o.replicas, ttl: 2 * 3600_000 });
 }

@@ -1,4 +1,5 @@
 import { type KV, Kvm, provision } from "@conclave/bus";
+import { noMemory } from "@conclave/memory";
 import { openTestBus, type TestBus } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryTrackingSaver } from "../turns/testing.js";
@@ -23,7 +24,6 @@ const spec = (turnId: string): TurnSpec => ({
   turnId,
   strategy: "debate_vote",
   prompt: { name: "Lin", content: "which plan?" },
-  context: [],
   speakers,
   selector: null,
   rounds: 1,
@@ -42,7 +42,7 @@ const reply = (n: number, askId: string, agent: (typeof speakers)[number], conte
 /** Drives a debate to its end, each resume on the next runner in turn (replicas taking turns). */
 async function drive(runners: ReturnType<typeof createStrategyRunner>[], turnId: string) {
   const [ada, bob, cy] = speakers as [(typeof speakers)[0], (typeof speakers)[0], (typeof speakers)[0]];
-  let step = await (runners[0] as (typeof runners)[0]).start(spec(turnId), at);
+  let step = await (runners[0] as (typeof runners)[0]).start(spec(turnId), at, noMemory());
   const seen = [step.intents];
   const script: GraphInput[] = [
     reply(1, "a0", ada, "A0"),
@@ -85,7 +85,7 @@ describe("LangGraph checkpoints in JetStream KV", () => {
     const a = createStrategyRunner(new KvCheckpointSaver(kv));
     const b = createStrategyRunner(new KvCheckpointSaver(kv));
     const [ada] = speakers as [(typeof speakers)[0]];
-    const start = await a.start({ ...spec("turn-race"), strategy: "round_robin", rounds: 1 }, at);
+    const start = await a.start({ ...spec("turn-race"), strategy: "round_robin", rounds: 1 }, at, noMemory());
     // Two replicas resume from the same checkpoint with different answers; only one can win the
     // group state's compare-and-set, and the next step must build on the winner's checkpoint.
     const lost = await a.resume(
@@ -117,7 +117,7 @@ describe("LangGraph checkpoints in JetStream KV", () => {
 
   it("compacts a finished turn: every checkpoint and write of its thread is purged", async () => {
     const runner = createStrategyRunner(new KvCheckpointSaver(kv));
-    const step = await runner.start({ ...spec("turn-compact"), strategy: "broadcast" }, at);
+    const step = await runner.start({ ...spec("turn-compact"), strategy: "broadcast" }, at, noMemory());
     const keys = async () => {
       const out: string[] = [];
       for await (const k of await kv.keys(`${step.thread}.>`)) out.push(k);
@@ -132,7 +132,7 @@ describe("LangGraph checkpoints in JetStream KV", () => {
     const saver = new KvCheckpointSaver(kv);
     const runner = createStrategyRunner(saver);
     const [ada, bob] = speakers as [(typeof speakers)[0], (typeof speakers)[0]];
-    const s0 = await runner.start({ ...spec("turn-list"), strategy: "round_robin" }, at);
+    const s0 = await runner.start({ ...spec("turn-list"), strategy: "round_robin" }, at, noMemory());
     const s1 = await runner.resume(
       "round_robin",
       s0.thread,

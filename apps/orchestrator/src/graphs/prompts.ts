@@ -1,43 +1,11 @@
+import { answerMessages, type Prompt, type Said } from "@conclave/memory";
 import type { ConversationMessage } from "@conclave/subjects";
 import { TASK_COMPLETE } from "../rules/index.js";
 
-/** An answer given earlier in the turn, as later speakers see it. */
-export interface Said {
-  readonly name: string;
-  readonly content: string;
-}
-
-/** The message that opened the turn. */
-export interface Prompt {
-  readonly name?: string;
-  readonly content: string;
-}
-
-/**
- * What an agent is sent when it is asked to answer: the group's context, then the message, and when
- * others spoke before it in this turn, their answers (oldest first) and whose turn it is. With no
- * earlier answers it is exactly the message, as a broadcast sends it.
- */
-export function answerMessages(
-  context: readonly ConversationMessage[],
-  prompt: Prompt,
-  said: readonly Said[],
-  speaker: string,
-  instruction?: string,
-): ConversationMessage[] {
-  if (said.length === 0 && !instruction) return [...context, { role: "user", ...prompt }];
-  const parts = [prompt.content];
-  if (said.length > 0) parts.push(`Answers so far in this conversation:\n${transcript(said)}`);
-  parts.push(instruction ?? `You are ${speaker}; it is your turn to answer.`);
-  return [
-    ...context,
-    { role: "user", ...(prompt.name ? { name: prompt.name } : {}), content: parts.join("\n\n") },
-  ];
-}
+export { answerMessages, type Prompt, type Said };
 
 /** The question a selector agent gets: the transcript, the speakers it may pick, and how to answer. */
 export function selectMessages(
-  context: readonly ConversationMessage[],
   prompt: Prompt,
   said: readonly Said[],
   speakers: readonly string[],
@@ -47,7 +15,7 @@ export function selectMessages(
     `Answer with exactly one speaker's name on the first line (optionally followed by ": why"),`,
     `or ${TASK_COMPLETE} when the task is done.`,
   ].join(" ");
-  return answerMessages(context, prompt, said, "the selector", instruction);
+  return answerMessages(prompt, said, "the selector", instruction);
 }
 
 /** A ballot option: a debater's final answer, proposed under the debater's name. */
@@ -59,7 +27,6 @@ export interface Option {
 
 /** The ballot an agent gets: the question, each option, and the JSON to answer with. */
 export function ballotMessages(
-  context: readonly ConversationMessage[],
   prompt: Prompt,
   options: readonly Option[],
   voter: string,
@@ -71,7 +38,6 @@ export function ballotMessages(
     `"confidence": a number from 0 to 1, "rationale": one or two sentences}.`,
   ].join(" ");
   return [
-    ...context,
     {
       role: "user",
       ...(prompt.name ? { name: prompt.name } : {}),
@@ -122,8 +88,4 @@ export function readBallot(reply: string, options: readonly Option[]): ReadBallo
   const option = options.find((o) => o.choice.toLowerCase() === wanted);
   if (!option) return abstain(`ballot invalid: "${raw.choice.slice(0, 80)}" is not on the ballot`);
   return { choice: option.choice, confidence, rationale };
-}
-
-function transcript(said: readonly Said[]): string {
-  return said.map((s) => `[${s.name}]: ${s.content}`).join("\n\n");
 }

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { AppError } from "@conclave/errors";
+import type { TurnMemory } from "@conclave/memory";
 import type { StrategyName } from "@conclave/subjects";
 import { Command } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { type GraphInput, type Intent, initialState, strategyGraph, type TurnSpec } from "./turn-graph.js";
+import { inProcessTurnMemories, type TurnMemories } from "./turn-memories.js";
 
 /** What one graph step decided: the intents, the checkpoint to pin, and whether the graph ended. */
 export interface GraphStep {
@@ -19,9 +21,11 @@ export interface StrategyRunner {
   /**
    * Runs a new turn's graph up to its first wait, on a thread of its own: an attempt that loses the
    * race to store its result leaves an orphan thread (swept by the bucket's age limit), never a
-   * checkpoint the winner could resume by mistake.
+   * checkpoint the winner could resume by mistake. The turn's memory is kept with the thread.
    */
-  start(spec: TurnSpec, at: string): Promise<GraphStep>;
+  start(spec: TurnSpec, at: string, memory: TurnMemory): Promise<GraphStep>;
+  /** The memory of the turn running on `thread`, as kept when it started. */
+  memory(thread: string): Promise<TurnMemory>;
   /** Resumes the graph on `thread` from `checkpointId` with one event. */
   resume(strategy: StrategyName, thread: string, checkpointId: string, input: GraphInput): Promise<GraphStep>;
   /** Drops a finished turn's checkpoints (retention: only running turns keep any). */
@@ -47,7 +51,10 @@ interface Compiled {
  * race can retry from the state that won; checkpoints are written only when a step ends
  * (`durability: "exit"`), one per event.
  */
-export function createStrategyRunner(saver: TrackingSaver): StrategyRunner {
+export function createStrategyRunner(
+  saver: TrackingSaver,
+  memories: TurnMemories = inProcessTurnMemories(),
+): StrategyRunner {
   const graphs = new Map<StrategyName, Compiled>();
   const graphOf = (strategy: StrategyName): Compiled => {
     let g = graphs.get(strategy);
@@ -82,15 +89,20 @@ export function createStrategyRunner(saver: TrackingSaver): StrategyRunner {
   };
 
   return {
-    start: (spec, at) => {
+    start: async (spec, at, memory) => {
       const thread = `${spec.turnId}_${randomUUID().slice(0, 8)}`;
-      return run(thread, null, 0, () =>
-        graphOf(spec.strategy).invoke(initialState(spec, at), {
-          configurable: { thread_id: thread },
-          durability: "exit",
-        }),
-      );
+      const [step] = await Promise.all([
+        run(thread, null, 0, () =>
+          graphOf(spec.strategy).invoke(initialState(spec, at), {
+            configurable: { thread_id: thread },
+            durability: "exit",
+          }),
+        ),
+        memories.put(thread, memory),
+      ]);
+      return step;
     },
+    memory: (thread) => memories.get(thread),
     resume: (strategy, thread, checkpointId, input) =>
       run(thread, checkpointId, input.n, () =>
         graphOf(strategy).invoke(new Command({ resume: input }), {

@@ -41,7 +41,6 @@ export interface TurnSpec {
   turnId: string;
   strategy: StrategyName;
   prompt: Prompt;
-  context: ConversationMessage[];
   /** The agents that may speak, in seat order (a selector agent is not among them). */
   speakers: Seat[];
   selector: Seat | null;
@@ -316,7 +315,7 @@ const stillWaiting = (s: S) => Object.keys(s.waiting).length > 0;
 function askEveryone(s: S, selected?: Extract<Intent, { kind: "ask" }>["selected"]): U {
   const step = new Step(s);
   for (const agent of s.spec.speakers)
-    step.ask(agent, "reply", 0, answerMessages(s.spec.context, s.spec.prompt, [], agent.name), selected);
+    step.ask(agent, "reply", 0, answerMessages(s.spec.prompt, [], agent.name), selected);
   if (s.spec.speakers.length === 0) step.emit({ kind: "end", ok: true, detail: "no agents" });
   return step.update();
 }
@@ -331,7 +330,7 @@ function nextSpeaker(s: S, prefix = ""): U {
     return step.update();
   }
   const agent = seatOf(s, next.slot.agentId) as Seat;
-  const messages = answerMessages(s.spec.context, s.spec.prompt, said(s), agent.name);
+  const messages = answerMessages(s.spec.prompt, said(s), agent.name);
   step.ask(agent, "reply", next.slot.round, messages, {
     rule: "seat_order",
     reason: `${prefix}${next.reason}`,
@@ -363,7 +362,7 @@ function route(s: S): U {
         return { ...nextSpeaker({ ...s, spec: { ...s.spec, rounds: 1 } }, `${why}; `), mode: "round_robin" };
       const all = new Step(s);
       for (const agent of s.spec.speakers)
-        all.ask(agent, "reply", 0, answerMessages(s.spec.context, s.spec.prompt, [], agent.name), {
+        all.ask(agent, "reply", 0, answerMessages(s.spec.prompt, [], agent.name), {
           rule: "fallback",
           reason: why,
         });
@@ -378,7 +377,7 @@ function route(s: S): U {
     const frontier: string[] = [];
     for (const t of r.targets) {
       const agent = seatOf(s, t.agent.id) as Seat;
-      const ask = step.ask(agent, "reply", 0, answerMessages(s.spec.context, s.spec.prompt, [], agent.name), {
+      const ask = step.ask(agent, "reply", 0, answerMessages(s.spec.prompt, [], agent.name), {
         rule: "mention",
         reason: t.reason,
       });
@@ -412,7 +411,7 @@ function route(s: S): U {
       if (asked.has(t.agent.id)) continue;
       asked.add(t.agent.id);
       const agent = seatOf(s, t.agent.id) as Seat;
-      const messages = answerMessages(s.spec.context, s.spec.prompt, said(s), agent.name);
+      const messages = answerMessages(s.spec.prompt, said(s), agent.name);
       const ask = step.ask(agent, "reply", 0, messages, { rule: "mention", reason: t.reason });
       paths[ask.askId] = [...path, agent.id];
       frontier.push(ask.askId);
@@ -437,7 +436,7 @@ function askSelector(s: S): U {
     return step.update();
   }
   const names = s.spec.speakers.map((a) => a.name);
-  step.ask(selector, "select", 0, selectMessages(s.spec.context, s.spec.prompt, said(s, selector.id), names));
+  step.ask(selector, "select", 0, selectMessages(s.spec.prompt, said(s, selector.id), names));
   return step.update({ phase: "select" });
 }
 
@@ -481,7 +480,7 @@ function decide(s: S): U {
     case "speak": {
       if (d.fallback) step.guard(d.fallback, d.reason, d.agent.id);
       const agent = seatOf(s, d.agent.id) as Seat;
-      const messages = answerMessages(s.spec.context, s.spec.prompt, said(s), agent.name);
+      const messages = answerMessages(s.spec.prompt, said(s), agent.name);
       step.ask(agent, "reply", 0, messages, { rule: d.fallback ? "fallback" : "selector", reason: d.reason });
       return step.update({ history: [...s.history, agent.id], invalidPicks: 0, phase: "speak" });
     }
@@ -500,7 +499,7 @@ function debateOrBallot(s: S): U {
         agent,
         "reply",
         round,
-        answerMessages(s.spec.context, s.spec.prompt, latestBySpeaker(s, agent.id), agent.name, instruction),
+        answerMessages(s.spec.prompt, latestBySpeaker(s, agent.id), agent.name, instruction),
       );
     }
     return step.update({ round });
@@ -534,7 +533,7 @@ function debateOrBallot(s: S): U {
   });
   step.emit({ kind: "timer", key: `timer:vote:${voteId}`, dueAt: deadline, voteId });
   for (const agent of s.spec.speakers)
-    step.ask(agent, "ballot", s.round, ballotMessages(s.spec.context, s.spec.prompt, options, agent.name));
+    step.ask(agent, "ballot", s.round, ballotMessages(s.spec.prompt, options, agent.name));
   return step.update({ vote: { voteId, options, ballots: [], deadline, closedBy: null } });
 }
 

@@ -1,5 +1,6 @@
 import type { GroupSettings, Strategy } from "@conclave/db";
-import type { AgentSnapshot, ConversationMessage, Envelope } from "@conclave/subjects";
+import type { TurnMemory } from "@conclave/memory";
+import type { AgentSnapshot, Envelope } from "@conclave/subjects";
 import type { StrategyRunner } from "../graphs/runner.js";
 import {
   applyStep,
@@ -7,6 +8,7 @@ import {
   type Decision,
   deadlineInput,
   type GroupState,
+  type MemoryPlan,
   recordAnswer,
 } from "./state.js";
 import { type TurnDefaults, turnSpecOf } from "./turn-spec.js";
@@ -22,7 +24,8 @@ export async function openTurn(input: {
   seq: number;
   agents: AgentSnapshot[];
   group: { strategy: Strategy; settings: GroupSettings } | null;
-  context: ConversationMessage[];
+  /** What the turn's prompts remember (files context included), and the plan to remember it (null: off). */
+  memory: { plan: MemoryPlan | null; turn: TurnMemory };
   defaults: TurnDefaults;
   now: Date;
 }): Promise<Decision> {
@@ -33,10 +36,9 @@ export async function openTurn(input: {
     settings: group?.settings ?? {},
     agents: input.agents,
     prompt: { name: message.actor.name ?? message.actor.id, content: message.payload.content },
-    context: input.context,
     defaults: input.defaults,
   });
-  const step = await input.runner.start(spec, now.toISOString());
+  const step = await input.runner.start(spec, now.toISOString(), input.memory.turn);
   const policy = group?.settings.concurrentInput ?? "enqueue";
   return beginTurn({ ...input, spec, limits, policy, step });
 }
@@ -47,14 +49,18 @@ export async function settleAnswer(
   state: GroupState,
   e: Envelope<"agent.replied"> | Envelope<"agent.failed">,
   now: Date,
+  seq?: number,
 ): Promise<Decision | null> {
-  const r = recordAnswer(state, e, now);
+  const r = recordAnswer(state, e, now, seq);
   if (!r) return null;
   if ("ended" in r) return r.ended;
   const active = r.state.active;
   if (!active) return null;
-  const step = await runner.resume(active.strategy, active.thread, active.checkpointId, r.input);
-  return applyStep(r.state, step, now, e.id);
+  const [step, memory] = await Promise.all([
+    runner.resume(active.strategy, active.thread, active.checkpointId, r.input),
+    runner.memory(active.thread),
+  ]);
+  return applyStep(r.state, step, now, e.id, memory);
 }
 
 /** Resumes the turn's graph at a vote's deadline. Null: that turn is not running. */
@@ -68,6 +74,9 @@ export async function passVoteDeadline(
   const r = deadlineInput(state, turnId, voteId, now);
   const active = r?.state.active;
   if (!r || !active) return null;
-  const step = await runner.resume(active.strategy, active.thread, active.checkpointId, r.input);
-  return applyStep(r.state, step, now, null);
+  const [step, memory] = await Promise.all([
+    runner.resume(active.strategy, active.thread, active.checkpointId, r.input),
+    runner.memory(active.thread),
+  ]);
+  return applyStep(r.state, step, now, null, memory);
 }

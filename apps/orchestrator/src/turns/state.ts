@@ -1,3 +1,4 @@
+import { describeTurnMemory, memoryEntry, promptOf, type TurnMemory, voteOutcome } from "@conclave/memory";
 import {
   AgentSnapshot,
   type AnyEnvelope,
@@ -5,6 +6,7 @@ import {
   ConversationMessage,
   deriveEventId,
   type Envelope,
+  MemoryEntry,
   makeEnvelope,
   StrategyName,
   SYSTEM_ACTOR,
@@ -14,6 +16,28 @@ import { z } from "zod";
 import type { GraphStep } from "../graphs/runner.js";
 import type { GraphInput, TurnSpec } from "../graphs/turn-graph.js";
 import type { TurnLimits } from "./turn-spec.js";
+
+const Budget = z.object({ windowTokens: z.number().int().min(0), maxMessages: z.number().int().min(0) });
+
+/** How a turn remembers: the group's memory settings, the largest agent window, who summarizes. */
+export const MemoryPlan = z.object({
+  memory: Budget.extend({
+    enabled: z.boolean(),
+    summarizeAfterTokens: z.number().int().min(0),
+    summarizerAgentId: z.string().nullable(),
+  }),
+  retain: Budget,
+  summarizer: AgentSnapshot.nullable(),
+});
+export type MemoryPlan = z.infer<typeof MemoryPlan>;
+
+/** An ended turn's entries, waiting (in the state, like the outbox) to be appended to the group's memory. */
+const Remembered = MemoryPlan.extend({
+  turnIndex: z.number().int().min(0),
+  turnId: z.string(),
+  messageSeq: z.number().int().min(0),
+  entries: z.array(MemoryEntry),
+});
 
 /** The orchestrator's durable state of one group, stored in KV and changed only by compare-and-set. */
 export const GroupState = z.object({
@@ -61,6 +85,8 @@ export const GroupState = z.object({
           index: z.number().int().min(0),
           /** The ask's conversation, kept for agents that may call tools (their loop continues it). */
           messages: z.array(ConversationMessage).optional(),
+          /** The system prompt the ask was sent with, when the memory extended it (for the tool loop). */
+          systemPrompt: z.string().optional(),
         }),
       ),
       askCounts: z.record(z.string(), z.number().int().min(0)).default({}),
@@ -72,6 +98,12 @@ export const GroupState = z.object({
       }),
       replyIds: z.array(z.string()).default([]),
       failures: z.array(z.object({ name: z.string(), error: z.string() })).default([]),
+      /** What this turn adds to the group's memory when it ends (absent: memory is off). */
+      memory: MemoryPlan.extend({
+        entries: z.array(MemoryEntry),
+        /** The newest stream seq the turn has seen (a vote's outcome is remembered at it). */
+        lastSeq: z.number().int().min(0),
+      }).optional(),
       /** Each agent's tool loop: its conversation so far, the calls of the current step, their results. */
       loops: z
         .record(
@@ -97,6 +129,8 @@ export const GroupState = z.object({
     .nullable(),
   /** Events decided but maybe not yet published: flushed (idempotently) before anything else. */
   outbox: z.array(z.unknown()),
+  /** Ended turns not yet appended to the group's memory: appended (idempotently) with the outbox. */
+  remember: z.array(Remembered).default([]),
 });
 export type GroupState = z.infer<typeof GroupState>;
 export type Active = NonNullable<GroupState["active"]>;
@@ -109,6 +143,7 @@ export const emptyState = (groupId: string): GroupState => ({
   cancelled: [],
   active: null,
   outbox: [],
+  remember: [],
 });
 
 /** How many message ids the state remembers, to skip re-published copies. */
@@ -151,9 +186,12 @@ export function beginTurn(input: {
   limits: TurnLimits;
   policy: "enqueue" | "reject" | "interrupt";
   step: GraphStep;
+  /** What the turn's prompts remember, and how it is remembered (off: no plan). */
+  memory: { plan: MemoryPlan | null; turn: TurnMemory };
   now: Date;
 }): Decision {
   const { state, message, seq, spec, limits, now } = input;
+  const { plan, turn } = input.memory;
   const turnId = spec.turnId;
   const base = { groupId: message.groupId, turnId, causationId: message.id, actor: SYSTEM_ACTOR };
   const deadline = new Date(now.getTime() + limits.timeoutMs).toISOString();
@@ -169,6 +207,7 @@ export function beginTurn(input: {
       strategy: spec.strategy,
       agentIds,
       deadline,
+      ...(plan ? { memory: describeTurnMemory(turn) } : {}),
     },
   });
   const timer = makeEnvelope({
@@ -201,13 +240,30 @@ export function beginTurn(input: {
     replyIds: [],
     failures: [],
     loops: {},
+    ...(plan
+      ? {
+          memory: {
+            ...plan,
+            entries: [
+              memoryEntry({
+                seq,
+                kind: "message",
+                turnId,
+                by: message.actor,
+                content: message.payload.content,
+              }),
+            ],
+            lastSeq: seq,
+          },
+        }
+      : {}),
   };
   const opened: GroupState = {
     ...state,
     active,
     recent: [...state.recent, message.id].slice(-RECENT_LIMIT),
   };
-  const rest = applyStep(opened, input.step, now, started.id);
+  const rest = applyStep(opened, input.step, now, started.id, turn);
   return { ...rest, emit: [started, timer, ...rest.emit] };
 }
 
@@ -219,6 +275,7 @@ export function recordAnswer(
   state: GroupState,
   e: Envelope<"agent.replied"> | Envelope<"agent.failed">,
   now: Date,
+  seq?: number,
 ): { state: GroupState; input: GraphInput } | { ended: Decision } | null {
   const active = state.active;
   if (!active || active.turnId !== e.turnId) return null;
@@ -231,8 +288,10 @@ export function recordAnswer(
   const usage = e.type === "agent.replied" ? e.payload.usage : undefined;
   const tokens = active.tokens + (usage ? usage.inputTokens + usage.outputTokens : 0);
   const name = e.payload.agentName;
+  const memory = active.memory && rememberAnswer(active.memory, e, current.purpose, seq);
   const next: Active = {
     ...active,
+    ...(memory ? { memory } : {}),
     current: rest,
     loops,
     tokens,
@@ -315,6 +374,7 @@ export function applyStep(
   step: GraphStep,
   now: Date,
   causationId: string | null,
+  memory: TurnMemory,
 ): Decision {
   let s: GroupState = state;
   const emit: AnyEnvelope[] = [];
@@ -364,6 +424,7 @@ export function applyStep(
             }),
           );
         }
+        const sent = promptOf(memory, agent, intent.messages);
         emit.push(
           makeEnvelope({
             ...base,
@@ -371,15 +432,16 @@ export function applyStep(
             type: "work.llm",
             actor: { kind: "agent", id: agent.id, name: agent.name },
             payload: {
-              agent,
+              agent: sent.agent,
               turnIndex: active.turnIndex,
               step: 0,
-              messages: intent.messages,
+              messages: sent.messages,
               ask: { id: askId, purpose, index },
             },
           }),
         );
-        const keep = agent.allowedTools.length > 0 ? { messages: intent.messages } : {};
+        const system = sent.agent === agent ? {} : { systemPrompt: sent.agent.systemPrompt };
+        const keep = agent.allowedTools.length > 0 ? { messages: sent.messages, ...system } : {};
         s = {
           ...s,
           active: {
@@ -426,7 +488,7 @@ export function applyStep(
           }),
         );
         break;
-      case "vote.closed":
+      case "vote.closed": {
         emit.push(
           makeEnvelope({
             ...base,
@@ -435,7 +497,19 @@ export function applyStep(
             payload: intent.payload,
           }),
         );
+        const m = active.memory;
+        if (m) {
+          const outcome = memoryEntry({
+            seq: m.lastSeq,
+            kind: "outcome",
+            turnId,
+            by: SYSTEM_ACTOR,
+            content: voteOutcome(intent.payload),
+          });
+          s = { ...s, active: { ...active, memory: { ...m, entries: [...m.entries, outcome] } } };
+        }
         break;
+      }
       case "consensus": {
         const id = deriveEventId(turnId, `consensus:${String(intent.payload.voteId)}`);
         emit.push(
@@ -620,9 +694,44 @@ function durationOf(active: Active, now: Date): number {
   return Math.max(0, now.getTime() - Date.parse(active.startedAt));
 }
 
+/** An answer to a reply ask joins the turn's memory (ballots and picks never do). */
+function rememberAnswer(
+  memory: NonNullable<Active["memory"]>,
+  e: Envelope<"agent.replied"> | Envelope<"agent.failed">,
+  purpose: AskPurpose,
+  seq: number | undefined,
+): NonNullable<Active["memory"]> {
+  const lastSeq = Math.max(memory.lastSeq, seq ?? 0);
+  if (e.type !== "agent.replied" || purpose !== "reply") return { ...memory, lastSeq };
+  const by = { kind: "agent" as const, id: e.payload.agentId, name: e.payload.agentName };
+  const entry = memoryEntry({
+    seq: seq ?? lastSeq,
+    kind: "reply",
+    turnId: e.turnId ?? "",
+    by,
+    content: e.payload.content,
+  });
+  return { ...memory, lastSeq, entries: [...memory.entries, entry] };
+}
+
 function closed(state: GroupState, active: Active, ended: AnyEnvelope): Decision {
+  const m = active.memory;
+  const remember = m
+    ? [
+        ...state.remember,
+        {
+          memory: m.memory,
+          retain: m.retain,
+          summarizer: m.summarizer,
+          turnIndex: active.turnIndex,
+          turnId: active.turnId,
+          messageSeq: active.messageSeq,
+          entries: m.entries,
+        },
+      ]
+    : state.remember;
   return {
-    state: { ...state, active: null, cursor: active.messageSeq, turnsRun: state.turnsRun + 1 },
+    state: { ...state, active: null, cursor: active.messageSeq, turnsRun: state.turnsRun + 1, remember },
     emit: [ended],
     ended: [
       {

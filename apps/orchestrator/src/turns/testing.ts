@@ -1,4 +1,5 @@
 import type { GroupSettings } from "@conclave/db";
+import { noMemory } from "@conclave/memory";
 import {
   type AgentSnapshot,
   type ConversationMessage,
@@ -48,7 +49,8 @@ export function startTurn(
 ): Promise<Decision> {
   const defaults = { turnTimeoutMs: timeoutMs, maxAgentSteps: 50, voteDeadlineMs: 60_000 };
   const group = { strategy, settings };
-  return openTurn({ runner, state, message, seq, agents, group, context, defaults, now });
+  const memory = { plan: null, turn: noMemory(context) };
+  return openTurn({ runner, state, message, seq, agents, group, memory, defaults, now });
 }
 
 /** Settles an answer as the engine does: record it, resume the graph, apply what it decided. */

@@ -243,7 +243,8 @@ function addResult(
     actor: { kind: "agent", id: agentId, name: agent.name },
     at: now.toISOString(),
     payload: {
-      agent,
+      // The memory extended the first call's system prompt: every later step is sent the same.
+      agent: current.systemPrompt === undefined ? agent : { ...agent, systemPrompt: current.systemPrompt },
       turnIndex: active.turnIndex,
       step: step + 1,
       messages,

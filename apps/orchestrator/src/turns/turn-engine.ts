@@ -2,12 +2,27 @@ import { type JetStreamManager, type KV, readEnvelope } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
+import {
+  agentBudget,
+  appendTurn,
+  applyReset,
+  applySummary,
+  assembleTurnMemory,
+  failSummary,
+  filesContext,
+  loadAgent,
+  loadAgents,
+  loadFiles,
+  loadGroup,
+  type MemoryStore,
+  noMemory,
+  type ResolvedMemory,
+  resolveMemory,
+} from "@conclave/memory";
 import type { Envelope, Names } from "@conclave/subjects";
+import { type AgentSnapshot, deriveEventId, type Provider, SUMMARY_ASK_ID } from "@conclave/subjects";
 import type { StrategyRunner } from "../graphs/runner.js";
-import { filesContext } from "./files-context.js";
 import { openTurn, passVoteDeadline, settleAnswer } from "./graph-steps.js";
-import { loadAgents, loadGroup } from "./load-agents.js";
-import { loadFiles } from "./load-files.js";
 import {
   CANCELLED_LIMIT,
   cancelDetail,
@@ -17,6 +32,7 @@ import {
   failTurn,
   type GroupState,
   joinDecisions,
+  type MemoryPlan,
   RECENT_LIMIT,
   skipTurn,
   timeOutTurn,
@@ -28,7 +44,9 @@ import type { TurnStore } from "./turn-store.js";
 export interface TurnEngine {
   /** A message arrived at stream seq `seq`: start it, queue it, refuse it or let it interrupt, by the group's policy. */
   onMessagePosted(e: Envelope<"message.posted">, seq: number): Promise<void>;
-  onAgentSettled(e: Envelope<"agent.replied"> | Envelope<"agent.failed">): Promise<void>;
+  onAgentSettled(e: Envelope<"agent.replied"> | Envelope<"agent.failed">, seq?: number): Promise<void>;
+  onMemorySummarized(e: Envelope<"memory.summarized">): Promise<void>;
+  onMemoryReset(e: Envelope<"memory.reset">, seq: number): Promise<void>;
   onDeadline(groupId: string, turnId: string): Promise<void>;
   onVoteDeadline(groupId: string, turnId: string, voteId: string): Promise<void>;
   onCancelRequested(e: Envelope<"turn.cancel_requested">): Promise<void>;
@@ -56,6 +74,10 @@ export function createTurnEngine(deps: {
   defaults: TurnDefaults;
   /** Rounds of tool calls one agent may make in an ask. */
   maxToolSteps: number;
+  /** The groups' memory; without it no turn remembers anything. */
+  memory?: MemoryStore;
+  /** Who summarizes for groups that name no summarizer agent (null: nobody). */
+  defaultSummarizer?: { provider: Provider; model: string } | null;
   now?: () => Date;
 }): TurnEngine {
   const { store, jsm, db, names, runner, log } = deps;
@@ -149,8 +171,28 @@ export function createTurnEngine(deps: {
     seq: number,
     group: Awaited<ReturnType<typeof loadGroup>>,
   ): Promise<Decision> => {
-    const [agents, files] = await Promise.all([loadAgents(db, state.groupId), loadFiles(db, state.groupId)]);
+    const settings = resolveMemory(group?.settings.memory);
+    const remembers = settings.enabled && deps.memory !== undefined;
+    const [agents, files, record, summarizer] = await Promise.all([
+      loadAgents(db, state.groupId),
+      loadFiles(db, state.groupId),
+      remembers ? deps.memory?.read(state.groupId) : undefined,
+      remembers ? summarizerOf(state.groupId, settings) : null,
+    ]);
     const context = filesContext(files);
+    let memory: { plan: MemoryPlan | null; turn: ReturnType<typeof noMemory> } = {
+      plan: null,
+      turn: noMemory(context),
+    };
+    if (record) {
+      // Turns that ended in this very decision are not in the stored record yet.
+      let r = record;
+      for (const a of state.remember) r = appendTurn(r, a, now())?.record ?? r;
+      memory = {
+        plan: { memory: settings, retain: largestWindow(settings, agents), summarizer },
+        turn: assembleTurnMemory({ record: r, memory: settings, agents, files: context }),
+      };
+    }
     return openTurn({
       runner,
       state,
@@ -158,10 +200,37 @@ export function createTurnEngine(deps: {
       seq,
       agents,
       group,
-      context,
+      memory,
       defaults: deps.defaults,
       now: now(),
     });
+  };
+
+  /** The group's summarizer: its configured agent, else the deployment's default model, else none. */
+  const summarizerOf = async (groupId: string, settings: ResolvedMemory): Promise<AgentSnapshot | null> => {
+    if (settings.summarizerAgentId) {
+      const agent = await loadAgent(db, settings.summarizerAgentId);
+      if (agent) return { ...agent, allowedTools: [] };
+      log.warn(
+        { groupId, agentId: settings.summarizerAgentId },
+        "the group's summarizer agent is gone or disabled",
+      );
+    }
+    const d = deps.defaultSummarizer;
+    if (!d) return null;
+    return {
+      id: deriveEventId(groupId, "summarizer"),
+      name: "summarizer",
+      provider: d.provider,
+      model: d.model,
+      systemPrompt: "You write faithful, compact summaries of conversations.",
+      allowedTools: [],
+      scripted: {},
+    };
+  };
+
+  const changeMemory = async (groupId: string, change: Parameters<MemoryStore["transact"]>[1]) => {
+    if (deps.memory) await deps.memory.transact(groupId, change);
   };
 
   /** After a turn ends, the next queued message starts in the same transaction. */
@@ -171,8 +240,8 @@ export function createTurnEngine(deps: {
     return next ? joinDecisions(d, next) : d;
   };
 
-  const settle = (state: GroupState, e: Envelope<"agent.replied"> | Envelope<"agent.failed">) =>
-    settleAnswer(runner, state, e, now());
+  const settle = (state: GroupState, e: Envelope<"agent.replied"> | Envelope<"agent.failed">, seq?: number) =>
+    settleAnswer(runner, state, e, now(), seq);
 
   /** Compacts finished turns' checkpoints and releases their `reject` claims (both also expire by age). */
   const afterwards = async (groupId: string, d: Decision | null) => {
@@ -233,7 +302,32 @@ export function createTurnEngine(deps: {
         }
         return null;
       }),
-    onAgentSettled: (e) => run(e.groupId, async (state) => thenStartNext(await settle(state, e))),
+    onAgentSettled: async (e, seq) => {
+      if (e.type === "agent.failed" && e.payload.askId === SUMMARY_ASK_ID) {
+        const workId = e.causationId;
+        log.warn(
+          { groupId: e.groupId, workId, error: e.payload.error },
+          "a summary failed; the next turn asks again",
+        );
+        if (workId)
+          await changeMemory(e.groupId, (r) => {
+            const next = failSummary(r, workId);
+            return next ? { record: next, emit: [] } : null;
+          });
+        return;
+      }
+      await run(e.groupId, async (state) => thenStartNext(await settle(state, e, seq)));
+    },
+    onMemorySummarized: (e) =>
+      changeMemory(e.groupId, (r) => {
+        const next = applySummary(r, e);
+        return next ? { record: next, emit: [] } : null;
+      }),
+    onMemoryReset: (e, seq) =>
+      changeMemory(e.groupId, (r) => {
+        const next = applyReset(r, seq);
+        return next ? { record: next, emit: [] } : null;
+      }),
     onDeadline: (groupId, turnId) =>
       run(groupId, (state) => thenStartNext(timeOutTurn(state, turnId, now()))),
     onVoteDeadline: (groupId, turnId, voteId) =>
@@ -271,4 +365,16 @@ export function createTurnEngine(deps: {
     onApprovalRequested: (e) => run(e.groupId, async (state) => awaitApproval(state, e)),
     onToolDecided: (e) => run(e.groupId, async (state) => decideTool(state, e, now())),
   };
+}
+
+/** The largest window any of the turn's agents has: without a summarizer, what memory keeps. */
+function largestWindow(settings: ResolvedMemory, agents: readonly AgentSnapshot[]) {
+  let windowTokens = settings.windowTokens;
+  let maxMessages = settings.maxMessages;
+  for (const a of agents) {
+    const b = agentBudget(settings, a);
+    windowTokens = Math.max(windowTokens, b.windowTokens);
+    maxMessages = Math.max(maxMessages, b.maxMessages);
+  }
+  return { windowTokens, maxMessages };
 }

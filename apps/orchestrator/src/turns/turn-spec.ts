@@ -1,5 +1,5 @@
 import type { GroupSettings } from "@conclave/db";
-import type { AgentSnapshot, ConversationMessage, StrategyName } from "@conclave/subjects";
+import type { AgentSnapshot, StrategyName } from "@conclave/subjects";
 import type { TurnSpec } from "../graphs/turn-graph.js";
 import {
   DEFAULT_MENTION_LIMITS,
@@ -30,7 +30,6 @@ export function turnSpecOf(input: {
   settings: GroupSettings;
   agents: readonly AgentSnapshot[];
   prompt: { name?: string; content: string };
-  context: ConversationMessage[];
   defaults: TurnDefaults;
 }): { spec: TurnSpec; limits: TurnLimits } {
   const { settings, strategy } = input;
@@ -47,7 +46,6 @@ export function turnSpecOf(input: {
     turnId: input.turnId,
     strategy,
     prompt: input.prompt,
-    context: input.context,
     speakers: seats.filter((a) => a.id !== selector?.id),
     selector,
     // One by default: a round robin's one pass, or a debate's one round after the opening answers.

@@ -1,4 +1,4 @@
-import { type JetStreamClient, type KV, publishEnvelope } from "@conclave/bus";
+import { isRevisionConflict, type JetStreamClient, type KV, publishEnvelope } from "@conclave/bus";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import { type AnyEnvelope, type Names, parseEnvelope } from "@conclave/subjects";
@@ -9,8 +9,9 @@ const MAX_ATTEMPTS = 16;
 export interface TurnStore {
   /**
    * Runs `decide` on the group's current state and stores the result by compare-and-set, retrying
-   * on a concurrent change. Decided events go through the state's outbox: stored with the state,
-   * then published (with deterministic ids), then cleared, so a crash anywhere re-publishes, never loses.
+   * on a concurrent change. Decided events go through the state's outbox (ended turns through its
+   * `remember` list, appended to the group's memory first): stored with the state, then published
+   * (with deterministic ids), then cleared, so a crash anywhere re-publishes, never loses.
    * Resolves to the decision that was stored (null when there was nothing to do).
    */
   transact(
@@ -20,8 +21,16 @@ export interface TurnStore {
   read(groupId: string): Promise<GroupState>;
 }
 
-export function createTurnStore(deps: { kv: KV; js: JetStreamClient; names: Names; log: Logger }): TurnStore {
+export function createTurnStore(deps: {
+  kv: KV;
+  js: JetStreamClient;
+  names: Names;
+  log: Logger;
+  /** Appends ended turns to their group's memory (idempotently), before their events go out. */
+  remember?: (groupId: string, appends: GroupState["remember"]) => Promise<void>;
+}): TurnStore {
   const { kv, js, names } = deps;
+  const remember = deps.remember ?? (async () => undefined);
 
   const load = async (groupId: string): Promise<{ state: GroupState; rev: number }> => {
     const entry = await kv.get(groupId);
@@ -40,7 +49,7 @@ export function createTurnStore(deps: { kv: KV; js: JetStreamClient; names: Name
     try {
       return existed ? await kv.update(groupId, data, rev) : await kv.create(groupId, data);
     } catch (e) {
-      if (e instanceof Error && /wrong last sequence|key exists/i.test(e.message)) return null;
+      if (isRevisionConflict(e)) return null;
       throw new AppError("unavailable", "turn state could not be stored", { cause: e });
     }
   };
@@ -81,9 +90,10 @@ export function createTurnStore(deps: { kv: KV; js: JetStreamClient; names: Name
       const loaded = await load(groupId);
       let { state, rev } = loaded;
       let existed = rev > 0;
-      if (state.outbox.length > 0) {
+      if (state.outbox.length > 0 || state.remember.length > 0) {
+        await remember(groupId, state.remember);
         await publishAll(state.outbox);
-        state = { ...state, outbox: [] };
+        state = { ...state, outbox: [], remember: [] };
         const r = await cas(groupId, state, rev, existed);
         if (r === null) continue;
         rev = r;
@@ -94,7 +104,10 @@ export function createTurnStore(deps: { kv: KV; js: JetStreamClient; names: Name
       const emit: AnyEnvelope[] = decision.emit;
       const stored = await cas(groupId, { ...decision.state, outbox: emit }, rev, existed);
       if (stored === null) continue;
-      if (emit.length === 0) return decision;
+      const appends = decision.state.remember;
+      if (emit.length === 0 && appends.length === 0) return decision;
+      // The memory first: whoever sees a turn's ending can count on the next turn remembering it.
+      await remember(groupId, appends);
       await publishAll(emit);
       for (const e of emit) {
         if (e.type === "turn.started" || e.type === "turn.completed" || e.type === "turn.failed") {
@@ -102,8 +115,8 @@ export function createTurnStore(deps: { kv: KV; js: JetStreamClient; names: Name
         }
       }
       // If this loses a race, the winner flushed the same outbox first (publishing is idempotent).
-      await cas(groupId, { ...decision.state, outbox: [] }, stored, true);
-      return decision;
+      await cas(groupId, { ...decision.state, outbox: [], remember: [] }, stored, true);
+      return { ...decision, state: { ...decision.state, remember: [] } };
     }
     throw new AppError("unavailable", `turn state of group ${groupId} kept changing; will retry`);
   }

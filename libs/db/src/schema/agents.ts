@@ -12,7 +12,7 @@ import {
 } from "drizzle-orm/pg-core";
 import { accounts } from "./accounts.js";
 
-/** Scripted-provider settings (the offline, deterministic provider). */
+/** Scripted-provider settings (the offline, deterministic provider), and the agent's memory window. */
 export type AgentConfig = {
   scripted?: {
     replies?: string[];
@@ -23,6 +23,8 @@ export type AgentConfig = {
     /** Ballots cast when asked to vote, cycled by turn; a null choice abstains. */
     votes?: { choice: string | null; confidence?: number; rationale?: string }[];
   };
+  /** The agent's own memory window, overriding its groups' `settings.memory`. */
+  memory?: { windowTokens?: number; maxMessages?: number };
 };
 
 /** Per-agent limits, beyond the deployment's own. */

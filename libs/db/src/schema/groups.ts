@@ -44,6 +44,14 @@ export type GroupSettings = {
   concurrentInput?: ConcurrentInput;
   /** Days history is kept; null keeps it. */
   retentionDays?: number | null;
+  /** What agents remember of the conversation (see `MemorySettings` in subjects). */
+  memory?: {
+    enabled?: boolean;
+    windowTokens?: number;
+    maxMessages?: number;
+    summarizeAfterTokens?: number;
+    summarizerAgentId?: string;
+  };
 };
 
 /** A conversation: its members are people (with roles) and agents (in seat order). */

@@ -16,20 +16,33 @@ export async function loadAgents(db: Db, groupId: string): Promise<AgentSnapshot
     .innerJoin(agents, eq(agents.id, groupAgents.agentId))
     .where(and(eq(groupAgents.groupId, groupId), eq(agents.enabled, true)))
     .orderBy(asc(groupAgents.seat));
-  return rows.map(({ agent }) =>
-    AgentSnapshot.parse({
-      id: agent.id,
-      name: agent.name,
-      provider: agent.provider,
-      ownerId: agent.accountId,
-      model: agent.model,
-      systemPrompt: effectivePrompt(agent.systemPrompt, agent.personality),
-      ...(agent.temperature === null ? {} : { temperature: agent.temperature }),
-      ...(agent.maxTokens === null ? {} : { maxTokens: agent.maxTokens }),
-      allowedTools: agent.tools,
-      scripted: agent.config.scripted ?? {},
-    }),
-  );
+  return rows.map(({ agent }) => snapshotOf(agent));
+}
+
+/** One agent as a turn snapshots it (null: no such enabled agent). */
+export async function loadAgent(db: Db, agentId: string): Promise<AgentSnapshot | null> {
+  const [agent] = await db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.id, agentId), eq(agents.enabled, true)))
+    .limit(1);
+  return agent ? snapshotOf(agent) : null;
+}
+
+function snapshotOf(agent: typeof agents.$inferSelect): AgentSnapshot {
+  return AgentSnapshot.parse({
+    id: agent.id,
+    name: agent.name,
+    provider: agent.provider,
+    ownerId: agent.accountId,
+    model: agent.model,
+    systemPrompt: effectivePrompt(agent.systemPrompt, agent.personality),
+    ...(agent.temperature === null ? {} : { temperature: agent.temperature }),
+    ...(agent.maxTokens === null ? {} : { maxTokens: agent.maxTokens }),
+    allowedTools: agent.tools,
+    scripted: agent.config.scripted ?? {},
+    ...(agent.config.memory ? { memory: agent.config.memory } : {}),
+  });
 }
 
 /** The group's strategy and settings; null when the group is gone. */

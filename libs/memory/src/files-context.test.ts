@@ -2,10 +2,6 @@ import type { FileProfile } from "@conclave/db";
 import { newEventId } from "@conclave/subjects";
 import { describe, expect, it } from "vitest";
 import { describeFile, filesContext } from "./files-context.js";
-import { emptyState } from "./state.js";
-import { memoryTurns, postedMessage, scriptedAgent } from "./testing.js";
-
-const { startTurn } = memoryTurns();
 
 const sales: FileProfile = {
   rows: 5,
@@ -67,23 +63,5 @@ describe("the files context of a turn", () => {
     expect(lines.length).toBeGreaterThan(3);
     expect(lines.at(-1)).toMatch(/more files, not listed/);
     expect(filesContext(files.slice(0, 1), 4000)[0]?.content).not.toMatch(/not listed/);
-  });
-
-  it("starts each agent's first conversation, before the message that opened the turn", async () => {
-    const groupId = newEventId();
-    const agent = scriptedAgent("Ada");
-    const message = postedMessage(groupId, "hello");
-    const context = filesContext([file("sales.csv")]);
-    const d = await startTurn(emptyState(groupId), message, 1, [agent], new Date(), 1000, context);
-    const work = d.emit.find((e) => e.type === "work.llm");
-    expect(work?.type === "work.llm" && work.payload.messages).toEqual([
-      ...context,
-      { role: "user", name: "Lin", content: "hello" },
-    ]);
-    const without = (await startTurn(emptyState(groupId), message, 1, [agent], new Date(), 1000)).emit;
-    const plain = without.find((e) => e.type === "work.llm");
-    expect(plain?.type === "work.llm" && plain.payload.messages).toEqual([
-      { role: "user", name: "Lin", content: "hello" },
-    ]);
   });
 });
