@@ -182,11 +182,11 @@ function toWireMessages(messages: readonly ChatMessage[]): Anthropic.MessagePara
       continue;
     }
     results = undefined;
-    if (m.role === "user") out.push({ role: "user", content: m.content });
+    if (m.role === "user") pushText(out, "user", m.content);
     else {
       const calls = m.toolCalls ?? [];
       if (calls.length === 0) {
-        if (m.content) out.push({ role: "assistant", content: m.content });
+        if (m.content) pushText(out, "assistant", m.content);
         continue;
       }
       out.push({
@@ -199,6 +199,25 @@ function toWireMessages(messages: readonly ChatMessage[]): Anthropic.MessagePara
     }
   }
   return out;
+}
+
+/**
+ * Adds a text turn; one of the same role right after another (history: a person, then another
+ * agent) joins it as a further text block, so turns alternate as the API expects.
+ */
+function pushText(out: Anthropic.MessageParam[], role: "user" | "assistant", text: string): void {
+  const last = out.at(-1);
+  const plain =
+    typeof last?.content === "string" ||
+    (last?.content ?? []).every((b) => (b as { type: string }).type === "text");
+  if (last?.role !== role || !plain) {
+    out.push({ role, content: text });
+    return;
+  }
+  const blocks: Anthropic.ContentBlockParam[] =
+    typeof last.content === "string" ? [{ type: "text", text: last.content }] : [...last.content];
+  blocks.push({ type: "text", text });
+  last.content = blocks;
 }
 
 function toFinishReason(reason: string | null): FinishReason {

@@ -161,7 +161,7 @@ function toWireContents(messages: readonly ChatMessage[]): Content[] {
       continue;
     }
     results = undefined;
-    if (m.role === "user") out.push({ role: "user", parts: [{ text: m.content }] });
+    if (m.role === "user") pushParts(out, "user", [{ text: m.content }]);
     else {
       const parts: Part[] = [
         ...(m.content ? [{ text: m.content }] : []),
@@ -172,10 +172,21 @@ function toWireContents(messages: readonly ChatMessage[]): Content[] {
           }),
         ),
       ];
-      if (parts.length > 0) out.push({ role: "model", parts });
+      if (parts.length > 0) pushParts(out, "model", parts);
     }
   }
   return out;
+}
+
+/**
+ * Adds a turn; a text turn of the same role right after another text turn (history: a person, then
+ * another agent) joins it as further parts, so user and model turns alternate as the API expects.
+ */
+function pushParts(out: Content[], role: "user" | "model", parts: Part[]): void {
+  const last = out.at(-1);
+  // Text after text only: a turn of tool results stays a turn of its own.
+  if (last?.role === role && last.parts?.every((p) => p.text !== undefined)) last.parts.push(...parts);
+  else out.push({ role, parts });
 }
 
 function toFinishReason(reason: string | undefined): FinishReason {

@@ -154,7 +154,7 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
 function toWireMessages(system: string, messages: readonly ChatMessage[]): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = system ? [{ role: "system", content: system }] : [];
   for (const m of messages) {
-    if (m.role === "user") out.push({ role: "user", content: m.content });
+    if (m.role === "user") out.push({ role: "user", ...wireName(m.name), content: m.content });
     else if (m.role === "assistant") {
       const calls = m.toolCalls ?? [];
       out.push({
@@ -178,6 +178,15 @@ function toWireMessages(system: string, messages: readonly ChatMessage[]): Recor
       });
   }
   return out;
+}
+
+/**
+ * Who said a user message, as OpenAI's `name` field (letters, digits, `_` and `-`, at most 64); the
+ * text itself also carries the attribution (`[Ada]: …`) for servers that ignore the field.
+ */
+function wireName(name: string | undefined): { name?: string } {
+  const safe = name?.replace(/[^A-Za-z0-9_-]+/g, "_").slice(0, 64);
+  return safe ? { name: safe } : {};
 }
 
 function toUsage(u: Record<string, unknown>): Usage {
