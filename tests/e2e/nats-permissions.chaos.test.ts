@@ -256,51 +256,54 @@ describe("per-app NATS users", () => {
       }
     });
 
-    it("refuse durable consumers to all, and the fanout any consumer but a group's ordered one", async () => {
+    it("refuse durable consumers to all, and the fanout and the edge any consumer but a group's ordered one", async () => {
       const before = await durables();
       const evil = { durable_name: "evil", ack_policy: AckPolicy.Explicit };
       for (const user of BUS_USERS) {
         expect(await as(user, (jsm) => jsm.consumers.add(conv, evil))).toBe("refused");
         expect(await as(user, (jsm) => jsm.consumers.add(n.stream("work"), evil))).toBe("refused");
       }
-      // The fanout's consumer rights stop at the durables: no hijack, delete or pull of another app's.
-      const groupFilter = n.groupFilter(newEventId());
-      const hijack = {
-        durable_name: CONSUMERS.orchestrator,
-        ack_policy: AckPolicy.Explicit,
-        filter_subject: groupFilter,
-      };
-      expect(await as("fanout", (jsm) => jsm.consumers.add(conv, hijack))).toBe("refused");
-      expect(await as("fanout", (jsm) => jsm.consumers.delete(conv, CONSUMERS.recorder))).toBe("refused");
-      expect(
-        await as("fanout", (_jsm, nc) =>
-          nc.request(
-            `$JS.API.CONSUMER.MSG.NEXT.${conv}.${CONSUMERS.orchestrator}`,
-            JSON.stringify({ batch: 1 }),
-            {
-              timeout: 5000,
-            },
+      // The fanout's and the edge's consumer rights (group feeds) stop at the durables: no hijack,
+      // delete or pull of another app's.
+      for (const user of ["fanout", "edge"] as const) {
+        const groupFilter = n.groupFilter(newEventId());
+        const hijack = {
+          durable_name: CONSUMERS.orchestrator,
+          ack_policy: AckPolicy.Explicit,
+          filter_subject: groupFilter,
+        };
+        expect(await as(user, (jsm) => jsm.consumers.add(conv, hijack))).toBe("refused");
+        expect(await as(user, (jsm) => jsm.consumers.delete(conv, CONSUMERS.recorder))).toBe("refused");
+        expect(
+          await as(user, (_jsm, nc) =>
+            nc.request(
+              `$JS.API.CONSUMER.MSG.NEXT.${conv}.${CONSUMERS.orchestrator}`,
+              JSON.stringify({ batch: 1 }),
+              {
+                timeout: 5000,
+              },
+            ),
           ),
-        ),
-      ).toBe("refused");
-      expect(
-        await as("fanout", (jsm) =>
-          jsm.consumers.add(conv, { name: "everything", ack_policy: AckPolicy.None }),
-        ),
-      ).toBe("refused");
-      // Legacy create forms (no filter in the subject) are refused too.
-      expect(
-        await as("fanout", (_jsm, nc) =>
-          nc.request(
-            `$JS.API.CONSUMER.CREATE.${conv}`,
-            JSON.stringify({
-              stream_name: conv,
-              config: { ack_policy: "none", filter_subject: groupFilter },
-            }),
-            { timeout: 5000 },
+        ).toBe("refused");
+        expect(
+          await as(user, (jsm) =>
+            jsm.consumers.add(conv, { name: "everything", ack_policy: AckPolicy.None }),
           ),
-        ),
-      ).toBe("refused");
+        ).toBe("refused");
+        // Legacy create forms (no filter in the subject) are refused too.
+        expect(
+          await as(user, (_jsm, nc) =>
+            nc.request(
+              `$JS.API.CONSUMER.CREATE.${conv}`,
+              JSON.stringify({
+                stream_name: conv,
+                config: { ack_policy: "none", filter_subject: groupFilter },
+              }),
+              { timeout: 5000 },
+            ),
+          ),
+        ).toBe("refused");
+      }
       expect(await durables()).toEqual(before);
       const orchestrator = await adminJsm.consumers.info(conv, CONSUMERS.orchestrator);
       expect(orchestrator.config.filter_subject).toBe(n.convFilter());

@@ -10,6 +10,7 @@ import {
   assertProvisioned,
   busConnected,
   createRateLimiter,
+  groupFeeds,
   jetstream,
   Kvm,
   type NatsConnection,
@@ -41,6 +42,7 @@ import { authenticated } from "./http/guards.js";
 import { noRoute } from "./http/no-route.js";
 import { router } from "./http/openapi.js";
 import { messageRoutes } from "./messages/routes.js";
+import { createWaitSlots } from "./messages/wait-slots.js";
 import { mountDocs } from "./ops/docs.js";
 import { opsRoutes } from "./ops/routes.js";
 
@@ -59,6 +61,8 @@ export interface EdgeDeps {
    * principal). Production wiring never sets it.
    */
   authenticator?: Authenticator;
+  /** Aborted when the process stops: requests waiting for a turn's outcome answer at once. */
+  stopping?: AbortSignal;
 }
 
 /** Checks that the deployment's streams and buckets are provisioned and builds the edge's HTTP app. */
@@ -101,6 +105,9 @@ function buildEdgeApp(
     auth: deps.authenticator ?? createAuthenticator({ db: db.db, keys, tokens }),
     ...buckets,
     credentials: createCredentialBox(config.KEY_ENCRYPTION_KEY),
+    feeds: groupFeeds(nc, namesOf(config.CONCLAVE_NS)),
+    waits: createWaitSlots(config.EDGE_MAX_WAITS),
+    stopping: deps.stopping ?? new AbortController().signal,
   };
   const tooLarge = problemOf(
     new AppError("payload_too_large", `request body is over ${config.MAX_BODY_BYTES} bytes`),

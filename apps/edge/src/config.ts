@@ -29,6 +29,8 @@ const schema = z.object({
   MAX_AGENTS_PER_ACCOUNT: z.coerce.number().int().min(1).max(100_000).default(2000),
   /** How long a post waits for JetStream's ack before answering 503. */
   PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(3000),
+  /** Requests of this edge waiting at once for a turn's outcome (`?wait=`); beyond it they answer 202 at once. */
+  EDGE_MAX_WAITS: z.coerce.number().int().min(0).max(100_000).default(1000),
   /** Requests per minute (and burst) per user or API key, shared by every edge replica. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(100_000).default(100),

@@ -1,10 +1,11 @@
 import type { Authenticator, CredentialBox, KeyStore, TokenSettings } from "@conclave/auth";
-import type { JetStreamClient, KV, RateLimiter } from "@conclave/bus";
+import type { FeedOpener, JetStreamClient, KV, RateLimiter } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import type { Logger } from "@conclave/log";
 import type { MemoryStore } from "@conclave/memory";
 import type { Names } from "@conclave/subjects";
 import type { EdgeConfig } from "./config.js";
+import type { WaitSlots } from "./messages/wait-slots.js";
 
 /** What the edge's services need, built once by the app factory. */
 export interface EdgeContext {
@@ -24,6 +25,7 @@ export interface EdgeContext {
     | "LOGIN_BLOCK_AFTER"
     | "LOGIN_WINDOW_S"
     | "TRUST_PROXY"
+    | "EDGE_MAX_WAITS"
   >;
   db: Db;
   js: JetStreamClient;
@@ -43,4 +45,10 @@ export interface EdgeContext {
   memory: MemoryStore;
   /** Seals provider credentials for storage. */
   credentials: CredentialBox;
+  /** Reads a group's events from the stream (consumers of the edge's own), for `?wait=`. */
+  feeds: FeedOpener;
+  /** How many requests may wait for a turn's outcome at once (`EDGE_MAX_WAITS`). */
+  waits: WaitSlots;
+  /** Aborted when the edge stops: every wait then answers what it knows. */
+  stopping: AbortSignal;
 }

@@ -9,9 +9,10 @@ await runProcess({
   database: { poolSize: 10 },
   service: ({ config, nc, db, log }) => {
     let http: Awaited<ReturnType<typeof listen>> | undefined;
+    const stopping = new AbortController();
     return {
       async start() {
-        const app = await createEdge({ config, nc, db, log });
+        const app = await createEdge({ config, nc, db, log, stopping: stopping.signal });
         http = await listen({
           fetch: app.fetch,
           hostname: config.HOST,
@@ -20,7 +21,11 @@ await runProcess({
           name: "edge",
         });
       },
-      stop: async () => http?.close(),
+      stop: async () => {
+        // Waiting requests answer what they know now rather than hold the drain.
+        stopping.abort();
+        await http?.close();
+      },
     };
   },
 });

@@ -8,7 +8,7 @@ import {
   type Principal,
   tokenSettingsFrom,
 } from "@conclave/auth";
-import { assertProvisioned, busConnected, type NatsConnection } from "@conclave/bus";
+import { assertProvisioned, busConnected, groupFeeds, type NatsConnection } from "@conclave/bus";
 import { type DbHandle, isDatabaseUnreachable } from "@conclave/db";
 import { onError } from "@conclave/http";
 import type { Logger } from "@conclave/log";
@@ -18,7 +18,6 @@ import { cors } from "hono/cors";
 import { WebSocketServer } from "ws";
 import { createAccessWatch } from "./access-watch.js";
 import type { FanoutConfig } from "./config.js";
-import { groupFeeds } from "./group-feed.js";
 import { CLOSE } from "./protocol.js";
 import { startSocketSession } from "./socket-session.js";
 import { sseHandler } from "./sse-route.js";

@@ -1,13 +1,12 @@
 import type { Server } from "node:http";
 import { createApiKey, hashPassword } from "@conclave/auth";
-import { jetstream, publishEnvelope } from "@conclave/bus";
+import { groupFeeds, jetstream, publishEnvelope } from "@conclave/bus";
 import { accounts, type DbHandle, groupMembers, groups, openDb } from "@conclave/db";
 import { makeEnvelope, newEventId } from "@conclave/subjects";
 import { openProvisionedBus, quietLogger, StreamClient, type TestBus, waitUntil } from "@conclave/testing";
 import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFanout, type Fanout, loadConfig } from "./app.js";
-import { groupFeeds } from "./group-feed.js";
 
 const EXPIRES_MS = 2000;
 let bus: TestBus;

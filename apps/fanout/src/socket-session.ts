@@ -1,12 +1,11 @@
 import { type Authenticator, type Principal, requireGroupAccess } from "@conclave/auth";
-import type { NatsConnection } from "@conclave/bus";
+import type { FeedOpener, NatsConnection } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import { AppError, describeError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import { type Names, TokenDelta } from "@conclave/subjects";
 import type { WebSocket } from "ws";
 import type { AccessWatch } from "./access-watch.js";
-import type { FeedOpener } from "./group-feed.js";
 import { CLOSE, ClientFrame } from "./protocol.js";
 
 export interface SessionLimits {

@@ -1,4 +1,5 @@
 import { type Authenticator, requireGroupAccess } from "@conclave/auth";
+import type { FeedOpener } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
@@ -6,7 +7,6 @@ import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { AccessWatch } from "./access-watch.js";
-import type { FeedOpener } from "./group-feed.js";
 
 const Params = z.object({ groupId: z.uuid("must be a UUID") });
 const Resume = z.coerce.number().int().min(0);

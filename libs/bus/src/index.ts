@@ -23,6 +23,7 @@ export {
   runConsumer,
 } from "./consume.js";
 export { dispatchTo, type HandlerMap } from "./dispatch.js";
+export { FEED_TIMING, type FeedOpener, type FeedTiming, type GroupFeed, groupFeeds } from "./group-feed.js";
 export {
   BUS_NEEDS,
   BUS_USERS,

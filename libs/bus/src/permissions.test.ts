@@ -37,15 +37,24 @@ describe("each app's NATS permissions", () => {
     expect(perms.executor.publish).not.toContain("prod.dlq.>");
   });
 
-  it("let the fanout make ordered consumers of one group, never touch a durable of the stream", () => {
-    expect(perms.fanout.publish).toContain("$JS.API.CONSUMER.CREATE.prod_CONV.*.prod.conv.*.>");
-    expect(perms.fanout.publishDeny).toEqual(
-      expect.arrayContaining([
-        `$JS.API.CONSUMER.CREATE.prod_CONV.${CONSUMERS.orchestrator}.>`,
-        `$JS.API.CONSUMER.DELETE.prod_CONV.${CONSUMERS.recorder}`,
-        `$JS.API.CONSUMER.MSG.NEXT.prod_CONV.${CONSUMERS.orchestrator}`,
-      ]),
-    );
+  it("let the fanout and the edge make ordered consumers of one group, never touch a durable of the stream", () => {
+    for (const user of ["fanout", "edge"] as const) {
+      expect(perms[user].publish, user).toContain("$JS.API.CONSUMER.CREATE.prod_CONV.*.prod.conv.*.>");
+      expect(perms[user].publish, user).toContain("$JS.API.CONSUMER.MSG.NEXT.prod_CONV.*");
+      expect(perms[user].publishDeny, user).toEqual(
+        expect.arrayContaining([
+          `$JS.API.CONSUMER.CREATE.prod_CONV.${CONSUMERS.orchestrator}.>`,
+          `$JS.API.CONSUMER.DELETE.prod_CONV.${CONSUMERS.recorder}`,
+          `$JS.API.CONSUMER.MSG.NEXT.prod_CONV.${CONSUMERS.orchestrator}`,
+        ]),
+      );
+    }
+    // Nothing else may make consumers of the conversation stream.
+    for (const user of ["orchestrator", "executor", "recorder"] as const)
+      expect(
+        perms[user].publish.some((s) => s.startsWith("$JS.API.CONSUMER.CREATE.prod_CONV")),
+        user,
+      ).toBe(false);
   });
 
   it("write the deny list and the admin user into the server's authorization block", () => {
@@ -56,6 +65,7 @@ describe("each app's NATS permissions", () => {
     const conf = natsAuthorizationConfig(n, pw, { user: "conclave-admin", password: "secret" });
     expect(conf).toContain('{ user: "conclave-admin", password: "secret" }');
     expect(conf).toMatch(/user: "fanout".*deny: \[/);
-    expect(conf).not.toMatch(/user: "edge".*deny/);
+    expect(conf).toMatch(/user: "edge".*deny: \[/);
+    expect(conf).not.toMatch(/user: "recorder".*deny/);
   });
 });

@@ -16,6 +16,8 @@ export interface BusNeeds {
   durables: { stream: StreamKey; name: string }[];
   buckets: { key: KvBucketKey; write: boolean }[];
   files?: "read" | "write";
+  /** Reads groups' conversation events through consumers of its own (`groupFeeds`), never a durable's. */
+  groupFeeds?: boolean;
 }
 
 const durable = (stream: StreamKey, name: string) => ({ stream, name });
@@ -31,6 +33,8 @@ export const BUS_NEEDS: Record<BusUser, BusNeeds> = {
       { key: "memory", write: true },
     ],
     files: "write",
+    // Waiting for a turn's outcome (`?wait=`).
+    groupFeeds: true,
   },
   orchestrator: {
     streams: ["conv", "work", "dlq"],
@@ -52,7 +56,7 @@ export const BUS_NEEDS: Record<BusUser, BusNeeds> = {
     files: "read",
   },
   recorder: { streams: ["conv", "dlq"], durables: [durable("conv", CONSUMERS.recorder)], buckets: [] },
-  fanout: { streams: ["conv"], durables: [], buckets: [] },
+  fanout: { streams: ["conv"], durables: [], buckets: [], groupFeeds: true },
 };
 
 export interface Permissions {
@@ -112,11 +116,28 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
     // Dead letters of the consumers it runs (not the requeue records under `dlq.requeued`).
     ...new Set(needs.durables.map((d) => n.dlqSubject(n.stream(d.stream)))),
   ];
-  const own = (user: BusUser, publish: string[], extra: Partial<Permissions> = {}): Permissions => ({
-    publish: [...publish, ...fromNeeds(BUS_NEEDS[user])],
-    publishDeny: extra.publishDeny ?? [],
-    subscribe: [`${busInboxPrefix(n.ns, user)}.>`, ...(extra.subscribe ?? [])],
-  });
+  // Ordered consumers of one group (the filter is part of the create subject), never a durable's.
+  const feeds = {
+    publish: [
+      `${API}.CONSUMER.CREATE.${convStream}.*.${n.ns}.conv.*.>`,
+      `${API}.CONSUMER.INFO.${convStream}.*`,
+      `${API}.CONSUMER.DELETE.${convStream}.*`,
+      `${API}.CONSUMER.MSG.NEXT.${convStream}.*`,
+    ],
+    deny: convDurables.flatMap((d) => [
+      `${API}.CONSUMER.CREATE.${convStream}.${d.name}.>`,
+      `${API}.CONSUMER.DELETE.${convStream}.${d.name}`,
+      `${API}.CONSUMER.MSG.NEXT.${convStream}.${d.name}`,
+    ]),
+  };
+  const own = (user: BusUser, publish: string[], extra: Partial<Permissions> = {}): Permissions => {
+    const needs = BUS_NEEDS[user];
+    return {
+      publish: [...publish, ...fromNeeds(needs), ...(needs.groupFeeds ? feeds.publish : [])],
+      publishDeny: [...(extra.publishDeny ?? []), ...(needs.groupFeeds ? feeds.deny : [])],
+      subscribe: [`${busInboxPrefix(n.ns, user)}.>`, ...(extra.subscribe ?? [])],
+    };
+  };
 
   const checkpoints = kvStream("checkpoints");
   return {
@@ -160,24 +181,7 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
       n.deltaFilter(),
     ]),
     recorder: own("recorder", []),
-    // Ordered consumers of one group (the filter is part of the create subject), never a durable's.
-    fanout: own(
-      "fanout",
-      [
-        `${API}.CONSUMER.CREATE.${convStream}.*.${n.ns}.conv.*.>`,
-        `${API}.CONSUMER.INFO.${convStream}.*`,
-        `${API}.CONSUMER.DELETE.${convStream}.*`,
-        `${API}.CONSUMER.MSG.NEXT.${convStream}.*`,
-      ],
-      {
-        publishDeny: convDurables.flatMap((d) => [
-          `${API}.CONSUMER.CREATE.${convStream}.${d.name}.>`,
-          `${API}.CONSUMER.DELETE.${convStream}.${d.name}`,
-          `${API}.CONSUMER.MSG.NEXT.${convStream}.${d.name}`,
-        ]),
-        subscribe: [n.deltaFilter()],
-      },
-    ),
+    fanout: own("fanout", [], { subscribe: [n.deltaFilter()] }),
   };
 }
 

@@ -1,9 +1,11 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { EdgeContext } from "../context.js";
 import { GroupIdParam } from "../groups/schemas.js";
 import { groupAccess } from "../http/group-access.js";
 import { bearer, json, jsonBody, problems, router } from "../http/openapi.js";
 import { requireJson } from "../http/validate.js";
+import { askGroup } from "./ask-group.js";
+import { awaitTurn } from "./await-turn.js";
 import { cancelTurn } from "./cancel-turn.js";
 import { decideToolCall } from "./decide-tool-call.js";
 import { getTurn } from "./get-turn.js";
@@ -12,6 +14,7 @@ import { postMessage } from "./post-message.js";
 import {
   CancelRequestedView,
   CancelTurnBody,
+  FinishedTurnView,
   HistoryQuery,
   HistoryView,
   IdempotencyHeader,
@@ -21,6 +24,7 @@ import {
   ToolDecisionView,
   TurnParams,
   TurnView,
+  WaitQuery,
 } from "./schemas.js";
 
 const tags = ["Messages"];
@@ -33,16 +37,21 @@ export function messageRoutes(ctx: EdgeContext) {
     tags,
     summary: "Post a message; it opens a turn",
     description:
-      "Answers 202 once JetStream stored the message; 409 when the group's `concurrentInput` is `reject` and another message's turn holds the group; 503 (nothing published) when the event bus is unreachable.",
+      "Answers 202 once JetStream stored the message; 409 when the group's `concurrentInput` is `reject` and another message's turn holds the group; 503 (nothing published) when the event bus is unreachable. With `wait` (the exchange: ask, then wait for the answer; the credential needs the `read` scope too), the edge then waits for the turn's outcome on the stream: 200 with the finished turn as soon as it ends, 202 with its status when the wait ends first. A bad `wait` is a 400 and publishes nothing.",
     security: bearer,
     middleware: [groupAccess(ctx, "post"), requireJson],
     request: {
       params: GroupIdParam,
+      query: WaitQuery,
       headers: IdempotencyHeader,
       ...jsonBody(postMessageBody(ctx.config.MAX_MESSAGE_CHARS)),
     },
     responses: {
-      202: json(PostedView, "Accepted: the message and its turn."),
+      200: json(FinishedTurnView, "With `wait`: the turn ended in time; its replies, vote and usage."),
+      202: json(
+        PostedView,
+        "Accepted: the message and its turn (with `wait`: not ended yet, and its status).",
+      ),
       ...problems(400, 401, 403, 404, 409, 413, 422, 429, 503),
     },
   });
@@ -63,11 +72,20 @@ export function messageRoutes(ctx: EdgeContext) {
     method: "get",
     path: "/{groupId}/turns/{turnId}",
     tags,
-    summary: "A turn's recorded status",
+    summary: "A turn's recorded status, or (with `wait`) its outcome",
+    description:
+      "Without `wait`, the turn as recorded in PostgreSQL (`Turn`). With `wait`, the same answers as a post with `wait`, read from the stream from any edge: 200 `FinishedTurn` as soon as the turn ends (at once for one that ended), 202 `Posted` with its status when the wait ends first. A turn accepted a moment ago is looked for for about 2 s before a 404.",
     security: bearer,
     middleware: [groupAccess(ctx, "read")],
-    request: { params: TurnParams },
-    responses: { 200: json(TurnView, "The turn."), ...problems(400, 401, 403, 404, 429) },
+    request: { params: TurnParams, query: WaitQuery },
+    responses: {
+      200: json(
+        z.union([TurnView, FinishedTurnView]),
+        "The turn: `Turn` without `wait`, `FinishedTurn` with it.",
+      ),
+      202: json(PostedView, "With `wait`: the turn has not ended yet; its ids and status."),
+      ...problems(400, 401, 403, 404, 429, 503),
+    },
   });
 
   const decisionRoute = createRoute({
@@ -126,20 +144,33 @@ export function messageRoutes(ctx: EdgeContext) {
       id: principal.accountId,
       ...(input.authorName ? { name: input.authorName } : {}),
     };
-    const posted = await postMessage({
+    const post = {
+      groupId: c.req.valid("param").groupId,
+      actor,
+      content: input.content,
+      idempotencyKey: c.req.valid("header")["idempotency-key"],
+    };
+    const { wait } = c.req.valid("query");
+    if (wait === undefined) return c.json(await postMessage({ ctx, input: post }), 202);
+    const watched = await askGroup({
       ctx,
-      input: {
-        groupId: c.req.valid("param").groupId,
-        actor,
-        content: input.content,
-        idempotencyKey: c.req.valid("header")["idempotency-key"],
-      },
+      principal,
+      input: { ...post, waitMs: wait * 1000, signal: c.req.raw.signal },
     });
-    return c.json(posted, 202);
+    return watched.ended ? c.json(watched.turn, 200) : c.json(watched.pending, 202);
   });
   app.openapi(historyRoute, async (c) =>
     c.json(await listMessages({ ctx, groupId: c.req.valid("param").groupId, ...c.req.valid("query") }), 200),
   );
-  app.openapi(turnRoute, async (c) => c.json(await getTurn({ ctx, ...c.req.valid("param") }), 200));
+  app.openapi(turnRoute, async (c) => {
+    const { wait } = c.req.valid("query");
+    if (wait === undefined) return c.json(await getTurn({ ctx, ...c.req.valid("param") }), 200);
+    const watched = await awaitTurn({
+      ctx,
+      principal: c.get("principal"),
+      input: { ...c.req.valid("param"), waitMs: wait * 1000, signal: c.req.raw.signal },
+    });
+    return watched.ended ? c.json(watched.turn, 200) : c.json(watched.pending, 202);
+  });
   return app;
 }

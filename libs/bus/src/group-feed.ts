@@ -1,17 +1,9 @@
-import {
-  AckPolicy,
-  createInbox,
-  DeliverPolicy,
-  type JetStreamManager,
-  jetstreamManager,
-  type Msg,
-  type NatsConnection,
-  readEnvelope,
-  type Subscription,
-} from "@conclave/bus";
 import { describeError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import type { AnyEnvelope, Names } from "@conclave/subjects";
+import { AckPolicy, DeliverPolicy, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
+import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { readEnvelope } from "./read-envelope.js";
 
 /** One group's persisted events, in stream order, from a consumer this feed keeps alive. */
 export interface GroupFeed {
@@ -37,7 +29,7 @@ const BATCH = 256;
 const JS_API = "$JS.API";
 const nanos = (ms: number) => Math.round(ms * 1_000_000);
 
-/** The feeds of one fanout: every subscription of its sockets and SSE streams. */
+/** The feeds of one app (the fanout's sockets and SSE streams, the edge's waits for a turn's outcome). */
 export function groupFeeds(nc: NatsConnection, names: Names, timing: Partial<FeedTiming> = {}): FeedOpener {
   const t = { ...FEED_TIMING, ...timing };
   const jsm = jetstreamManager(nc, { checkAPI: false });
@@ -71,7 +63,7 @@ async function openGroupFeed(o: {
   const { nc, jsm, names, groupId, afterSeq, log, timing } = o;
   const stream = names.stream("conv");
   const heartbeatMs = Math.max(500, Math.floor(timing.pullExpiresMs / 2));
-  // The fanout may own replies on its own inbox prefix only.
+  // An app may own replies on its own inbox prefix only.
   const inboxPrefix = (nc as NatsConnection & { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
   const namePrefix = `feed_${createInbox()
     .slice(-22)
