@@ -146,8 +146,8 @@ export type SummaryRef = z.infer<typeof SummaryRef>;
  */
 export const MemoryRecord = z.object({
   groupId: z.string(),
-  /** Turns with `turnIndex` below this are in `entries` (appending a turn twice changes nothing). */
-  nextTurn: z.number().int().min(0).default(0),
+  /** The latest turns appended (their ids): appending a turn twice changes nothing. */
+  turns: z.array(z.string()).default([]),
   /** Turns whose message has a seq at or below this are forgotten (a `memory.reset`). */
   resetSeq: z.number().int().min(0).default(0),
   entries: z.array(MemoryEntry).default([]),

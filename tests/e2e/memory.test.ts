@@ -90,3 +90,85 @@ describe("history in every prompt", () => {
     ]);
   });
 });
+
+describe("votes in history", () => {
+  it("debate: the next turn sees the debate's answers and the group's choice, never ballot JSON", async () => {
+    const vote = { choice: "Ada", confidence: 0.9, rationale: "clearest" };
+    const g = await group(
+      "debate_vote",
+      ["Ada", "Bob", "Cy"].map((name) => ({
+        name,
+        scripted: { replies: [`${name}: plan ${name}`], votes: [vote] },
+      })),
+    );
+    await turn(g, "Which plan?");
+    const t2 = await turn(g, "And now?");
+    const [first] = asks(t2, "Bob");
+    const history = JSON.stringify(first);
+    expect(history).not.toContain("confidence");
+    expect(history).not.toContain("rationale");
+    expect(first?.filter((m) => m.content.startsWith("[vote]"))).toEqual([
+      { role: "user", content: "[vote] The group chose Ada's answer, 3 of 3 votes." },
+    ]);
+    // Opening answers and one debate round of each: Bob's own in the assistant role.
+    expect(first?.filter((m) => m.role === "assistant").length).toBe(2);
+    expect(first?.[0]).toEqual({ role: "user", name: "Lin", content: "[Lin]: Which plan?" });
+    expect(first?.at(-1)).toEqual({ role: "user", name: "Lin", content: "And now?" });
+  });
+});
+
+describe("what an agent sees", () => {
+  it("the context endpoint equals, byte for byte, what the executor is sent", async () => {
+    const g = await group("broadcast", [
+      { name: "Ada", systemPrompt: "You are Ada.", scripted: { replies: ["one", "two", "three"] } },
+      { name: "Bob", scripted: { echo: true } },
+    ]);
+    await turn(g, "First.");
+    await turn(g, "Second.");
+    const ada = g.agents.find((a) => a.name === "Ada")?.id as string;
+    const q = new URLSearchParams({ content: "Third?", authorName: "Lin" });
+    const res = await sys.get(`/v1/groups/${g.id}/agents/${ada}/context?${q}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const ctx = res.body as {
+      sent: { systemPrompt: string; messages: ConversationMessage[] };
+      parts: { part: string; messages: number; tokens: number }[];
+      memory: { window: { entries: number } };
+    };
+    expect(ctx.memory.window.entries).toBe(6);
+    expect(ctx.parts.find((p) => p.part === "history")?.messages).toBe(6);
+    const t3 = await turn(g, "Third?");
+    const work = sent.find((w) => w.turnId === t3 && w.payload.agent.name === "Ada");
+    expect(
+      JSON.stringify({ systemPrompt: work?.payload.agent.systemPrompt, messages: work?.payload.messages }),
+    ).toBe(JSON.stringify(ctx.sent));
+    const outsider = await sys.register();
+    const hidden = await sys.get(`/v1/groups/${g.id}/agents/${ada}/context?${q}`, outsider.accessToken);
+    expect(hidden.status).toBe(404);
+  });
+});
+
+describe("consistent without the read model", () => {
+  it("with the recorder stopped between two turns, the second still sees the first", async () => {
+    const g = await group("broadcast", [{ name: "Ada", scripted: { replies: ["Hi Lin.", "You are Lin."] } }]);
+    await turn(g, "My name is Lin.");
+    const recorder = sys.app("recorder");
+    await recorder.stop();
+    try {
+      const posted = await sys.post(`/v1/groups/${g.id}/messages`, {
+        content: "Who am I?",
+        authorName: "Lin",
+      });
+      expect(posted.status).toBe(202);
+      const { turnId } = posted.body as { turnId: string };
+      await waitUntil("the second turn's ask", () => asks(turnId, "Ada").length > 0, 60_000);
+      expect(asks(turnId, "Ada")[0]).toEqual([
+        { role: "user", name: "Lin", content: "[Lin]: My name is Lin." },
+        { role: "assistant", content: "Hi Lin." },
+        { role: "user", name: "Lin", content: "Who am I?" },
+      ]);
+    } finally {
+      recorder.restart();
+      await recorder.waitForLog("recorder started");
+    }
+  });
+});

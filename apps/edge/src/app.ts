@@ -34,6 +34,7 @@ import type { EdgeConfig } from "./config.js";
 import type { EdgeContext } from "./context.js";
 import { credentialRoutes } from "./credentials/routes.js";
 import { fileRoutes } from "./files/routes.js";
+import { contextRoutes } from "./groups/context-routes.js";
 import { memberRoutes } from "./groups/member-routes.js";
 import { rosterRoutes } from "./groups/roster-routes.js";
 import { groupRoutes } from "./groups/routes.js";
@@ -151,7 +152,7 @@ function buildEdgeApp(
   };
   app.route(
     "/v1/groups",
-    signedIn(groupRoutes(ctx), memberRoutes(ctx), rosterRoutes(ctx), messageRoutes(ctx)),
+    signedIn(groupRoutes(ctx), memberRoutes(ctx), rosterRoutes(ctx), contextRoutes(ctx), messageRoutes(ctx)),
   );
   // Fixed paths (/export, /import) before `/{id}`, which would match them too.
   app.route("/v1/agents", signedIn(transferRoutes(ctx), agentRoutes(ctx)));

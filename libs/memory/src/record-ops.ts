@@ -12,6 +12,9 @@ import { attributed } from "./entries.js";
 import type { ResolvedMemory, WindowBudget } from "./settings.js";
 import { tokensOf, windowStart } from "./window.js";
 
+/** How many appended turn ids a record remembers (appends come in turn order, so a few suffice). */
+const RECENT_TURNS = 64;
+
 /** The most a memory record holds, summary or not (search still finds what falls out). */
 const HARD_LIMIT: WindowBudget = { windowTokens: 2 * MAX_WINDOW_TOKENS, maxMessages: 1_000 };
 
@@ -47,10 +50,11 @@ export function appendTurn(
   append: TurnAppend,
   now: Date,
 ): { record: MemoryRecord; job: SummaryJob | null } | null {
-  if (append.turnIndex < record.nextTurn) return null;
+  if (record.turns.includes(append.turnId)) return null;
   const forgotten = append.messageSeq <= record.resetSeq;
   const entries = forgotten ? record.entries : [...record.entries, ...append.entries];
-  let next: MemoryRecord = { ...record, nextTurn: append.turnIndex + 1, entries };
+  const turns = [...record.turns, append.turnId].slice(-RECENT_TURNS);
+  let next: MemoryRecord = { ...record, turns, entries };
   let job: SummaryJob | null = null;
   const start = windowStart(entries, append.memory);
   if (append.summarizer && append.memory.enabled && !record.summarizing) {
