@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Id } from "./common.js";
+import { AskPurpose } from "./orchestration.js";
 import { ToolCallSpec } from "./work.js";
 
 /** `agent.replied`: an agent's final answer in a turn (persisted; token deltas are not). */
@@ -8,6 +9,11 @@ export const AgentReplied = z.object({
   agentId: Id,
   /** The ask (`work.llm` payload `ask.id`) this answers; absent on work without one. */
   askId: z.string().max(200).optional(),
+  /**
+   * What the ask wanted (`ask.purpose` of the work item): an answer, a JSON ballot, or a selector's
+   * pick. Added as optional: older events have none.
+   */
+  purpose: AskPurpose.optional(),
   agentName: z.string(),
   content: z.string().max(200_000),
   provider: z.string(),

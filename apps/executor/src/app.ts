@@ -19,6 +19,7 @@ import type { ExecutorConfig } from "./config.js";
 import { createDatasetStore } from "./dataset-store.js";
 import { createFairAdmission } from "./fair-admission.js";
 import { healthApp } from "./health.js";
+import { createHistoryStore } from "./history-store.js";
 import { buildProviders, type ProviderConfig, type ProviderSet } from "./providers.js";
 import { runLlmCall } from "./run-llm-call.js";
 import { runToolCall } from "./run-tool-call.js";
@@ -42,7 +43,10 @@ export interface ExecutorDeps {
     ToolsConfig;
   nc: NatsConnection;
   log: Logger;
-  /** Where accounts' provider credentials are read; without it only the executor's own keys are used. */
+  /**
+   * Where accounts' provider credentials are read and `search_history` searches; without it only the
+   * executor's own keys are used and that tool is not offered.
+   */
   db?: Db | undefined;
 }
 
@@ -89,6 +93,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         : { forAgent: async (agent) => providers.byAgentProvider.get(agent.provider) };
       const tools = buildTools(config, {
         datasets: createDatasetStore({ nc, bucket: names.bucket("files") }),
+        // Without a database there is no history to search: the tool is not offered.
+        ...(deps.db ? { history: createHistoryStore(deps.db) } : {}),
       });
       const ledger = await new Kvm(nc).open(names.bucket("toolLedger"));
       const publishDelta = (d: TokenDelta) => nc.publish(names.deltaSubject(d.groupId), JSON.stringify(d));

@@ -77,6 +77,7 @@ describe("runLlmCall and asks", () => {
     expect(e.payload).toMatchObject({
       agentId: a.id,
       askId: "x",
+      purpose: "ballot",
       content: '{"choice":"yes","confidence":0.9,"rationale":"ready"}',
     });
   });
@@ -84,7 +85,9 @@ describe("runLlmCall and asks", () => {
   it("cycles replies on the ask's index in the turn", async () => {
     const a = agent({ replies: ["r0", "r1", "r2"] });
     const e = await outcomeOf({ agent: a, turnIndex: 1, ask: { id: "y", purpose: "reply", index: 1 } });
-    expect(e.payload).toMatchObject({ askId: "y", content: "r2" });
+    expect(e.payload).toMatchObject({ askId: "y", purpose: "reply", content: "r2" });
+    const pick = await outcomeOf({ agent: a, turnIndex: 0, ask: { id: "z", purpose: "select", index: 0 } });
+    expect(pick.payload).toMatchObject({ askId: "z", purpose: "select", content: "r0" });
   });
 
   it("names the ask on a failure and on a tool request", async () => {
@@ -105,10 +108,21 @@ describe("runLlmCall and asks", () => {
     expect(asked.payload).toMatchObject({ askId: "t" });
   });
 
+  it("offers no search_history without a database: the agent allowed only that tool just answers", async () => {
+    const searcher = agent(
+      { toolCalls: [{ name: "search_history", args: { query: "x" } }], replies: ["ok"] },
+      ["search_history"],
+    );
+    const e = await outcomeOf({ agent: searcher, turnIndex: 0 });
+    expect(e.type).toBe("agent.replied");
+    expect(e.payload).toMatchObject({ content: "ok" });
+  });
+
   it("leaves askId out of the outcome of work without an ask", async () => {
     const e = await outcomeOf({ agent: agent({ replies: ["plain"] }), turnIndex: 0 });
     expect(e.type).toBe("agent.replied");
-    expect(e.payload).toMatchObject({ content: "plain" });
+    // Work without an ask is a reply.
+    expect(e.payload).toMatchObject({ content: "plain", purpose: "reply" });
     expect(e.payload).not.toHaveProperty("askId");
   });
   it("replaces a NUL in model output (reply text and tool arguments) with U+FFFD before publishing", async () => {

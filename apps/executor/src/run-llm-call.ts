@@ -123,7 +123,9 @@ export async function runLlmCall(
     }
     if (calls.length > 0) {
       // The model wants tools: the orchestrator runs them (one work item each) and asks it again.
-      const run = `${work.turnId ?? work.groupId}:${agent.id}`;
+      // One run per ask: an agent asked twice in a turn (debate rounds) may repeat a call, which must
+      // run again rather than share the first one's work item and outcome ids.
+      const run = `${work.turnId ?? work.groupId}:${agent.id}${ask ? `:${ask.id}` : ""}`;
       await publishEnvelope(
         deps.js,
         deps.names,
@@ -158,6 +160,8 @@ export async function runLlmCall(
         payload: toStorable({
           agentId: agent.id,
           ...askOf,
+          // Readers of the history tell answers from ballots and selector picks by it.
+          purpose: ask?.purpose ?? "reply",
           agentName: agent.name,
           content,
           provider: done?.provider ?? provider.name,

@@ -171,6 +171,52 @@ describe.each(["postgres", "pglite"])("recordEvent on %s", (kind) => {
     await expect(recordEvent(db(), t.posted as AnyConvEnvelope, 1)).rejects.toThrow();
     expect(await db().select().from(events).where(eq(events.groupId, t.groupId))).toHaveLength(0);
   });
+  it("records what each agent reply answered: a reply, a ballot, a pick, or nothing said (older events)", async () => {
+    const t = turnEvents();
+    const agentId = newEventId();
+    const reply = (id: string, content: string, purpose?: "reply" | "ballot" | "select") =>
+      makeEnvelope({
+        id: deriveEventId(t.turnId, id),
+        type: "agent.replied",
+        groupId: t.groupId,
+        turnId: t.turnId,
+        causationId: t.messageId,
+        actor: { kind: "agent", id: agentId, name: "Ada" },
+        payload: {
+          agentId,
+          agentName: "Ada",
+          content,
+          provider: "scripted",
+          model: "m",
+          latencyMs: 1,
+          ...(purpose ? { purpose } : {}),
+        },
+      });
+    const replies = [
+      reply("r", "an answer", "reply"),
+      reply("b", '{"choice":"A"}', "ballot"),
+      reply("s", "Bo", "select"),
+      reply("o", "old"),
+    ];
+    for (const [i, e] of replies.entries())
+      expect(await recordEvent(db(), e as AnyConvEnvelope, i + 1)).toBe(true);
+    const rows = await db()
+      .select({ content: messages.content, purpose: messages.purpose })
+      .from(messages)
+      .where(eq(messages.groupId, t.groupId))
+      .orderBy(messages.seq);
+    expect(rows).toEqual([
+      { content: "an answer", purpose: "reply" },
+      { content: '{"choice":"A"}', purpose: "ballot" },
+      { content: "Bo", purpose: "select" },
+      { content: "old", purpose: null },
+    ]);
+    // A person's message has no purpose.
+    await recordEvent(db(), t.posted as AnyConvEnvelope, 9);
+    const [posted] = await db().select().from(messages).where(eq(messages.id, t.posted.id));
+    expect(posted?.purpose).toBeNull();
+  });
+
   it("records the strategy a turn started with", async () => {
     const t = turnEvents();
     await recordEvent(db(), t.posted as AnyConvEnvelope, 1);

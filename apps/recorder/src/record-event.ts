@@ -69,6 +69,7 @@ export async function recordEvent(db: Db, event: AnyConvEnvelope, seq: number): 
           authorId: e.payload.agentId,
           authorName: e.payload.agentName,
           content: e.payload.content,
+          purpose: e.payload.purpose ?? null,
           at: e.at,
         });
         return true;

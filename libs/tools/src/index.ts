@@ -45,6 +45,20 @@ export {
   zodFieldIssues,
 } from "./run-tool.js";
 export {
+  createSearchHistoryTool,
+  cutSnippet,
+  type HistoryHit,
+  type HistorySearch,
+  type HistoryStore,
+  historyTerms,
+  MAX_SEARCH_TERMS,
+  MAX_SNIPPET_CHARS,
+  runSearchHistory,
+  type SearchHistoryResult,
+  type SearchHistoryToolConfig,
+  SNIPPET_MARKS,
+} from "./search-history.js";
+export {
   type AnyTool,
   defineTool,
   type Tool,
