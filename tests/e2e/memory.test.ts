@@ -91,6 +91,82 @@ describe("history in every prompt", () => {
   });
 });
 
+describe("every strategy remembers", () => {
+  const cases: {
+    strategy: string;
+    agents: object[];
+    first: string;
+    second: string;
+    settings?: (ids: Record<string, string>) => object;
+  }[] = [
+    {
+      strategy: "broadcast",
+      agents: [
+        { name: "Ada", scripted: { replies: ["A says hi"] } },
+        { name: "Bob", scripted: { replies: ["B says hi"] } },
+      ],
+      first: "Hello both.",
+      second: "Again?",
+    },
+    {
+      strategy: "mentions",
+      agents: [
+        { name: "Ada", scripted: { replies: ["A says hi"] } },
+        { name: "Bob", scripted: { replies: ["B says hi"] } },
+      ],
+      first: "@Ada hello.",
+      second: "@Bob what did Ada say?",
+    },
+    {
+      strategy: "selector",
+      agents: [
+        { name: "Sel", scripted: { replies: ["Ada", "TASK_COMPLETE"] } },
+        { name: "Ada", scripted: { replies: ["A says hi"] } },
+      ],
+      first: "Hello.",
+      second: "Again?",
+      settings: (ids) => ({ selectorAgentId: ids.Sel }),
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.strategy}: the next turn holds the message and the answers, never picks`, async () => {
+      const g = await group(c.strategy, c.agents);
+      if (c.settings) {
+        const ids = Object.fromEntries(g.agents.map((a) => [a.name, a.id]));
+        const res = await sys.request("PATCH", `/v1/groups/${g.id}`, { body: { settings: c.settings(ids) } });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+      }
+      const watch = await sys.openStream();
+      await watch.subscribe(g.id, 0);
+      const t1 = await turn(g, c.first);
+      const t2 = await turn(g, c.second);
+      await watch.waitFor(
+        "turn 2's end on the socket",
+        (f) => f.event?.turnId === t2 && f.event.type === "turn.completed",
+        30_000,
+      );
+      const replies = watch
+        .events(g.id)
+        .filter((f) => f.event?.turnId === t1 && f.event.type === "agent.replied");
+      await watch.close();
+      // The selector is asked first in turn 2 (its scripted picks end that turn at once).
+      const speaker = c.strategy === "mentions" ? "Bob" : c.strategy === "selector" ? "Sel" : "Ada";
+      const [prompt] = asks(t2, speaker);
+      expect(prompt?.[0]).toEqual({ role: "user", name: "Lin", content: `[Lin]: ${c.first}` });
+      const history = JSON.stringify(prompt);
+      expect(history).toContain("A says hi");
+      if (c.strategy === "broadcast") expect(history).toContain("[Bob]: B says hi");
+      if (c.strategy === "selector") {
+        expect(replies.length).toBe(3); // two picks and Ada's answer
+        expect(prompt?.some((m) => /^(\[Sel\]: )?(TASK_COMPLETE|Ada)$/.test(m.content))).toBe(false);
+        expect(prompt?.filter((m) => m.role === "assistant")).toEqual([]);
+        expect(prompt?.[1]).toEqual({ role: "user", name: "Ada", content: "[Ada]: A says hi" });
+      }
+      expect(prompt?.at(-1)?.content).toContain(c.second);
+    });
+  }
+});
+
 describe("votes in history", () => {
   it("debate: the next turn sees the debate's answers and the group's choice, never ballot JSON", async () => {
     const vote = { choice: "Ada", confidence: 0.9, rationale: "clearest" };
