@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { AppError } from "@conclave/errors";
 import type { KV, KvEntry } from "@nats-io/kv";
+import { isRevisionConflict } from "./revision-conflict.js";
 
 export interface Limit {
   /** Sustained rate. */
@@ -87,7 +88,7 @@ export function createRateLimiter(kv: KV): RateLimiter {
           else await kv.create(k, JSON.stringify(value));
           return result;
         } catch (e) {
-          if (!(e instanceof Error && /wrong last sequence|key exists/i.test(e.message))) throw e;
+          if (!isRevisionConflict(e)) throw e;
         }
       }
       return undefined;

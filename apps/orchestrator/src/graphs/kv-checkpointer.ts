@@ -1,4 +1,4 @@
-import type { KV } from "@conclave/bus";
+import { isRevisionConflict, type KV } from "@conclave/bus";
 import { AppError } from "@conclave/errors";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import {
@@ -149,7 +149,7 @@ export class KvCheckpointSaver extends BaseCheckpointSaver {
       await this.kv.create(key, JSON.stringify(fresh));
       return;
     } catch (e) {
-      if (!(e instanceof Error && /wrong last sequence|key exists/i.test(e.message))) throw e;
+      if (!isRevisionConflict(e)) throw e;
     }
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const current = await this.kv.get(key);
@@ -165,7 +165,7 @@ export class KvCheckpointSaver extends BaseCheckpointSaver {
         else await this.kv.create(key, JSON.stringify(doc));
         return;
       } catch (e) {
-        if (!(e instanceof Error && /wrong last sequence|key exists/i.test(e.message))) throw e;
+        if (!isRevisionConflict(e)) throw e;
       }
     }
     throw new AppError("unavailable", `checkpoint writes of ${thread} kept changing`);
