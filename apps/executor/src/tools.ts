@@ -2,6 +2,7 @@ import {
   createBuiltinTools,
   createToolRegistry,
   type DatasetStore,
+  type MemoryBlockStore,
   type ToolRegistry,
 } from "@conclave/tools";
 import type { ExecutorConfig } from "./config.js";
@@ -21,7 +22,10 @@ export type ToolsConfig = Pick<
 >;
 
 /** The built-in tools this executor offers, from its configuration (a tool without its settings is off). */
-export function buildTools(c: ToolsConfig, stores: { datasets?: DatasetStore } = {}): ToolRegistry {
+export function buildTools(
+  c: ToolsConfig,
+  stores: { datasets?: DatasetStore; memory?: MemoryBlockStore } = {},
+): ToolRegistry {
   const needApproval = new Set(c.TOOLS_REQUIRE_APPROVAL);
   const tools = createBuiltinTools({
     runJs: {
@@ -41,6 +45,7 @@ export function buildTools(c: ToolsConfig, stores: { datasets?: DatasetStore } =
       : {}),
     ...(c.TAVILY_API_KEY ? { webSearch: { baseUrl: c.TAVILY_BASE_URL, apiKey: c.TAVILY_API_KEY } } : {}),
     ...(stores.datasets ? { dataset: { store: stores.datasets } } : {}),
+    ...(stores.memory ? { memory: { store: stores.memory } } : {}),
   });
   return createToolRegistry(
     tools.map((t) => (needApproval.has(t.name) ? { ...t, requiresApproval: true } : t)),

@@ -1,6 +1,7 @@
 import { createCalculatorTool } from "./calculator.js";
 import { createDatasetTool, type DatasetToolConfig } from "./dataset.js";
 import { createHttpFetchTool, type HttpFetchConfig } from "./http-fetch.js";
+import { createMemoryTool, type MemoryToolConfig } from "./memory.js";
 import { createRunJsTool, type RunJsConfig } from "./run-js.js";
 import type { AnyTool } from "./tool.js";
 import { createWebSearchTool, type WebSearchConfig } from "./web-search.js";
@@ -17,6 +18,8 @@ export interface BuiltinToolsConfig {
   webSearch?: WebSearchConfig;
   /** Needs the store of uploaded datasets. */
   dataset?: DatasetToolConfig;
+  /** Needs the store of the groups' memory blocks. */
+  memory?: MemoryToolConfig;
 }
 
 /** The configured built-in tools, ready for `createToolRegistry`. */
@@ -28,5 +31,6 @@ export function createBuiltinTools(config: BuiltinToolsConfig): AnyTool[] {
     tools.push(createHttpFetchTool(config.httpFetch));
   if (config.webSearch !== undefined) tools.push(createWebSearchTool(config.webSearch));
   if (config.dataset !== undefined) tools.push(createDatasetTool(config.dataset));
+  if (config.memory !== undefined) tools.push(createMemoryTool(config.memory));
   return tools;
 }
