@@ -79,6 +79,13 @@ describe("creating groups", () => {
       mentionFallback: "broadcast",
       concurrentInput: "enqueue",
       retentionDays: null,
+      memory: {
+        enabled: true,
+        windowTokens: 4_000,
+        maxMessages: 50,
+        summarizeAfterTokens: 2_000,
+        summarizerAgentId: null,
+      },
     });
     expect(g.agents.map((a) => [a.name, a.seat])).toEqual([
       ["Ada", 0],
@@ -118,6 +125,13 @@ describe("creating groups", () => {
       mentionFallback: "broadcast",
       concurrentInput: "reject",
       retentionDays: 30,
+      memory: {
+        enabled: true,
+        windowTokens: 4_000,
+        maxMessages: 50,
+        summarizeAfterTokens: 2_000,
+        summarizerAgentId: null,
+      },
     });
     expect((await sys.get(`/v1/groups/${g.id}`)).body).toEqual(g);
   });

@@ -42,6 +42,7 @@ import type { EdgeEnv } from "./http/env.js";
 import { authenticated } from "./http/guards.js";
 import { noRoute } from "./http/no-route.js";
 import { router } from "./http/openapi.js";
+import { memoryRoutes } from "./memory/routes.js";
 import { messageRoutes } from "./messages/routes.js";
 import { createWaitSlots } from "./messages/wait-slots.js";
 import { mountDocs } from "./ops/docs.js";
@@ -122,7 +123,9 @@ function buildEdgeApp(
       "*",
       cors({
         origin: config.CORS_ORIGINS,
-        allowHeaders: ["authorization", "content-type", "idempotency-key"],
+        allowHeaders: ["authorization", "content-type", "idempotency-key", "if-match"],
+        // A memory block's version, for its next If-Match.
+        exposeHeaders: ["etag"],
         maxAge: 600,
       }),
     );
@@ -152,7 +155,14 @@ function buildEdgeApp(
   };
   app.route(
     "/v1/groups",
-    signedIn(groupRoutes(ctx), memberRoutes(ctx), rosterRoutes(ctx), contextRoutes(ctx), messageRoutes(ctx)),
+    signedIn(
+      groupRoutes(ctx),
+      memberRoutes(ctx),
+      rosterRoutes(ctx),
+      contextRoutes(ctx),
+      messageRoutes(ctx),
+      memoryRoutes(ctx),
+    ),
   );
   // Fixed paths (/export, /import) before `/{id}`, which would match them too.
   app.route("/v1/agents", signedIn(transferRoutes(ctx), agentRoutes(ctx)));

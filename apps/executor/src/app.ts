@@ -11,6 +11,7 @@ import {
 } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import type { Logger } from "@conclave/log";
+import { createMemoryStore } from "@conclave/memory";
 import type { Service } from "@conclave/runtime";
 import { CONSUMERS, type Envelope, names as namesOf, type TokenDelta } from "@conclave/subjects";
 import type { Hono } from "hono";
@@ -20,6 +21,7 @@ import { createDatasetStore } from "./dataset-store.js";
 import { createFairAdmission } from "./fair-admission.js";
 import { healthApp } from "./health.js";
 import { createHistoryStore } from "./history-store.js";
+import { createMemoryBlocks } from "./memory-blocks.js";
 import { buildProviders, type ProviderConfig, type ProviderSet } from "./providers.js";
 import { runLlmCall } from "./run-llm-call.js";
 import { runToolCall } from "./run-tool-call.js";
@@ -91,12 +93,17 @@ export function createExecutor(deps: ExecutorDeps): Executor {
             },
           })
         : { forAgent: async (agent) => providers.byAgentProvider.get(agent.provider) };
+      const kvm = new Kvm(nc);
+      const [ledger, memoryKv] = await Promise.all([
+        kvm.open(names.bucket("toolLedger")),
+        kvm.open(names.bucket("memory")),
+      ]);
       const tools = buildTools(config, {
         datasets: createDatasetStore({ nc, bucket: names.bucket("files") }),
         // Without a database there is no history to search: the tool is not offered.
         ...(deps.db ? { history: createHistoryStore(deps.db) } : {}),
+        memory: createMemoryBlocks(createMemoryStore({ kv: memoryKv, js, names })),
       });
-      const ledger = await new Kvm(nc).open(names.bucket("toolLedger"));
       const publishDelta = (d: TokenDelta) => nc.publish(names.deltaSubject(d.groupId), JSON.stringify(d));
       const llmDeps = {
         js,

@@ -71,6 +71,8 @@ export async function runToolCall(
       groupId: work.groupId,
       ...(agent.ownerId ? { accountId: agent.ownerId } : {}),
       idempotencyKey: key,
+      agent: { id: agent.id, name: agent.name },
+      ...(work.turnId ? { turnId: work.turnId } : {}),
       ...(work.payload.approved ? { approved: true } : {}),
       signal: meta.signal,
     });

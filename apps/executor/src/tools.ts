@@ -3,6 +3,7 @@ import {
   createToolRegistry,
   type DatasetStore,
   type HistoryStore,
+  type MemoryBlockStore,
   type ToolRegistry,
 } from "@conclave/tools";
 import type { ExecutorConfig } from "./config.js";
@@ -24,7 +25,7 @@ export type ToolsConfig = Pick<
 /** The built-in tools this executor offers, from its configuration (a tool without its settings is off). */
 export function buildTools(
   c: ToolsConfig,
-  stores: { datasets?: DatasetStore; history?: HistoryStore } = {},
+  stores: { datasets?: DatasetStore; history?: HistoryStore; memory?: MemoryBlockStore } = {},
 ): ToolRegistry {
   const needApproval = new Set(c.TOOLS_REQUIRE_APPROVAL);
   const tools = createBuiltinTools({
@@ -46,6 +47,7 @@ export function buildTools(
     ...(c.TAVILY_API_KEY ? { webSearch: { baseUrl: c.TAVILY_BASE_URL, apiKey: c.TAVILY_API_KEY } } : {}),
     ...(stores.datasets ? { dataset: { store: stores.datasets } } : {}),
     ...(stores.history ? { searchHistory: { store: stores.history } } : {}),
+    ...(stores.memory ? { memory: { store: stores.memory } } : {}),
   });
   return createToolRegistry(
     tools.map((t) => (needApproval.has(t.name) ? { ...t, requiresApproval: true } : t)),

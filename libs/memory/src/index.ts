@@ -7,6 +7,7 @@ export {
   digestOf,
   isRefusal,
 } from "./blocks.js";
+export { type BlockEdit, type BlockEdited, editBlock, refusalError } from "./edit-block.js";
 export { attributed, ENTRY_MAX_CHARS, memoryEntry, speakerName, voteOutcome } from "./entries.js";
 export { describeFile, FILES_CONTEXT_MAX_CHARS, filesContext } from "./files-context.js";
 export { loadAgent, loadAgents, loadGroup } from "./load-agents.js";

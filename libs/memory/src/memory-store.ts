@@ -23,6 +23,8 @@ export interface MemoryStore {
     groupId: string,
     decide: (record: MemoryRecord) => MemoryDecision | null,
   ): Promise<{ record: MemoryRecord; changed: boolean }>;
+  /** Deletes the group's memory (its group is gone); a later write starts from an empty record. */
+  forget(groupId: string): Promise<void>;
 }
 
 /** The memory store on the `memory` KV bucket (key = group id), shared by the orchestrator, edge and executor. */
@@ -79,6 +81,13 @@ export function createMemoryStore(deps: { kv: KV; js: JetStreamClient; names: Na
         return { record: decision.record, changed: true };
       }
       throw new AppError("unavailable", `memory of group ${groupId} kept changing; try again`);
+    },
+    async forget(groupId) {
+      try {
+        await kv.delete(groupId);
+      } catch (e) {
+        throw new AppError("unavailable", "memory could not be deleted", { cause: e });
+      }
     },
   };
 }

@@ -1,5 +1,6 @@
 export { type BothDatabases, createTestDatabase, openBothDatabases, type TestDatabase } from "./database.js";
 export { testEnv } from "./env.js";
+export { readGroupEvents } from "./group-events.js";
 export { capturingLogger, quietLogger } from "./logger.js";
 export { openProvisionedBus, openTestBus, type TestBus, uniqueNamespace } from "./namespace.js";
 export { type OwnNatsServer, startOwnNatsServer } from "./nats-server.js";

@@ -1,6 +1,7 @@
 import { createCalculatorTool } from "./calculator.js";
 import { createDatasetTool, type DatasetToolConfig } from "./dataset.js";
 import { createHttpFetchTool, type HttpFetchConfig } from "./http-fetch.js";
+import { createMemoryTool, type MemoryToolConfig } from "./memory.js";
 import { createRunJsTool, type RunJsConfig } from "./run-js.js";
 import { createSearchHistoryTool, type SearchHistoryToolConfig } from "./search-history.js";
 import type { AnyTool } from "./tool.js";
@@ -20,6 +21,8 @@ export interface BuiltinToolsConfig {
   dataset?: DatasetToolConfig;
   /** Needs the store of the groups' messages (a database). */
   searchHistory?: SearchHistoryToolConfig;
+  /** Needs the store of the groups' memory blocks. */
+  memory?: MemoryToolConfig;
 }
 
 /** The configured built-in tools, ready for `createToolRegistry`. */
@@ -32,5 +35,6 @@ export function createBuiltinTools(config: BuiltinToolsConfig): AnyTool[] {
   if (config.webSearch !== undefined) tools.push(createWebSearchTool(config.webSearch));
   if (config.dataset !== undefined) tools.push(createDatasetTool(config.dataset));
   if (config.searchHistory !== undefined) tools.push(createSearchHistoryTool(config.searchHistory));
+  if (config.memory !== undefined) tools.push(createMemoryTool(config.memory));
   return tools;
 }

@@ -27,6 +27,14 @@ export {
   type Resolver,
   systemResolver,
 } from "./http-fetch.js";
+export {
+  createMemoryTool,
+  type MemoryBlockEdit,
+  type MemoryBlockStore,
+  type MemoryToolConfig,
+  type MemoryToolResult,
+  runMemory,
+} from "./memory.js";
 export type { ResolvedAddress } from "./pinned-request.js";
 export {
   type ColumnProfile,

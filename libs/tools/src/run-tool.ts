@@ -19,6 +19,9 @@ export interface RunToolInput {
   accountId?: string;
   /** The call's ledger key (`toolCallKey`), handed to the tool so outside side effects can be deduplicated. */
   idempotencyKey?: string;
+  /** The calling agent and its turn (see `ToolContext.agent`). */
+  agent?: { id: string; name: string };
+  turnId?: string;
   /** Aborts the run, e.g. on shutdown. */
   signal?: AbortSignal;
 }
@@ -80,6 +83,8 @@ async function runChecked(registry: ToolRegistry, input: RunToolInput): Promise<
     ...(input.groupId === undefined ? {} : { groupId: input.groupId }),
     ...(input.accountId === undefined ? {} : { accountId: input.accountId }),
     ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+    ...(input.agent === undefined ? {} : { agent: input.agent }),
+    ...(input.turnId === undefined ? {} : { turnId: input.turnId }),
   };
   try {
     if (controller.signal.aborted) throw controller.signal.reason;

@@ -12,6 +12,9 @@ export interface ToolContext {
   accountId?: string;
   /** The call's ledger key: the same on every redelivery of this call. */
   idempotencyKey?: string;
+  /** The agent making the call and the turn it runs in, set by the executor (never by the model). */
+  agent?: { id: string; name: string };
+  turnId?: string;
 }
 
 /** A tool offered to a model: the same shape as `ToolDefinition` in `@conclave/llm`. */

@@ -35,7 +35,7 @@ export function newAgentRow(accountId: string, a: AgentInput): typeof agents.$in
     tools: a.tools,
     limits: a.limits,
     enabled: a.enabled,
-    config: { scripted: a.scripted },
+    config: { scripted: a.scripted, ...(Object.keys(a.memory).length > 0 ? { memory: a.memory } : {}) },
   };
 }
 
@@ -57,6 +57,7 @@ export function agentView(r: AgentRow): AgentView {
     limits: r.limits,
     enabled: r.enabled,
     scripted: r.config.scripted ?? {},
+    memory: r.config.memory ?? {},
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };

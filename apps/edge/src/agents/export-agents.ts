@@ -27,13 +27,16 @@ function entry(r: AgentRow) {
     limits: v.limits,
     enabled: v.enabled,
     scripted: v.scripted,
+    memory: v.memory,
   };
 }
 
-/** Settings as the document carries them: the selector by name, where the view has its id. */
+/** Settings as the document carries them: the selector by name, where the view has its id; no summarizer. */
 function transferSettings(view: GroupSettingsView, seated: AgentRow[]) {
   const { turnLimits, voting, selectorAgentId, mentionFallback, concurrentInput, retentionDays } = view;
   const selector = seated.find((a) => a.id === selectorAgentId);
+  // The summarizer is an agent of its owner's account, not the document's: it is left out.
+  const { summarizerAgentId: _summarizer, ...memory } = view.memory;
   return {
     turnLimits,
     voting,
@@ -41,6 +44,7 @@ function transferSettings(view: GroupSettingsView, seated: AgentRow[]) {
     mentionFallback,
     concurrentInput,
     retentionDays,
+    memory,
   };
 }
 

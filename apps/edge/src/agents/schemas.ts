@@ -1,4 +1,4 @@
-import { jsonObject, PROVIDERS, SCRIPTED_MAX_DELAY_MS, text } from "@conclave/subjects";
+import { AgentMemorySettings, jsonObject, PROVIDERS, SCRIPTED_MAX_DELAY_MS, text } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 
 export const AgentName = text()
@@ -63,6 +63,11 @@ export const AgentLimits = z
   })
   .openapi("AgentLimits", { description: "Per-agent limits, beyond the deployment's own." });
 
+export const AgentMemory = z.strictObject(AgentMemorySettings.shape).openapi("AgentMemory", {
+  description:
+    "The agent's own window of earlier conversation (`windowTokens`, `maxMessages`), overriding its groups' `settings.memory`; unset keys follow the group.",
+});
+
 const Provider = z.enum(PROVIDERS);
 const Temperature = z.number().min(0).max(2);
 const MaxTokens = z.number().int().min(1).max(200_000);
@@ -87,6 +92,7 @@ const shape = {
   limits: AgentLimits,
   enabled: z.boolean(),
   scripted: ScriptedSettings,
+  memory: AgentMemory,
 };
 
 /** A new agent; every field but the name has a default (a `scripted` agent answering offline). */
@@ -106,6 +112,7 @@ export const AgentInput = z
     limits: shape.limits.default({}),
     enabled: shape.enabled.default(true),
     scripted: shape.scripted.default({}),
+    memory: shape.memory.default({}),
   })
   .superRefine((a, ctx) => {
     if (a.provider !== "scripted" && a.model === undefined)
@@ -129,6 +136,9 @@ export const AgentPatch = z
     limits: shape.limits.optional(),
     enabled: shape.enabled.optional(),
     scripted: shape.scripted.optional(),
+    memory: shape.memory
+      .optional()
+      .openapi({ description: "Replaces the agent's window (`{}`: its groups')." }),
   })
   .refine((p) => Object.keys(p).length > 0, "give at least one field to change")
   .openapi("AgentPatch");
@@ -149,6 +159,7 @@ export const AgentView = z
     limits: AgentLimits,
     enabled: z.boolean(),
     scripted: ScriptedSettings,
+    memory: AgentMemory,
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -1,6 +1,6 @@
 import { text } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
-import { createGroupBody, GroupSettingsInput } from "../groups/schemas.js";
+import { createGroupBody, GroupSettingsInput, MemorySettingsInput } from "../groups/schemas.js";
 import { AgentInput, AgentName } from "./schemas.js";
 
 /** The version of the import/export format. */
@@ -12,6 +12,8 @@ export const TransferSettings = GroupSettingsInput.omit({ selectorAgentId: true 
     selectorAgent: AgentName.nullable()
       .optional()
       .openapi({ description: "Name of the agent of `group.agents` that picks speakers under `selector`." }),
+    // A summarizer is one of its owner's agents, by id: not something a document can name.
+    memory: MemorySettingsInput.omit({ summarizerAgentId: true }).optional(),
   })
   .openapi("TransferGroupSettings");
 

@@ -33,12 +33,16 @@ export async function patchAgent(
   assertNoIssues(issues);
   if (input.name !== undefined && input.name.toLowerCase() !== current.name.toLowerCase())
     await assertNameFreeInGroups(tx, id, input.name, `${prefix}.name`);
-  const { scripted, ...fields } = input;
+  const { scripted, memory, ...fields } = input;
+  const config = { ...current.config };
+  if (scripted !== undefined) config.scripted = scripted;
+  if (memory !== undefined && Object.keys(memory).length > 0) config.memory = memory;
+  else if (memory !== undefined) delete config.memory;
   const [row] = await tx
     .update(agents)
     .set({
       ...fields,
-      ...(scripted !== undefined ? { config: { ...current.config, scripted } } : {}),
+      ...(scripted !== undefined || memory !== undefined ? { config } : {}),
       updatedAt: new Date(),
     })
     .where(eq(agents.id, id))

@@ -9,6 +9,7 @@ import { loadGroupView } from "./group-view.js";
 import { duplicateNames } from "./roster.js";
 import type { CreateGroupInput, GroupView } from "./schemas.js";
 import { selectorIssue, storedSettings } from "./settings.js";
+import { summarizerIssue } from "./summarizer.js";
 
 /**
  * Creates a group with the caller as its owner, in one transaction: new agents given inline are made
@@ -43,6 +44,7 @@ export async function createGroup({
       "body.settings.selectorAgentId",
       "must be one of agentIds: an agent seated in the new group",
     ),
+    ...(await summarizerIssue(ctx.db, principal.accountId, input.settings.memory?.summarizerAgentId)),
   ]);
   const rows = input.agents.map((a) => newAgentRow(principal.accountId, a));
   const groupId = newEventId();

@@ -3,8 +3,9 @@ import { eq, groups } from "@conclave/db";
 import type { EdgeContext } from "../context.js";
 
 /**
- * Deletes a group, its memberships and seats; owners only. The agents stay in their owners'
- * accounts. Its recorded history is left to retention (nobody can reach it any more).
+ * Deletes a group, its memberships and seats, and its memory (blocks, window, summary); owners
+ * only. The agents stay in their owners' accounts. Its recorded history is left to retention
+ * (nobody can reach it any more).
  */
 export async function deleteGroup({
   ctx,
@@ -17,5 +18,10 @@ export async function deleteGroup({
 }): Promise<void> {
   await requireGroupAccess(ctx.db, principal, groupId, "manage");
   await ctx.db.delete(groups).where(eq(groups.id, groupId));
+  // After the rows: a group that could not be deleted keeps its memory. Nobody can reach a record
+  // left behind (bus down), so that is logged, not refused.
+  await ctx.memory
+    .forget(groupId)
+    .catch((err: unknown) => ctx.log.warn({ err, groupId }, "memory of a deleted group not deleted"));
   ctx.log.info({ groupId }, "group deleted");
 }

@@ -1,6 +1,7 @@
 import type { GroupRole } from "@conclave/auth";
 import { agents, asc, type Db, eq, type GroupSettings, groupAgents, groups } from "@conclave/db";
 import { AppError } from "@conclave/errors";
+import { resolveMemory } from "@conclave/memory";
 import type { GroupSettingsView, GroupView, SeatedAgentView } from "./schemas.js";
 
 /** The ballot's defaults: a simple majority of at least one ballot, open for a minute. */
@@ -32,6 +33,7 @@ export function settingsView(s: GroupSettings): GroupSettingsView {
     mentionFallback: s.mentionFallback ?? "broadcast",
     concurrentInput: s.concurrentInput ?? "enqueue",
     retentionDays: s.retentionDays ?? null,
+    memory: resolveMemory(s.memory),
   };
 }
 

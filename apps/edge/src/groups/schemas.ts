@@ -1,5 +1,5 @@
 import { CONCURRENT_INPUT, STRATEGIES } from "@conclave/db";
-import { text } from "@conclave/subjects";
+import { MEMORY_DEFAULTS, MemorySettings, text } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 import { AgentInput } from "../agents/schemas.js";
 
@@ -111,6 +111,33 @@ export const VotingInput = z
   })
   .openapi("VotingInput", { description: "The ballot of `debate_vote`; unset keys take their defaults." });
 
+const memory = MemorySettings.shape;
+const MEMORY_DESCRIPTION = [
+  "What the group's agents remember of the conversation:",
+  `\`enabled\` (default ${MEMORY_DEFAULTS.enabled}; off, prompts carry no history, summary or blocks),`,
+  `\`windowTokens\` (${MEMORY_DEFAULTS.windowTokens}) and \`maxMessages\` (${MEMORY_DEFAULTS.maxMessages}) of earlier conversation in each prompt, newest first (an agent's own \`memory\` overrides them),`,
+  `\`summarizeAfterTokens\` (${MEMORY_DEFAULTS.summarizeAfterTokens}) fallen out of the window before a summary,`,
+  "`summarizerAgentId`: one of the caller's agents that writes the summaries (default: the deployment's, if any).",
+].join(" ");
+
+export const MemorySettingsInput = z
+  .strictObject(memory)
+  .openapi("MemorySettingsInput", { description: MEMORY_DESCRIPTION });
+
+const MemorySettingsPatch = z
+  .strictObject({
+    enabled: memory.enabled.unwrap().nullable().optional(),
+    windowTokens: memory.windowTokens.unwrap().nullable().optional(),
+    maxMessages: memory.maxMessages.unwrap().nullable().optional(),
+    summarizeAfterTokens: memory.summarizeAfterTokens.unwrap().nullable().optional(),
+    summarizerAgentId: memory.summarizerAgentId.unwrap().nullable().optional(),
+  })
+  .nullable()
+  .optional()
+  .openapi({
+    description: "A merge patch of `memory`: given keys change, `null` resets one (or all of it).",
+  });
+
 export const GroupSettingsInput = z
   .strictObject({
     turnLimits: TurnLimits.optional(),
@@ -119,6 +146,7 @@ export const GroupSettingsInput = z
     mentionFallback: MentionFallback.optional(),
     concurrentInput: ConcurrentInput.optional(),
     retentionDays: RetentionDays.optional(),
+    memory: MemorySettingsInput.optional(),
   })
   .openapi("GroupSettingsInput");
 export type GroupSettingsInput = z.infer<typeof GroupSettingsInput>;
@@ -156,6 +184,7 @@ export const GroupSettingsPatch = z
     mentionFallback: MentionFallback.nullable().optional(),
     concurrentInput: ConcurrentInput.nullable().optional(),
     retentionDays: RetentionDays.optional(),
+    memory: MemorySettingsPatch,
   })
   .openapi("GroupSettingsPatch");
 export type GroupSettingsPatch = z.infer<typeof GroupSettingsPatch>;
@@ -169,6 +198,19 @@ export const VotingView = z
   })
   .openapi("Voting");
 
+export const MemorySettingsView = z
+  .object({
+    enabled: z.boolean(),
+    windowTokens: z.number().int(),
+    maxMessages: z.number().int(),
+    summarizeAfterTokens: z.number().int(),
+    summarizerAgentId: z
+      .uuid()
+      .nullable()
+      .openapi({ description: "null: the deployment's default, if any." }),
+  })
+  .openapi("MemorySettings", { description: "Memory settings with their effective values." });
+
 export const GroupSettingsView = z
   .object({
     turnLimits: TurnLimits,
@@ -177,6 +219,7 @@ export const GroupSettingsView = z
     mentionFallback: MentionFallback,
     concurrentInput: ConcurrentInput,
     retentionDays: RetentionDays,
+    memory: MemorySettingsView,
   })
   .openapi("GroupSettings");
 export type GroupSettingsView = z.infer<typeof GroupSettingsView>;

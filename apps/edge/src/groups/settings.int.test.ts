@@ -89,6 +89,13 @@ describe("selector, voting and step settings", () => {
       mentionFallback: "none",
       concurrentInput: "enqueue",
       retentionDays: null,
+      memory: {
+        enabled: true,
+        windowTokens: 4_000,
+        maxMessages: 50,
+        summarizeAfterTokens: 2_000,
+        summarizerAgentId: null,
+      },
     });
   });
 

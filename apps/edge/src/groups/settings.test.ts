@@ -83,6 +83,13 @@ describe("the settings view", () => {
       mentionFallback: "broadcast",
       concurrentInput: "enqueue",
       retentionDays: null,
+      memory: {
+        enabled: true,
+        windowTokens: 4_000,
+        maxMessages: 50,
+        summarizeAfterTokens: 2_000,
+        summarizerAgentId: null,
+      },
     });
     expect(settingsView({ voting: { rule: "supermajority", threshold: 0.8 } }).voting).toEqual({
       rule: "supermajority",

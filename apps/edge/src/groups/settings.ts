@@ -30,6 +30,19 @@ export function mergeSettings(current: GroupSettings, patch: GroupSettingsPatch)
   else if (patch.concurrentInput) next.concurrentInput = patch.concurrentInput;
   if (patch.retentionDays === null) delete next.retentionDays;
   else if (patch.retentionDays !== undefined) next.retentionDays = patch.retentionDays;
+  if (patch.memory === null) delete next.memory;
+  else if (patch.memory) next.memory = mergeKeys(current.memory ?? {}, patch.memory);
+  return next;
+}
+
+/** A flat merge patch: given keys change, `null` drops one. */
+function mergeKeys<T extends object>(current: T, patch: { [K in keyof T]?: T[K] | null }): T {
+  const next: T = { ...current };
+  for (const key of Object.keys(patch) as (keyof T)[]) {
+    const value = patch[key];
+    if (value === null) delete next[key];
+    else if (value !== undefined) next[key] = value as T[keyof T];
+  }
   return next;
 }
 

@@ -5,6 +5,7 @@ import type { EdgeContext } from "../context.js";
 import { loadGroupView } from "./group-view.js";
 import type { GroupPatch, GroupView } from "./schemas.js";
 import { mergeSettings, patchedSettingsIssues, selectorIssue } from "./settings.js";
+import { summarizerIssue } from "./summarizer.js";
 
 /**
  * Changes a group's name, description, strategy or settings; owners only. A running turn keeps what
@@ -41,6 +42,7 @@ export async function updateGroup({
           seated.map((s) => s.agentId),
           "body.settings.selectorAgentId",
         ),
+        ...(await summarizerIssue(tx, principal.accountId, input.settings.memory?.summarizerAgentId)),
       ]);
     }
     await tx
