@@ -81,22 +81,26 @@ const tokensOf = (ms: readonly ConversationMessage[]) =>
 describe("summaries", () => {
   it("one memory.summarized per crossing with kill -9 of an orchestrator and the executors mid-summary; the next prompt uses it", async () => {
     const summarizerAgentId = await summarizerAgent(2_000);
-    const g = await memoryGroup({ windowTokens: 120, summarizeAfterTokens: 60, summarizerAgentId });
+    const g = await memoryGroup({ windowTokens: 120, summarizeAfterTokens: 100, summarizerAgentId });
     for (let i = 0; summaryWork(g.id).length === 0; i++) {
       expect(i, "a summary was asked for within 20 turns").toBeLessThan(20);
       await turn(g.id, `Question ${i}: what is the plan for step ${i}?`);
     }
     // Mid-summary: the work item is out and the summarizer is still "thinking" (2 s).
-    const asker = [0, 1, 2]
-      .map((i) => sys.app("orchestrator", i))
-      .find((o) => o.lines.some((l) => l.includes("summary asked for") && l.includes(g.id)));
-    expect(asker, "a replica logged that it asked for the summary").toBeDefined();
-    asker?.kill("SIGKILL");
+    const asker = await waitUntil(
+      "a replica to log that it asked for the summary",
+      () =>
+        [0, 1, 2]
+          .map((i) => sys.app("orchestrator", i))
+          .find((o) => o.lines.some((l) => l.includes("summary asked for") && l.includes(g.id))),
+      10_000,
+    );
+    asker.kill("SIGKILL");
     const executors = [0, 1].map((i) => sys.app("executor", i));
     for (const e of executors) e.kill("SIGKILL");
-    await Promise.all([...executors, ...(asker ? [asker] : [])].map((p) => p.waitForExit()));
+    await Promise.all([...executors, asker].map((p) => p.waitForExit()));
     for (const e of executors) e.restart();
-    asker?.restart();
+    asker.restart();
     await Promise.all(executors.map((e) => e.waitForLog("executor started")));
     await waitUntil("the summary", () => summaries(g.id).length > 0, 60_000);
     await waitUntil("the summary applied", async () => (await memoryOf(g.id)).summary !== null, 30_000);
