@@ -3,11 +3,12 @@
 #   docker build --build-arg APP=edge -t conclave/edge .
 # APP is one of: edge, orchestrator, executor, recorder, fanout, cli.
 
-# Only the manifests npm ci reads, so the install layer is rebuilt only when one of them changes.
+# Only what npm ci reads (the manifests and the postinstall patch of the PostgreSQL driver), so the
+# install layer is rebuilt only when one of them changes.
 FROM node:24-slim AS manifests
 WORKDIR /app
 COPY . .
-RUN find . -type f ! -name package.json ! -name package-lock.json -delete
+RUN find . -type f ! -name package.json ! -name package-lock.json ! -path ./scripts/patch-postgres.mjs -delete
 
 FROM node:24-slim AS deps
 WORKDIR /app

@@ -9,10 +9,11 @@ import type { Db } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import type { Service } from "@conclave/runtime";
-import { CONSUMERS, isConvEvent, names as namesOf } from "@conclave/subjects";
+import { type AnyConvEnvelope, CONSUMERS, isConvEvent, names as namesOf } from "@conclave/subjects";
 import type { RecorderConfig } from "./config.js";
 import { dataExceptionOf } from "./data-exception.js";
-import { recordEvent } from "./record-event.js";
+import { createGroupCommit } from "./group-commit.js";
+import { recordEvents } from "./record-event.js";
 
 export interface RecorderDeps {
   config: Pick<
@@ -29,6 +30,12 @@ export function createRecorder(deps: RecorderDeps): Service {
   const { config, nc, db, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
   let running: RunningConsumer | undefined;
+  // Events delivered while a transaction runs are recorded together in the next one; each is acked
+  // after the commit that holds it.
+  const record = createGroupCommit({
+    maxBatch: config.RECORDER_CONCURRENCY,
+    commit: (batch: { event: AnyConvEnvelope; seq: number }[]) => recordEvents(db, batch),
+  });
   return {
     async start() {
       await assertProvisioned(nc, names, "recorder", { log, ackWaitMs: config.NATS_ACK_WAIT_MS });
@@ -46,7 +53,7 @@ export function createRecorder(deps: RecorderDeps): Service {
             throw new AppError("permanent", `${e.type} does not belong on the conversation stream`);
           let fresh: boolean;
           try {
-            fresh = await recordEvent(db, e, meta.seq);
+            fresh = await record({ event: e, seq: meta.seq });
           } catch (err) {
             const data = dataExceptionOf(err);
             if (!data) throw err;

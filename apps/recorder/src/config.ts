@@ -4,8 +4,8 @@ import { z } from "zod";
 const schema = z.object({
   ...baseEnv,
   ...dbEnv,
-  /** Events projected at once by one recorder process (each in its own transaction). */
-  RECORDER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** Events one recorder process holds at once; those delivered while a transaction runs go into the next one together. */
+  RECORDER_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(128),
 });
 
 export type RecorderConfig = z.infer<typeof schema>;

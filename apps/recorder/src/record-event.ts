@@ -10,9 +10,33 @@ const ENDED = sql`${turns.status} in ('completed', 'failed')`;
  * Returns false when the event was already recorded. NUL and unpaired surrogates are stored as U+FFFD.
  */
 export async function recordEvent(db: Db, event: AnyConvEnvelope, seq: number): Promise<boolean> {
+  return db.transaction((tx) => recordIn(tx, event, seq));
+}
+
+/**
+ * Projects several events in one transaction, in stream order (one commit for all: the recorder's
+ * group commit). Any failure rolls back all of them. Returns, per event in the order given,
+ * whether it was new.
+ */
+export async function recordEvents(
+  db: Db,
+  batch: readonly { event: AnyConvEnvelope; seq: number }[],
+): Promise<boolean[]> {
+  const order = batch.map((_, i) => i).sort((a, b) => (batch[a]?.seq ?? 0) - (batch[b]?.seq ?? 0));
+  return db.transaction(async (tx) => {
+    const fresh: boolean[] = new Array(batch.length).fill(false);
+    for (const i of order) {
+      const b = batch[i];
+      if (b) fresh[i] = await recordIn(tx, b.event, b.seq);
+    }
+    return fresh;
+  });
+}
+
+async function recordIn(tx: Tx, event: AnyConvEnvelope, seq: number): Promise<boolean> {
   // Text PostgreSQL cannot store (from a model, a tool's result) becomes U+FFFD.
   const e = toStorable(event);
-  return db.transaction(async (tx) => {
+  {
     const inserted = await tx
       .insert(events)
       .values({
@@ -196,7 +220,7 @@ export async function recordEvent(db: Db, event: AnyConvEnvelope, seq: number): 
       default:
         return assertNever(e, "event type");
     }
-  });
+  }
 }
 
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
