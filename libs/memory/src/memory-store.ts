@@ -47,12 +47,17 @@ export function createMemoryStore(deps: { kv: KV; js: JetStreamClient; names: Na
     }
   };
 
-  const publishAll = async (outbox: unknown[]) => {
+  // A stored outbox comes back from KV as JSON: it is read against the catalog again.
+  const publishStored = async (outbox: unknown[]) => {
     const envelopes = outbox.map((raw) => {
       const parsed = parseEnvelope(raw);
       if (!parsed.ok) throw new AppError("internal", `memory outbox holds an invalid envelope`);
       return parsed.envelope;
     });
+    await publishAll(envelopes);
+  };
+  // Sent in call order on one connection, so JetStream stores them in order; acks are awaited together.
+  const publishAll = async (envelopes: readonly AnyEnvelope[]) => {
     await Promise.all(envelopes.map((e) => publishEnvelope(js, names, e)));
   };
 
@@ -63,7 +68,7 @@ export function createMemoryStore(deps: { kv: KV; js: JetStreamClient; names: Na
         let { record, rev } = await load(groupId);
         let existed = rev > 0;
         if (record.outbox.length > 0) {
-          await publishAll(record.outbox);
+          await publishStored(record.outbox);
           record = { ...record, outbox: [] };
           const r = await cas(record, rev, existed);
           if (r === null) continue;

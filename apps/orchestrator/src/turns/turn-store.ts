@@ -54,14 +54,18 @@ export function createTurnStore(deps: {
     }
   };
 
-  // Sent in call order on one connection, so JetStream stores them in order; acks are awaited together.
-  const publishAll = async (outbox: unknown[]) => {
+  // A stored outbox comes back from KV as JSON: it is read against the catalog again.
+  const publishStored = async (outbox: unknown[]) => {
     const envelopes = outbox.map((raw) => {
       const parsed = parseEnvelope(raw);
       if (!parsed.ok)
         throw new AppError("internal", `outbox holds an invalid envelope: ${JSON.stringify(parsed.issues)}`);
       return parsed.envelope;
     });
+    await publishAll(envelopes);
+  };
+  // Sent in call order on one connection, so JetStream stores them in order; acks are awaited together.
+  const publishAll = async (envelopes: readonly AnyEnvelope[]) => {
     await Promise.all(envelopes.map((e) => publishEnvelope(js, names, e)));
   };
 
@@ -92,7 +96,7 @@ export function createTurnStore(deps: {
       let existed = rev > 0;
       if (state.outbox.length > 0 || state.remember.length > 0) {
         await remember(groupId, state.remember);
-        await publishAll(state.outbox);
+        await publishStored(state.outbox);
         state = { ...state, outbox: [], remember: [] };
         const r = await cas(groupId, state, rev, existed);
         if (r === null) continue;
