@@ -29,16 +29,22 @@ export class AppProcess {
   constructor(
     readonly app: AppName,
     private readonly env: Record<string, string>,
+    /** Node flags before the app's entry (e.g. `--cpu-prof` to profile it). */
+    private readonly nodeArgs: readonly string[] = [],
   ) {
     [this.proc, this.exit] = this.spawn();
   }
 
   private spawn(): [ChildProcess, Promise<number | null>] {
-    const proc = spawn(process.execPath, ["--import", "tsx", `apps/${this.app}/src/main.ts`], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? "", ...this.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const proc = spawn(
+      process.execPath,
+      [...this.nodeArgs, "--import", "tsx", `apps/${this.app}/src/main.ts`],
+      {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH ?? "", ...this.env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString("utf8").split("\n")) {
         if (!line) continue;

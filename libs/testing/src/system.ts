@@ -22,6 +22,8 @@ export interface TestUser {
 }
 
 export interface SystemOptions {
+  /** Node flags for every app process (benchmarks profile with `--cpu-prof --cpu-prof-dir=…`). */
+  nodeArgs?: string[];
   /** A NATS of the test's own (chaos tests); the shared one otherwise. */
   natsUrl?: string;
   /** The namespace, when the test needs to know it before the system starts. */
@@ -120,7 +122,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       fanoutUrls.push(`http://127.0.0.1:${own.FANOUT_PORT}`);
       streamUrls.push(`ws://127.0.0.1:${own.FANOUT_PORT}/v1/stream`);
     }
-    const p = new AppProcess(name, own);
+    const p = new AppProcess(name, own, options.nodeArgs);
     apps.push(p);
     await p.waitForLog(READY_LOG[name], options.readyTimeoutMs);
     return p;

@@ -5,6 +5,10 @@ import { type AnyEnvelope, type Names, parseEnvelope } from "@conclave/subjects"
 import { type Decision, emptyState, GroupState } from "./state.js";
 
 const MAX_ATTEMPTS = 16;
+/** Groups whose last stored state this process keeps (for deciding without reading it first). */
+const KNOWN_GROUPS = 4_096;
+/** After a conflict on a state this process knew, how many transactions read the group fresh. */
+const CONTENDED_TRANSACTIONS = 32;
 
 export interface TurnStore {
   /**
@@ -31,6 +35,24 @@ export function createTurnStore(deps: {
 }): TurnStore {
   const { kv, js, names } = deps;
   const remember = deps.remember ?? (async () => undefined);
+
+  // The state this process stored last, per group: the next transaction decides on it and lets the
+  // compare-and-set tell whether another replica changed it meanwhile (a round trip saved when not).
+  // A group that another replica also handles is read fresh for a while after a conflict.
+  const known = new Map<string, { state: GroupState; rev: number }>();
+  const contended = new Map<string, number>();
+  const remembered = (groupId: string, state: GroupState, rev: number) => {
+    known.delete(groupId);
+    known.set(groupId, { state, rev });
+    if (known.size > KNOWN_GROUPS) known.delete(known.keys().next().value as string);
+  };
+
+  const cool = (groupId: string) => {
+    const left = contended.get(groupId);
+    if (left === undefined) return;
+    if (left <= 1) contended.delete(groupId);
+    else contended.set(groupId, left - 1);
+  };
 
   const load = async (groupId: string): Promise<{ state: GroupState; rev: number }> => {
     const entry = await kv.get(groupId);
@@ -91,25 +113,54 @@ export function createTurnStore(deps: {
     decide: (state: GroupState) => Promise<Decision | null>,
   ): Promise<Decision | null> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const loaded = await load(groupId);
+      const cached = attempt === 1 && !contended.has(groupId) ? known.get(groupId) : undefined;
+      known.delete(groupId);
+      const loaded = cached ?? (await load(groupId));
       let { state, rev } = loaded;
       let existed = rev > 0;
+      const conflict = () => {
+        // Deciding on what this process knew lost to another replica: read fresh for a while.
+        if (cached) contended.set(groupId, CONTENDED_TRANSACTIONS);
+      };
       if (state.outbox.length > 0 || state.remember.length > 0) {
         await remember(groupId, state.remember);
         await publishStored(state.outbox);
         state = { ...state, outbox: [], remember: [] };
         const r = await cas(groupId, state, rev, existed);
-        if (r === null) continue;
+        if (r === null) {
+          conflict();
+          continue;
+        }
         rev = r;
         existed = true;
       }
-      const decision = await decide(state);
-      if (!decision) return null;
+      let decision: Decision | null;
+      try {
+        decision = await decide(state);
+      } catch (e) {
+        // A stale state can point at what another replica already cleaned up (a purged checkpoint).
+        if (cached) continue;
+        throw e;
+      }
+      if (!decision) {
+        // "Nothing to do" on what this process knew may be stale (another replica may have moved
+        // on): only a fresh read can say so, or the event would be dropped.
+        if (cached) continue;
+        remembered(groupId, state, rev);
+        return null;
+      }
       const emit: AnyEnvelope[] = decision.emit;
       const stored = await cas(groupId, { ...decision.state, outbox: emit }, rev, existed);
-      if (stored === null) continue;
+      if (stored === null) {
+        conflict();
+        continue;
+      }
+      cool(groupId);
       const appends = decision.state.remember;
-      if (emit.length === 0 && appends.length === 0) return decision;
+      if (emit.length === 0 && appends.length === 0) {
+        remembered(groupId, decision.state, stored);
+        return decision;
+      }
       // The memory first: whoever sees a turn's ending can count on the next turn remembering it.
       await remember(groupId, appends);
       await publishAll(emit);
@@ -119,8 +170,10 @@ export function createTurnStore(deps: {
         }
       }
       // If this loses a race, the winner flushed the same outbox first (publishing is idempotent).
-      await cas(groupId, { ...decision.state, outbox: [], remember: [] }, stored, true);
-      return { ...decision, state: { ...decision.state, remember: [] } };
+      const cleared = { ...decision.state, outbox: [], remember: [] };
+      const last = await cas(groupId, cleared, stored, true);
+      if (last !== null) remembered(groupId, cleared, last);
+      return { ...decision, state: cleared };
     }
     throw new AppError("unavailable", `turn state of group ${groupId} kept changing; will retry`);
   }
