@@ -160,11 +160,10 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
         mlog.warn("failpoint: crashing before ack");
         process.kill(process.pid, "SIGKILL");
       }
+      // A plain ack, not a confirmed one: a lost ack only means a redelivery, which every handler
+      // takes idempotently, and waiting for the server's confirmation cost a round trip per message.
       if (result && "retryInMs" in result) msg.nak(Math.max(0, result.retryInMs));
-      else
-        await msg
-          .ackAck()
-          .catch((err: unknown) => mlog.warn({ err: describeError(err) }, "ack not confirmed"));
+      else msg.ack();
     } catch (error) {
       if (shutdown.signal.aborted) {
         mlog.info("interrupted by shutdown; handed back for redelivery");
