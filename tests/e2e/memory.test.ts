@@ -196,11 +196,20 @@ describe("votes in history", () => {
 describe("what an agent sees", () => {
   it("the context endpoint equals, byte for byte, what the executor is sent", async () => {
     const g = await group("broadcast", [
-      { name: "Ada", systemPrompt: "You are Ada.", scripted: { replies: ["one", "two", "three"] } },
+      {
+        name: "Ada",
+        systemPrompt: "You are Ada.",
+        personality: "curious and brief",
+        scripted: { replies: ["one", "two", "three"] },
+      },
       { name: "Bob", scripted: { echo: true } },
     ]);
     await turn(g, "First.");
     await turn(g, "Second.");
+    const pinned = await sys.request("PUT", `/v1/groups/${g.id}/memory/blocks/facts`, {
+      body: { value: "Lin prefers short answers." },
+    });
+    expect(pinned.status, JSON.stringify(pinned.body)).toBe(201);
     const ada = g.agents.find((a) => a.name === "Ada")?.id as string;
     const q = new URLSearchParams({ content: "Third?", authorName: "Lin" });
     const res = await sys.get(`/v1/groups/${g.id}/agents/${ada}/context?${q}`);
@@ -211,7 +220,12 @@ describe("what an agent sees", () => {
       memory: { window: { entries: number } };
     };
     expect(ctx.memory.window.entries).toBe(6);
-    expect(ctx.parts.find((p) => p.part === "history")?.messages).toBe(6);
+    const part = (name: string) => ctx.parts.find((p) => p.part === name);
+    expect(part("history")?.messages).toBe(6);
+    for (const name of ["system_prompt", "personality", "memory_blocks", "history", "message"])
+      expect(part(name)?.tokens, name).toBeGreaterThan(0);
+    expect(part("summary")?.tokens).toBe(0);
+    expect(ctx.sent.systemPrompt).toContain("Lin prefers short answers.");
     const t3 = await turn(g, "Third?");
     const work = sent.find((w) => w.turnId === t3 && w.payload.agent.name === "Ada");
     expect(

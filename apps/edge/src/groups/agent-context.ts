@@ -1,4 +1,5 @@
 import { type Principal, requireGroupAccess } from "@conclave/auth";
+import { agents as agentRows, eq } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import {
   agentBudget,
@@ -22,7 +23,7 @@ import type { EdgeContext } from "../context.js";
 
 /** One part of what an agent is sent, and what it costs. */
 export interface ContextPart {
-  part: "system_prompt" | "memory" | "files" | "history" | "message";
+  part: "system_prompt" | "personality" | "memory_blocks" | "summary" | "files" | "history" | "message";
   /** How many messages of `sent.messages` it is (0 for parts of the system prompt). */
   messages: number;
   tokens: number;
@@ -66,10 +67,14 @@ export async function getAgentContext({
 }): Promise<AgentContext> {
   const { groupId, agentId } = input;
   await requireGroupAccess(ctx.db, principal, groupId, "read");
-  const [group, agents, files] = await Promise.all([
+  const [group, agents, files, [own]] = await Promise.all([
     loadGroup(ctx.db, groupId),
     loadAgents(ctx.db, groupId),
     loadFiles(ctx.db, groupId),
+    ctx.db
+      .select({ systemPrompt: agentRows.systemPrompt, personality: agentRows.personality })
+      .from(agentRows)
+      .where(eq(agentRows.id, agentId)),
   ]);
   const agent = agents.find((a) => a.id === agentId);
   if (!group || !agent)
@@ -85,10 +90,13 @@ export async function getAgentContext({
   const message = answerMessages(prompt, [], agent.name);
   const sent = promptOf(turn, agent, message);
   const history = historyOf(turn, agent.id);
-  const memoryText = record ? memorySystemText(record.blocks, record.summary) : "";
+  const blocksText = record ? memorySystemText(record.blocks, null) : "";
+  const summaryText = record ? memorySystemText([], record.summary) : "";
   const parts: ContextPart[] = [
-    { part: "system_prompt", messages: 0, tokens: countTokens(agent.systemPrompt) },
-    { part: "memory", messages: 0, tokens: countTokens(memoryText) },
+    { part: "system_prompt", messages: 0, tokens: countTokens(own?.systemPrompt ?? agent.systemPrompt) },
+    { part: "personality", messages: 0, tokens: countTokens(own?.personality.trim() ?? "") },
+    { part: "memory_blocks", messages: 0, tokens: countTokens(blocksText) },
+    { part: "summary", messages: 0, tokens: countTokens(summaryText) },
     { part: "files", messages: context.length, tokens: tokensOfMessages(context) },
     { part: "history", messages: history.length, tokens: tokensOfMessages(history) },
     { part: "message", messages: message.length, tokens: tokensOfMessages(message) },

@@ -35,7 +35,15 @@ const AgentContextView = z
     }),
     parts: z.array(
       z.object({
-        part: z.enum(["system_prompt", "memory", "files", "history", "message"]),
+        part: z.enum([
+          "system_prompt",
+          "personality",
+          "memory_blocks",
+          "summary",
+          "files",
+          "history",
+          "message",
+        ]),
         messages: z.number().int(),
         tokens: z.number().int(),
       }),
