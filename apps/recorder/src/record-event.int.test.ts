@@ -9,7 +9,7 @@ import {
 import { type BothDatabases, openBothDatabases } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dataExceptionOf } from "./data-exception.js";
-import { recordEvent } from "./record-event.js";
+import { recordEvent, recordEvents } from "./record-event.js";
 
 let both: BothDatabases;
 const handles: Record<string, DbHandle> = {};
@@ -141,6 +141,31 @@ describe.each(["postgres", "pglite"])("recordEvent on %s", (kind) => {
     expect(await recordEvent(db(), t.posted as AnyConvEnvelope, 9)).toBe(false);
     expect(await db().select().from(events).where(eq(events.groupId, t.groupId))).toHaveLength(1);
     expect(await db().select().from(messages).where(eq(messages.groupId, t.groupId))).toHaveLength(1);
+  });
+
+  it("records a batch in one transaction: each event once, in stream order, its messages and turn", async () => {
+    const t = turnEvents();
+    const e = (x: unknown) => x as AnyConvEnvelope;
+    // Out of order, and the message twice (a redelivery while the first copy is in the batch).
+    const fresh = await recordEvents(db(), [
+      { event: e(t.completed), seq: 3 },
+      { event: e(t.posted), seq: 1 },
+      { event: e(t.started), seq: 2 },
+      { event: e(t.posted), seq: 1 },
+    ]);
+    expect(fresh).toEqual([true, true, true, false]);
+    const rows = await db().select().from(events).where(eq(events.groupId, t.groupId));
+    expect(rows.map((r) => Number(r.seq)).sort()).toEqual([1, 2, 3]);
+    expect(await db().select().from(messages).where(eq(messages.groupId, t.groupId))).toHaveLength(1);
+    const [turn] = await db().select().from(turns).where(eq(turns.id, t.turnId));
+    expect(turn?.status).toBe("completed");
+    // Again, as a whole batch redelivered: nothing new.
+    expect(
+      await recordEvents(db(), [
+        { event: e(t.posted), seq: 1 },
+        { event: e(t.started), seq: 2 },
+      ]),
+    ).toEqual([false, false]);
   });
 
   it("never moves an ended turn back to running when events arrive out of order", async () => {

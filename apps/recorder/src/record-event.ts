@@ -10,216 +10,225 @@ const ENDED = sql`${turns.status} in ('completed', 'failed')`;
  * Returns false when the event was already recorded. NUL and unpaired surrogates are stored as U+FFFD.
  */
 export async function recordEvent(db: Db, event: AnyConvEnvelope, seq: number): Promise<boolean> {
-  return db.transaction((tx) => recordIn(tx, event, seq));
+  const [fresh] = await recordEvents(db, [{ event, seq }]);
+  return fresh ?? false;
 }
 
 /**
- * Projects several events in one transaction, in stream order (one commit for all: the recorder's
- * group commit). Any failure rolls back all of them. Returns, per event in the order given,
- * whether it was new.
+ * Projects several events in one transaction (the recorder's group commit): one insert of their
+ * event rows, one of the messages among them, then each new event's other projections in stream
+ * order. Any failure rolls back all of them. Returns, per event in the order given, whether it was new.
  */
 export async function recordEvents(
   db: Db,
   batch: readonly { event: AnyConvEnvelope; seq: number }[],
 ): Promise<boolean[]> {
-  const order = batch.map((_, i) => i).sort((a, b) => (batch[a]?.seq ?? 0) - (batch[b]?.seq ?? 0));
+  // Text PostgreSQL cannot store (from a model, a tool's result) becomes U+FFFD.
+  const items = batch
+    .map((b, i) => ({ i, e: toStorable(b.event), seq: b.seq }))
+    .sort((a, b) => a.seq - b.seq);
   return db.transaction(async (tx) => {
-    const fresh: boolean[] = new Array(batch.length).fill(false);
-    for (const i of order) {
-      const b = batch[i];
-      if (b) fresh[i] = await recordIn(tx, b.event, b.seq);
+    const rows = new Map<string, typeof events.$inferInsert>();
+    for (const { e, seq } of items)
+      if (!rows.has(e.id))
+        rows.set(e.id, {
+          id: e.id,
+          seq,
+          groupId: e.groupId,
+          turnId: e.turnId,
+          causationId: e.causationId,
+          type: e.type,
+          v: e.v,
+          actor: e.actor,
+          payload: e.payload,
+          at: e.at,
+        });
+    const inserted = await tx
+      .insert(events)
+      .values([...rows.values()])
+      .onConflictDoNothing({ target: events.id })
+      .returning({ id: events.id, seq: events.seq });
+    // An id is new once, at the seq it was inserted with (a copy at another seq in the batch is not).
+    const fresh = new Set(inserted.map((r) => `${r.id}@${r.seq}`));
+    const isFresh = batch.map(() => false);
+    const said: (typeof messages.$inferInsert)[] = [];
+    for (const { i, e, seq } of items) {
+      if (!fresh.delete(`${e.id}@${seq}`)) continue;
+      isFresh[i] = true;
+      const message = messageRow(e, seq);
+      if (message) said.push(message);
+      await project(tx, e);
     }
-    return fresh;
+    if (said.length > 0) await tx.insert(messages).values(said);
+    return isFresh;
   });
 }
 
-async function recordIn(tx: Tx, event: AnyConvEnvelope, seq: number): Promise<boolean> {
-  // Text PostgreSQL cannot store (from a model, a tool's result) becomes U+FFFD.
-  const e = toStorable(event);
-  {
-    const inserted = await tx
-      .insert(events)
-      .values({
-        id: e.id,
-        seq,
-        groupId: e.groupId,
-        turnId: e.turnId,
-        causationId: e.causationId,
-        type: e.type,
-        v: e.v,
-        actor: e.actor,
-        payload: e.payload,
-        at: e.at,
-      })
-      .onConflictDoNothing({ target: events.id })
-      .returning({ id: events.id });
-    if (inserted.length === 0) return false;
-    const turnId = e.turnId;
-    switch (e.type) {
-      case "message.posted":
-        await tx.insert(messages).values({
-          id: e.id,
-          groupId: e.groupId,
-          turnId,
-          seq,
-          type: e.type,
-          authorKind: e.actor.kind,
-          authorId: e.actor.id,
-          authorName: e.actor.name ?? null,
-          content: e.payload.content,
-          at: e.at,
-        });
-        if (turnId) {
-          await tx
-            .insert(turns)
-            .values({
-              id: turnId,
-              groupId: e.groupId,
-              messageId: e.payload.messageId,
-              status: "queued",
-              postedAt: e.at,
-            })
-            .onConflictDoUpdate({ target: turns.id, set: { postedAt: e.at } });
-        }
-        return true;
-      case "agent.replied":
-        await tx.insert(messages).values({
-          id: e.id,
-          groupId: e.groupId,
-          turnId,
-          seq,
-          type: e.type,
-          authorKind: "agent",
-          authorId: e.payload.agentId,
-          authorName: e.payload.agentName,
-          content: e.payload.content,
-          purpose: e.payload.purpose ?? null,
-          at: e.at,
-        });
-        return true;
-      case "turn.started":
-        if (turnId) {
-          await tx
-            .insert(turns)
-            .values({
-              id: turnId,
-              groupId: e.groupId,
-              messageId: e.payload.messageId,
-              status: "running",
-              strategy: e.payload.strategy,
-              startedAt: e.at,
-            })
-            .onConflictDoUpdate({
-              target: turns.id,
-              set: {
-                startedAt: e.at,
-                strategy: e.payload.strategy,
-                status: sql`case when ${ENDED} then ${turns.status} else 'running' end`,
-              },
-            });
-        }
-        return true;
-      case "turn.completed":
-      case "turn.failed": {
-        if (!turnId) return true;
-        const status = e.type === "turn.completed" ? "completed" : "failed";
-        const reason = e.type === "turn.failed" ? `${e.payload.reason}: ${e.payload.detail}` : null;
+/** The messages row of a person's message or an agent's answer (null for other events). */
+function messageRow(e: AnyConvEnvelope, seq: number): typeof messages.$inferInsert | null {
+  const base = { id: e.id, groupId: e.groupId, turnId: e.turnId, seq, type: e.type, at: e.at };
+  if (e.type === "message.posted")
+    return {
+      ...base,
+      authorKind: e.actor.kind,
+      authorId: e.actor.id,
+      authorName: e.actor.name ?? null,
+      content: e.payload.content,
+    };
+  if (e.type === "agent.replied")
+    return {
+      ...base,
+      authorKind: "agent",
+      authorId: e.payload.agentId,
+      authorName: e.payload.agentName,
+      content: e.payload.content,
+      purpose: e.payload.purpose ?? null,
+    };
+  return null;
+}
+
+/** A new event's projections other than its event and messages rows. */
+async function project(tx: Tx, e: AnyConvEnvelope): Promise<void> {
+  const turnId = e.turnId;
+  switch (e.type) {
+    case "message.posted":
+      if (turnId) {
         await tx
           .insert(turns)
           .values({
             id: turnId,
             groupId: e.groupId,
             messageId: e.payload.messageId,
-            status,
-            reason,
-            endedAt: e.at,
+            status: "queued",
+            postedAt: e.at,
           })
-          .onConflictDoUpdate({ target: turns.id, set: { status, reason, endedAt: e.at } });
-        return true;
+          .onConflictDoUpdate({ target: turns.id, set: { postedAt: e.at } });
       }
-      case "vote.opened": {
-        const opened = {
-          question: e.payload.question,
-          options: e.payload.options,
-          voters: e.payload.voters,
-          rule: e.payload.rule,
-          quorum: e.payload.quorum,
-          deadline: e.payload.deadline,
-          openedAt: e.at,
-        };
-        await upsertVote(tx, e, e.payload.voteId, opened);
-        return true;
-      }
-      case "vote.cast":
-        // The agent's first ballot counts: a second one (another event id) inserts nothing.
+      return;
+    case "agent.replied":
+      return;
+    case "turn.started":
+      if (turnId) {
         await tx
-          .insert(voteBallots)
+          .insert(turns)
           .values({
-            eventId: e.id,
-            voteId: e.payload.voteId,
+            id: turnId,
             groupId: e.groupId,
-            agentId: e.payload.agentId,
-            agentName: e.payload.agentName,
-            choice: e.payload.choice,
-            confidence: e.payload.confidence,
-            rationale: e.payload.rationale,
-            replyId: e.payload.replyId ?? null,
-            at: e.at,
+            messageId: e.payload.messageId,
+            status: "running",
+            strategy: e.payload.strategy,
+            startedAt: e.at,
           })
-          .onConflictDoNothing();
-        return true;
-      case "vote.closed": {
-        const p = e.payload;
-        await upsertVote(tx, e, p.voteId, {
-          status: "closed",
-          closedBy: p.closedBy,
-          winner: p.winner,
-          outcome: p.outcome,
-          reason: p.reason,
-          tally: {
-            leader: p.leader,
-            choices: p.choices,
-            tieBreak: p.tieBreak,
-            turnout: p.turnout,
-            quorum: p.quorum,
-          },
-          closedAt: e.at,
-        });
-        return true;
+          .onConflictDoUpdate({
+            target: turns.id,
+            set: {
+              startedAt: e.at,
+              strategy: e.payload.strategy,
+              status: sql`case when ${ENDED} then ${turns.status} else 'running' end`,
+            },
+          });
       }
-      case "consensus.reached":
-        await upsertVote(tx, e, e.payload.voteId, {
-          status: "closed",
-          consensus: "reached",
-          consensusCode: null,
-          confidence: e.payload.confidence,
-        });
-        return true;
-      case "consensus.failed":
-        await upsertVote(tx, e, e.payload.voteId, {
-          status: "closed",
-          consensus: "failed",
-          consensusCode: e.payload.code,
-          confidence: e.payload.confidence,
-        });
-        return true;
-      case "agent.failed":
-      case "agent.tool_requested":
-      case "tool.completed":
-      case "tool.approval_requested":
-      case "tool.approved":
-      case "tool.denied":
-      case "speaker.selected":
-      case "guard.triggered":
-      case "turn.cancel_requested":
-      // Memory lives in the memory record; its events stay in the events table for replay and audit.
-      case "memory.updated":
-      case "memory.reset":
-      case "memory.summarized":
-        return true;
-      default:
-        return assertNever(e, "event type");
+      return;
+    case "turn.completed":
+    case "turn.failed": {
+      if (!turnId) return;
+      const status = e.type === "turn.completed" ? "completed" : "failed";
+      const reason = e.type === "turn.failed" ? `${e.payload.reason}: ${e.payload.detail}` : null;
+      await tx
+        .insert(turns)
+        .values({
+          id: turnId,
+          groupId: e.groupId,
+          messageId: e.payload.messageId,
+          status,
+          reason,
+          endedAt: e.at,
+        })
+        .onConflictDoUpdate({ target: turns.id, set: { status, reason, endedAt: e.at } });
+      return;
     }
+    case "vote.opened": {
+      const opened = {
+        question: e.payload.question,
+        options: e.payload.options,
+        voters: e.payload.voters,
+        rule: e.payload.rule,
+        quorum: e.payload.quorum,
+        deadline: e.payload.deadline,
+        openedAt: e.at,
+      };
+      await upsertVote(tx, e, e.payload.voteId, opened);
+      return;
+    }
+    case "vote.cast":
+      // The agent's first ballot counts: a second one (another event id) inserts nothing.
+      await tx
+        .insert(voteBallots)
+        .values({
+          eventId: e.id,
+          voteId: e.payload.voteId,
+          groupId: e.groupId,
+          agentId: e.payload.agentId,
+          agentName: e.payload.agentName,
+          choice: e.payload.choice,
+          confidence: e.payload.confidence,
+          rationale: e.payload.rationale,
+          replyId: e.payload.replyId ?? null,
+          at: e.at,
+        })
+        .onConflictDoNothing();
+      return;
+    case "vote.closed": {
+      const p = e.payload;
+      await upsertVote(tx, e, p.voteId, {
+        status: "closed",
+        closedBy: p.closedBy,
+        winner: p.winner,
+        outcome: p.outcome,
+        reason: p.reason,
+        tally: {
+          leader: p.leader,
+          choices: p.choices,
+          tieBreak: p.tieBreak,
+          turnout: p.turnout,
+          quorum: p.quorum,
+        },
+        closedAt: e.at,
+      });
+      return;
+    }
+    case "consensus.reached":
+      await upsertVote(tx, e, e.payload.voteId, {
+        status: "closed",
+        consensus: "reached",
+        consensusCode: null,
+        confidence: e.payload.confidence,
+      });
+      return;
+    case "consensus.failed":
+      await upsertVote(tx, e, e.payload.voteId, {
+        status: "closed",
+        consensus: "failed",
+        consensusCode: e.payload.code,
+        confidence: e.payload.confidence,
+      });
+      return;
+    case "agent.failed":
+    case "agent.tool_requested":
+    case "tool.completed":
+    case "tool.approval_requested":
+    case "tool.approved":
+    case "tool.denied":
+    case "speaker.selected":
+    case "guard.triggered":
+    case "turn.cancel_requested":
+    // Memory lives in the memory record; its events stay in the events table for replay and audit.
+    case "memory.updated":
+    case "memory.reset":
+    case "memory.summarized":
+      return;
+    default:
+      return assertNever(e, "event type");
   }
 }
 
