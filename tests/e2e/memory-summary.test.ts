@@ -14,7 +14,12 @@ let watcher: StreamClient;
 const sent: { id: string; groupId: string; turnId: string | null; payload: WorkLlm }[] = [];
 
 beforeAll(async () => {
-  sys = await startSystem({ orchestrators: 3, executors: 2, env: { NATS_ACK_WAIT_MS: "1500" } });
+  // Hundreds of posts in a row: above the default rate limit, which is not what this is about.
+  sys = await startSystem({
+    orchestrators: 3,
+    executors: 2,
+    env: { NATS_ACK_WAIT_MS: "1500", RATE_LIMIT_PER_MINUTE: "100000", RATE_LIMIT_BURST: "10000" },
+  });
   sub = sys.bus.nc.subscribe(sys.bus.names.workSubject("llm"));
   void (async () => {
     for await (const m of sub) {

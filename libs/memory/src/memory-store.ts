@@ -3,6 +3,8 @@ import { AppError } from "@conclave/errors";
 import { type AnyEnvelope, emptyMemory, MemoryRecord, type Names, parseEnvelope } from "@conclave/subjects";
 
 const MAX_ATTEMPTS = 16;
+/** Groups whose last stored record this process keeps (for changing it without reading it first). */
+const KNOWN_RECORDS = 1_024;
 
 /** A change to a group's memory, and the events it decided (published after it is stored). */
 export interface MemoryDecision {
@@ -61,11 +63,23 @@ export function createMemoryStore(deps: { kv: KV; js: JetStreamClient; names: Na
     await Promise.all(envelopes.map((e) => publishEnvelope(js, names, e)));
   };
 
+  // The record this process stored last, per group: the next change decides on it and lets the
+  // compare-and-set say whether another writer changed it meanwhile (no read when not). Reads
+  // (`read`) always go to the bucket: the edge and the executor change records too.
+  const known = new Map<string, { record: MemoryRecord; rev: number }>();
+  const keep = (record: MemoryRecord, rev: number) => {
+    known.delete(record.groupId);
+    known.set(record.groupId, { record, rev });
+    if (known.size > KNOWN_RECORDS) known.delete(known.keys().next().value as string);
+  };
+
   return {
     read: async (groupId) => (await load(groupId)).record,
     async transact(groupId, decide) {
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-        let { record, rev } = await load(groupId);
+        const cached = attempt === 1 ? known.get(groupId) : undefined;
+        known.delete(groupId);
+        let { record, rev } = cached ?? (await load(groupId));
         let existed = rev > 0;
         if (record.outbox.length > 0) {
           await publishStored(record.outbox);
@@ -76,18 +90,26 @@ export function createMemoryStore(deps: { kv: KV; js: JetStreamClient; names: Na
           existed = true;
         }
         const decision = decide(record);
+        // "Nothing to change" on a record this process knew may be stale: a fresh read says.
+        if (!decision && cached) continue;
         if (!decision) return { record, changed: false };
         const stored = await cas({ ...decision.record, outbox: decision.emit }, rev, existed);
         if (stored === null) continue;
-        if (decision.emit.length === 0) return { record: decision.record, changed: true };
+        if (decision.emit.length === 0) {
+          keep(decision.record, stored);
+          return { record: decision.record, changed: true };
+        }
         await publishAll(decision.emit);
         // Losing this race is fine: whoever changed the record flushed the same outbox first.
-        await cas({ ...decision.record, outbox: [] }, stored, true);
+        const cleared = { ...decision.record, outbox: [] };
+        const last = await cas(cleared, stored, true);
+        if (last !== null) keep(cleared, last);
         return { record: decision.record, changed: true };
       }
       throw new AppError("unavailable", `memory of group ${groupId} kept changing; try again`);
     },
     async forget(groupId) {
+      known.delete(groupId);
       try {
         await kv.delete(groupId);
       } catch (e) {
