@@ -1,27 +1,19 @@
-import type { Subscription } from "@conclave/bus";
-import type { AnyEnvelope, EventType, WorkLlm } from "@conclave/subjects";
-import { readGroupEvents, startSystem, type TestSystem, waitUntil } from "@conclave/testing";
+import type { AnyEnvelope, EventType } from "@conclave/subjects";
+import { captureLlmWork, readGroupEvents, startSystem, type TestSystem, waitUntil } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Memory blocks, resets and the `memory` tool end to end: what each LLM call was sent is read off
 // the work subject (a core subscription sees every work item JetStream stores).
 
 let sys: TestSystem;
-let sub: Subscription;
-const sent: { groupId: string; turnId: string | null; payload: WorkLlm }[] = [];
+let work: ReturnType<typeof captureLlmWork>;
 
 beforeAll(async () => {
   sys = await startSystem();
-  sub = sys.bus.nc.subscribe(sys.bus.names.workSubject("llm"));
-  void (async () => {
-    for await (const m of sub) {
-      const e = m.json() as { groupId: string; turnId: string | null; payload: WorkLlm };
-      sent.push({ groupId: e.groupId, turnId: e.turnId, payload: e.payload });
-    }
-  })();
+  work = captureLlmWork(sys.bus);
 });
 afterAll(async () => {
-  sub?.unsubscribe();
+  work?.stop();
   await sys?.stop();
 });
 
@@ -55,7 +47,7 @@ async function turn(g: Group, content: string): Promise<string> {
 
 /** What `agent` was sent in `turnId`: each ask's system prompt and messages, in order. */
 const asks = (turnId: string, agent: string) =>
-  sent
+  work.items
     .filter((w) => w.turnId === turnId && w.payload.agent.name === agent)
     .map((w) => ({ system: w.payload.agent.systemPrompt, messages: w.payload.messages }));
 
@@ -145,7 +137,7 @@ describe("the memory tool", () => {
       result: { label: "facts", value: "Lin likes tea", changed: true },
     });
     // The next turn's prompt carries what it wrote.
-    expect(sent.find((w) => w.turnId === t1)?.payload.agent.allowedTools).toEqual(["memory"]);
+    expect(work.items.find((w) => w.turnId === t1)?.payload.agent.allowedTools).toEqual(["memory"]);
     const t2 = await turn(g, "What do I like?");
     expect(asks(t2, "Scribe")[0]?.system).toContain(blockText("facts", "Lin likes tea"));
   });
@@ -164,6 +156,6 @@ describe("the memory tool", () => {
     expect(ofType(events, "memory.updated")).toEqual([]);
     expect(events.find((e) => e.turnId === t && e.type === "turn.completed")).toBeDefined();
     expect((await sys.get(`/v1/groups/${g.id}/memory/blocks`)).body.items).toEqual([]);
-    expect(sent.find((w) => w.turnId === t)?.payload.agent.allowedTools).toEqual(["calculator"]);
+    expect(work.items.find((w) => w.turnId === t)?.payload.agent.allowedTools).toEqual(["calculator"]);
   });
 });

@@ -1,7 +1,13 @@
-import { jetstream, Kvm, type Subscription } from "@conclave/bus";
+import { jetstream, Kvm } from "@conclave/bus";
 import { countTokens, createMemoryStore, MESSAGE_OVERHEAD_TOKENS } from "@conclave/memory";
-import type { ConversationMessage, MemoryRecord, WorkLlm } from "@conclave/subjects";
-import { type StreamClient, startSystem, type TestSystem, waitUntil } from "@conclave/testing";
+import type { ConversationMessage, MemoryRecord } from "@conclave/subjects";
+import {
+  captureLlmWork,
+  type StreamClient,
+  startSystem,
+  type TestSystem,
+  waitUntil,
+} from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Summaries end to end, with three orchestrator replicas and two executors (short ack wait, so a
@@ -9,9 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // `memory.summarized`, even with kill -9 in the middle of one, and later prompts start from it.
 
 let sys: TestSystem;
-let sub: Subscription;
+let work: ReturnType<typeof captureLlmWork>;
 let watcher: StreamClient;
-const sent: { id: string; groupId: string; turnId: string | null; payload: WorkLlm }[] = [];
 
 beforeAll(async () => {
   // Hundreds of posts in a row: above the default rate limit, which is not what this is about.
@@ -20,17 +25,11 @@ beforeAll(async () => {
     executors: 2,
     env: { NATS_ACK_WAIT_MS: "1500", RATE_LIMIT_PER_MINUTE: "100000", RATE_LIMIT_BURST: "10000" },
   });
-  sub = sys.bus.nc.subscribe(sys.bus.names.workSubject("llm"));
-  void (async () => {
-    for await (const m of sub) {
-      const e = m.json() as { id: string; groupId: string; turnId: string | null; payload: WorkLlm };
-      sent.push(e);
-    }
-  })();
+  work = captureLlmWork(sys.bus);
   watcher = await sys.openStream();
 });
 afterAll(async () => {
-  sub?.unsubscribe();
+  work?.stop();
   await watcher?.close();
   await sys?.stop();
 });
@@ -77,9 +76,10 @@ async function turn(groupId: string, content: string): Promise<string> {
 const summaries = (groupId: string) =>
   watcher.events(groupId).filter((f) => f.event?.type === "memory.summarized");
 const summaryWork = (groupId: string) => [
-  ...new Set(sent.filter((w) => w.groupId === groupId && w.payload.summarize).map((w) => w.id)),
+  ...new Set(work.items.filter((w) => w.groupId === groupId && w.payload.summarize).map((w) => w.id)),
 ];
-const promptOf = (turnId: string) => sent.find((w) => w.turnId === turnId && !w.payload.summarize)?.payload;
+const promptOf = (turnId: string) =>
+  work.items.find((w) => w.turnId === turnId && !w.payload.summarize)?.payload;
 const tokensOf = (ms: readonly ConversationMessage[]) =>
   ms.reduce((n, m) => n + countTokens(m.content) + MESSAGE_OVERHEAD_TOKENS, 0);
 

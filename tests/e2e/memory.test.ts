@@ -1,27 +1,19 @@
-import type { Subscription } from "@conclave/bus";
-import type { ConversationMessage, WorkLlm } from "@conclave/subjects";
-import { startSystem, type TestSystem, waitUntil } from "@conclave/testing";
+import type { ConversationMessage } from "@conclave/subjects";
+import { captureLlmWork, startSystem, type TestSystem, waitUntil } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Conversation memory end to end: what each LLM call was sent is read off the work subject (a core
 // subscription sees every work item JetStream stores), so these tests check the exact prompts.
 
 let sys: TestSystem;
-let sub: Subscription;
-const sent: { groupId: string; turnId: string | null; payload: WorkLlm }[] = [];
+let work: ReturnType<typeof captureLlmWork>;
 
 beforeAll(async () => {
   sys = await startSystem();
-  sub = sys.bus.nc.subscribe(sys.bus.names.workSubject("llm"));
-  void (async () => {
-    for await (const m of sub) {
-      const e = m.json() as { groupId: string; turnId: string | null; payload: WorkLlm };
-      sent.push({ groupId: e.groupId, turnId: e.turnId, payload: e.payload });
-    }
-  })();
+  work = captureLlmWork(sys.bus);
 });
 afterAll(async () => {
-  sub?.unsubscribe();
+  work?.stop();
   await sys?.stop();
 });
 
@@ -57,7 +49,9 @@ async function turn(g: Group, content: string, authorName = "Lin"): Promise<stri
 
 /** The messages `agent` was sent in `turnId` (each of its asks, in order). */
 const asks = (turnId: string, agent: string): ConversationMessage[][] =>
-  sent.filter((w) => w.turnId === turnId && w.payload.agent.name === agent).map((w) => w.payload.messages);
+  work.items
+    .filter((w) => w.turnId === turnId && w.payload.agent.name === agent)
+    .map((w) => w.payload.messages);
 
 describe("history in every prompt", () => {
   it("round robin: turn 2 holds turn 1's message and both answers, with roles and names", async () => {
@@ -227,9 +221,9 @@ describe("what an agent sees", () => {
     expect(part("summary")?.tokens).toBe(0);
     expect(ctx.sent.systemPrompt).toContain("Lin prefers short answers.");
     const t3 = await turn(g, "Third?");
-    const work = sent.find((w) => w.turnId === t3 && w.payload.agent.name === "Ada");
+    const item = work.items.find((w) => w.turnId === t3 && w.payload.agent.name === "Ada");
     expect(
-      JSON.stringify({ systemPrompt: work?.payload.agent.systemPrompt, messages: work?.payload.messages }),
+      JSON.stringify({ systemPrompt: item?.payload.agent.systemPrompt, messages: item?.payload.messages }),
     ).toBe(JSON.stringify(ctx.sent));
     const outsider = await sys.register();
     const hidden = await sys.get(`/v1/groups/${g.id}/agents/${ada}/context?${q}`, outsider.accessToken);

@@ -160,6 +160,6 @@ export function unpublishedJob(record: MemoryRecord, summarizer: AgentSnapshot |
   if (!s || s.published || !summarizer) return null;
   const covered = record.entries.filter((e) => e.seq <= s.upToSeq);
   if (covered.length === 0) return null;
-  const job = summaryJob({ ...record, summaryAttempts: record.summaryAttempts }, covered, summarizer);
+  const job = summaryJob(record, covered, summarizer);
   return job.workId === s.workId ? job : null;
 }

@@ -15,4 +15,5 @@ export {
   waitForHistory,
 } from "./system.js";
 export { waitUntil } from "./wait.js";
+export { captureLlmWork } from "./work-items.js";
 export { type Frame, StreamClient, upgradeStatus } from "./ws-client.js";
