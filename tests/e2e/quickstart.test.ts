@@ -108,6 +108,12 @@ describe("the README quick start", () => {
     // Ctrl-C: the terminal signals the whole foreground group; everything stops cleanly.
     if (dev.child.pid) process.kill(-dev.child.pid, "SIGINT");
     await new Promise((resolve) => dev.child.once("exit", resolve));
+    // npm may exit on the signal before the app it ran has drained: its last lines come after.
+    await waitUntil(
+      "the app's last line",
+      () => /"msg":"(stopped|drain timed out; exiting|stop failed)"/.test(dev.text()),
+      30_000,
+    ).catch(() => undefined);
     expect(dev.text()).toContain('"msg":"stopped"');
     expect(dev.text()).not.toContain("drain timed out");
     await expect(fetch(`http://127.0.0.1:${env.EDGE_PORT}/healthz`)).rejects.toThrow();
