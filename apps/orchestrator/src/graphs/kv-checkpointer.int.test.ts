@@ -115,6 +115,43 @@ describe("LangGraph checkpoints in JetStream KV", () => {
     expect(third?.kind === "ask" && third.messages.at(-1)?.content).not.toContain("lost");
   });
 
+  it("reads back what it stored without the bucket, and another replica reads the bucket", async () => {
+    const here = createStrategyRunner(new KvCheckpointSaver(kv));
+    const [ada, bob] = speakers as [(typeof speakers)[0], (typeof speakers)[0]];
+    const start = await here.start({ ...spec("turn-own"), strategy: "round_robin" }, at, noMemory());
+    const reads = { n: 0 };
+    const counting = new Proxy(kv, {
+      get(target, prop, receiver) {
+        if (prop === "get") reads.n++;
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const elsewhere = createStrategyRunner(new KvCheckpointSaver(counting));
+    // The other replica resumes from the bucket; the replica that stored the checkpoint needs no read.
+    const there = await elsewhere.resume(
+      "round_robin",
+      start.thread,
+      start.checkpointId as string,
+      reply(1, "a0", ada, "from there"),
+    );
+    expect(reads.n).toBeGreaterThan(0);
+    const own = new KvCheckpointSaver(counting);
+    const ownRunner = createStrategyRunner(own);
+    const mine = await ownRunner.start({ ...spec("turn-own-2"), strategy: "round_robin" }, at, noMemory());
+    reads.n = 0;
+    const next = await ownRunner.resume(
+      "round_robin",
+      mine.thread,
+      mine.checkpointId as string,
+      reply(1, "a0", ada, "from here"),
+    );
+    expect(reads.n).toBe(0);
+    // Both steps decided the same next ask from the same kind of state.
+    const ask = (s: typeof there) => s.intents.find((i) => i.kind === "ask");
+    expect(ask(next)).toMatchObject({ ask: { agentId: bob.id } });
+    expect(ask(there)).toMatchObject({ ask: { agentId: bob.id } });
+  });
+
   it("compacts a finished turn: every checkpoint and write of its thread is purged", async () => {
     const runner = createStrategyRunner(new KvCheckpointSaver(kv));
     const step = await runner.start({ ...spec("turn-compact"), strategy: "broadcast" }, at, noMemory());

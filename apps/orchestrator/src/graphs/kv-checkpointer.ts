@@ -30,6 +30,8 @@ interface StoredWrites {
 }
 
 const MAX_ATTEMPTS = 8;
+/** Documents this process wrote, kept to be read back without a round trip (a turn's steps mostly run where it started). */
+const OWN_CACHED = 2048;
 // KV keys are NATS subject tokens: ids must not contain separators or wildcards.
 const SAFE = /^[A-Za-z0-9_=-]+$/;
 
@@ -44,11 +46,18 @@ const SAFE = /^[A-Za-z0-9_=-]+$/;
  * checkpoints are never resumed (they are purged with the thread). While a step runs, `pin(thread,
  * id)` names the thread's head: "the latest checkpoint" is then the pinned one (null: a new
  * thread), so a step reads two keys instead of listing the thread, and never sees an orphan.
+ *
+ * What this process stored last is read back from memory: a checkpoint never changes once put (its
+ * id is new), and its pending writes are written by the step that creates it, before the checkpoint
+ * itself. A step reads its own new checkpoint back as it ends, and the turn's next step usually runs
+ * here: without the cache that is four KV reads per step.
  */
 export class KvCheckpointSaver extends BaseCheckpointSaver {
   private readonly puts = new Map<string, string>();
   private readonly heads = new Map<string, string | null>();
   private readonly read = new Map<string, CheckpointTuple>();
+  /** Keys this process put (`<thread>.c.<id>`, `<thread>.w.<id>`) → the document as stored, newest last. */
+  private readonly own = new Map<string, string>();
 
   /** `purgeThread` purges a thread's keys in one request (a stream purge by subject); else key by key. */
   constructor(
@@ -121,7 +130,9 @@ export class KvCheckpointSaver extends BaseCheckpointSaver {
       metadata: await this.dump(metadata),
       ...(parent ? { parent } : {}),
     };
-    await this.kv.put(`${thread}.c.${id}`, JSON.stringify(stored));
+    const doc = JSON.stringify(stored);
+    await this.kv.put(`${thread}.c.${id}`, doc);
+    this.keep(`${thread}.c.${id}`, doc);
     this.puts.set(thread, id);
     if (this.heads.has(thread)) this.heads.set(thread, id);
     return { configurable: { thread_id: thread, checkpoint_ns: "", checkpoint_id: id } };
@@ -146,7 +157,9 @@ export class KvCheckpointSaver extends BaseCheckpointSaver {
     const fresh: StoredWrites = { writes: {} };
     for (const { inner, entry } of dumped) fresh.writes[inner] ??= [entry[0], entry[1], entry[2]];
     try {
-      await this.kv.create(key, JSON.stringify(fresh));
+      const doc = JSON.stringify(fresh);
+      await this.kv.create(key, doc);
+      this.keep(key, doc);
       return;
     } catch (e) {
       if (!isRevisionConflict(e)) throw e;
@@ -161,8 +174,10 @@ export class KvCheckpointSaver extends BaseCheckpointSaver {
         doc.writes[inner] = [entry[0], entry[1], entry[2]];
       }
       try {
-        if (current?.operation === "PUT") await this.kv.update(key, JSON.stringify(doc), current.revision);
-        else await this.kv.create(key, JSON.stringify(doc));
+        const text = JSON.stringify(doc);
+        if (current?.operation === "PUT") await this.kv.update(key, text, current.revision);
+        else await this.kv.create(key, text);
+        this.keep(key, text);
         return;
       } catch (e) {
         if (!isRevisionConflict(e)) throw e;
@@ -175,19 +190,47 @@ export class KvCheckpointSaver extends BaseCheckpointSaver {
   async deleteThread(threadId: string): Promise<void> {
     const thread = safe(threadId, "thread_id");
     this.forget(thread);
+    for (const key of this.own.keys()) if (key.startsWith(`${thread}.`)) this.own.delete(key);
     if (this.purgeThread) return this.purgeThread(thread);
     const keys = await this.keys(`${thread}.>`);
     await Promise.all(keys.map((k) => this.kv.purge(k)));
   }
 
-  private async tuple(thread: string, id: string): Promise<CheckpointTuple | undefined> {
+  private keep(key: string, doc: string) {
+    this.own.delete(key);
+    this.own.set(key, doc);
+    if (this.own.size > OWN_CACHED) this.own.delete(this.own.keys().next().value as string);
+  }
+
+  /** A checkpoint and its pending writes as stored: from memory when this process put the checkpoint. */
+  private async stored(
+    thread: string,
+    id: string,
+  ): Promise<{ stored: StoredCheckpoint; writes: StoredWrites["writes"] } | undefined> {
+    const ownCheckpoint = this.own.get(`${thread}.c.${id}`);
+    if (ownCheckpoint !== undefined) {
+      // Written here before the checkpoint, or not at all.
+      const ownWrites = this.own.get(`${thread}.w.${id}`);
+      return {
+        stored: JSON.parse(ownCheckpoint) as StoredCheckpoint,
+        writes: ownWrites === undefined ? {} : (JSON.parse(ownWrites) as StoredWrites).writes,
+      };
+    }
     const [entry, writesEntry] = await Promise.all([
       this.kv.get(`${thread}.c.${id}`),
       this.kv.get(`${thread}.w.${id}`),
     ]);
     if (entry?.operation !== "PUT") return undefined;
-    const stored = entry.json() as StoredCheckpoint;
-    const writes = writesEntry?.operation === "PUT" ? (writesEntry.json() as StoredWrites).writes : {};
+    return {
+      stored: entry.json() as StoredCheckpoint,
+      writes: writesEntry?.operation === "PUT" ? (writesEntry.json() as StoredWrites).writes : {},
+    };
+  }
+
+  private async tuple(thread: string, id: string): Promise<CheckpointTuple | undefined> {
+    const found = await this.stored(thread, id);
+    if (!found) return undefined;
+    const { stored, writes } = found;
     const pendingWrites: CheckpointPendingWrite[] = await Promise.all(
       Object.values(writes).map(
         async ([taskId, channel, value]) =>

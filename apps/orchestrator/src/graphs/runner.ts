@@ -6,6 +6,7 @@ import { Command } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { type GraphInput, type Intent, initialState, strategyGraph, type TurnSpec } from "./turn-graph.js";
 import { inProcessTurnMemories, type TurnMemories } from "./turn-memories.js";
+import { useUntracedContext } from "./untraced-context.js";
 
 /** What one graph step decided: the intents, the checkpoint to pin, and whether the graph ended. */
 export interface GraphStep {
@@ -49,12 +50,14 @@ interface Compiled {
  * Runs the strategies' LangGraph graphs with checkpoints in JetStream KV. Each call runs from the
  * checkpoint the caller pinned, never from "the latest", so a replica that lost a compare-and-set
  * race can retry from the state that won; checkpoints are written only when a step ends
- * (`durability: "exit"`), one per event.
+ * (`durability: "exit"`), one per event. Unless LangChain tracing is switched on, nodes run without
+ * run trees (see untraced-context.ts).
  */
 export function createStrategyRunner(
   saver: TrackingSaver,
   memories: TurnMemories = inProcessTurnMemories(),
 ): StrategyRunner {
+  useUntracedContext();
   const graphs = new Map<StrategyName, Compiled>();
   const graphOf = (strategy: StrategyName): Compiled => {
     let g = graphs.get(strategy);

@@ -15,6 +15,8 @@ import { createStrategyRunner, type StrategyRunner } from "../graphs/runner.js";
 import { openTurn, settleAnswer } from "./graph-steps.js";
 import type { Decision, GroupState } from "./state.js";
 
+export { emptyState } from "./state.js";
+
 /** An in-memory checkpointer that remembers its last put per thread, for tests of pure turn logic. */
 export class MemoryTrackingSaver extends MemorySaver {
   private readonly puts = new Map<string, string>();
