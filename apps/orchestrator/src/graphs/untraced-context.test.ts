@@ -1,4 +1,12 @@
-import { Annotation, Command, getConfig, interrupt, MemorySaver, START, StateGraph } from "@langchain/langgraph";
+import {
+  Annotation,
+  Command,
+  getConfig,
+  interrupt,
+  MemorySaver,
+  START,
+  StateGraph,
+} from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
 import { tracingRequested, useUntracedContext } from "./untraced-context.js";
 
@@ -14,7 +22,9 @@ describe("untraced context", () => {
 
   it("carries each node's config, and interrupt and resume work as before", async () => {
     expect(useUntracedContext({})).toBe(true);
-    const S = Annotation.Root({ seen: Annotation<string[]>({ reducer: (a, b) => [...a, ...b], default: () => [] }) });
+    const S = Annotation.Root({
+      seen: Annotation<string[]>({ reducer: (a, b) => [...a, ...b], default: () => [] }),
+    });
     const graph = new StateGraph(S)
       .addNode("ask", () => ({ seen: [`thread ${String(getConfig().configurable?.thread_id)}`] }))
       .addNode("wait", () => ({ seen: [`resumed with ${interrupt<string, string>("waiting")}`] }))
