@@ -86,9 +86,11 @@ export async function startBenchSystem(options: { nodeArgs?: string[] } = {}): P
 }
 
 const NO_DELAY_AGENTS = [{ name: "A" }, { name: "B" }];
+/** Two scripted agents a turn, the second seeing the first's answer. */
+const STRATEGY = "round_robin";
 
 async function createGroup(sys: TestSystem, name: string): Promise<string> {
-  const res = await sys.post("/v1/groups", { name, agents: NO_DELAY_AGENTS });
+  const res = await sys.post("/v1/groups", { name, strategy: STRATEGY, agents: NO_DELAY_AGENTS });
   if (res.status !== 201 || typeof res.body.id !== "string")
     throw new Error(`creating a group: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id;

@@ -60,11 +60,19 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
         kvm.open(names.bucket("memory")),
       ]);
       const memory = createMemoryStore({ kv: memoryKv, js, names });
+      // A published outbox may stay in a running turn's state for half the shortest duplicate
+      // window of the streams it publishes to (see createTurnStore).
+      const windowsMs = await Promise.all(
+        (["conv", "work"] as const).map(
+          async (s) => (await jsm.streams.info(names.stream(s))).config.duplicate_window / 1e6,
+        ),
+      );
       const store = createTurnStore({
         kv,
         js,
         names,
         log,
+        lingerMs: Math.min(...windowsMs) / 2,
         remember: createRememberTurns({ memory, js, names, log }),
       });
       const engine = createTurnEngine({

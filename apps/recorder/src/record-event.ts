@@ -60,7 +60,13 @@ export async function recordEvents(
       if (message) said.push(message);
       projections.push(project(tx, e));
     }
-    if (said.length > 0) projections.push(tx.insert(messages).values(said).then(() => undefined));
+    if (said.length > 0)
+      projections.push(
+        tx
+          .insert(messages)
+          .values(said)
+          .then(() => undefined),
+      );
     // Sent together (pipelined on the transaction's connection), not one round trip each: every
     // projection is one statement and they commute (each event sets only what it knows, as when
     // events arrive out of order after a redelivery), so their order on the server does not matter.
