@@ -112,6 +112,7 @@ export function svgChart(title: string, bars: { label: string; value: number }[]
   const height = figTop + figures.length * 18 + 20;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${escapeXml(title)}</title>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="10" y="24" font-size="15" font-weight="bold">${escapeXml(title)}: ${num(total, 1)} ms in all</text>`,
   ];

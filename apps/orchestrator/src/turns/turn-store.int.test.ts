@@ -105,8 +105,11 @@ describe("a running turn's published outbox", () => {
     });
     return { counted, stop: () => sub.unsubscribe() };
   };
-  const storedOutbox = async (groupId: string) =>
-    ((await kv.get(groupId))?.json() as { outbox: unknown[] }).outbox;
+  const storedOutbox = async (groupId: string) => {
+    const entry = await kv.get(groupId);
+    if (!entry) throw new Error(`no state stored for ${groupId}`);
+    return (entry.json() as { outbox: unknown[] }).outbox;
+  };
 
   it("stays stored when the deadline is near; a replica reading it publishes it again, and JetStream keeps one copy", async () => {
     const here = createTurnStore({ ...deps, lingerMs: 300_000 });
