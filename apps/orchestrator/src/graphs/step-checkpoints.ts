@@ -184,6 +184,10 @@ export class StepCheckpointSaver extends BaseCheckpointSaver {
   }
 
   private async load(blob: Blob): Promise<unknown> {
+    // The serializer's reviver rebuilds every object to find its `lc` markers (undefined, Set,
+    // Map, classes): where the text has no such key, JSON.parse gives the same values (a string
+    // "lc" only takes the long way).
+    if ("json" in blob && blob.t === "json" && !blob.json.includes('"lc"')) return JSON.parse(blob.json);
     return this.serde.loadsTyped(blob.t, "json" in blob ? blob.json : Buffer.from(blob.b64, "base64"));
   }
 }
