@@ -171,7 +171,7 @@ describe("replaying a recorded debate_vote turn", () => {
     expect(pretty).toContain(`── turn ${turnId}`);
     expect(pretty).toMatch(/\+\d+ms conclave +turn\.started +debate_vote · agents Ada, Bob, Cy/);
     expect(pretty).toMatch(
-      /Bob +agent\.replied +"B0" · scripted\/\S+ · \d+ in \/ \d+ out tokens · latency \d+ ms/,
+      /Bob +agent\.replied +“B0” · scripted\/\S+ · \d+ in \/ \d+ out tokens · latency \d+ ms/,
     );
     expect(pretty).toMatch(/Cy +vote\.cast +votes Ada \(confidence 60%\)/);
     expect(pretty).toMatch(/vote\.closed +winner Bob · .* · closed by every ballot in · turnout 3\/3/);

@@ -108,6 +108,7 @@ const DESCRIBE: { [K in ConvEventType]: Describe<K> } = {
   "agent.replied": (e, cx) => {
     const p = e.payload;
     const t = textOf(p.content, 80);
+    const asked = p.purpose && p.purpose !== "reply" ? p.purpose : undefined;
     const skipped = (p.skipped ?? []).map(
       (s) => `passed over ${s.provider}/${s.model}: ${s.reason} (${s.error})`,
     );
@@ -115,8 +116,8 @@ const DESCRIBE: { [K in ConvEventType]: Describe<K> } = {
       actor: cx.agent(p.agentId, p.agentName),
       tone: "answer",
       summary: join([
-        t.inline !== undefined && JSON.stringify(t.inline),
-        p.purpose && p.purpose !== "reply" && p.purpose,
+        // A ballot or a pick is JSON: as it is; an answer in quotes, apart from what follows it.
+        t.inline === undefined ? asked : asked ? `${asked} ${t.inline}` : `“${t.inline}”`,
         `${p.provider}/${p.model}`,
         tokens(p.usage),
         `latency ${ms(p.latencyMs)}`,
@@ -184,7 +185,10 @@ const DESCRIBE: { [K in ConvEventType]: Describe<K> } = {
   "vote.opened": (e) => {
     const p = e.payload;
     const rule = p.rule.kind === "supermajority" ? `supermajority ${pct(p.rule.threshold)}` : p.rule.kind;
-    const quorum = p.quorum.kind === "count" ? `${p.quorum.min} ballots` : `${pct(p.quorum.min)} of voters`;
+    const quorum =
+      p.quorum.kind === "count"
+        ? `${p.quorum.min} ballot${p.quorum.min === 1 ? "" : "s"}`
+        : `${pct(p.quorum.min)} of voters`;
     return {
       tone: "vote",
       summary: join([

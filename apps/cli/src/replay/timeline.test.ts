@@ -209,7 +209,7 @@ describe("the replay timeline", () => {
     expect(row("tool.completed")).toMatch(/\+50ms Ada +tool\.completed +web_search ok · step 0 · 17 ms$/);
     expect(lines).toContainEqual(expect.stringMatching(/│ → \{"hits":3\}$/));
     expect(row("agent.replied")).toMatch(
-      /\+92ms Ada +agent\.replied +"No: nobody is on call\." · scripted\/m-1 · 120 in \/ 8 out tokens · latency 42 ms$/,
+      /\+92ms Ada +agent\.replied +“No: nobody is on call\.” · scripted\/m-1 · 120 in \/ 8 out tokens · latency 42 ms$/,
     );
     expect(row("agent.failed")).toMatch(/Bob +agent\.failed +failed: provider said no$/);
     expect(row("guard.triggered")).toMatch(/repeat_guard: Bob said that already · agent Bob$/);
@@ -280,6 +280,19 @@ describe("the replay timeline", () => {
       ),
       ev("memory.reset", { reason: "fresh start" }, { turn: null }),
       ev(
+        "agent.replied",
+        {
+          agentId: bob,
+          agentName: "Bob",
+          purpose: "ballot",
+          content: '{"choice":"Ada"}',
+          provider: "p",
+          model: "m",
+          latencyMs: 3,
+        },
+        { turn: null },
+      ),
+      ev(
         "memory.summarized",
         {
           fromSeq: 1,
@@ -308,6 +321,7 @@ describe("the replay timeline", () => {
       new RegExp(`#\\d+ +10:00:00\\.000 user ${person.slice(-8)} +memory\\.updated +set block facts → v1`),
     );
     expect(text).toMatch(/│ Lin likes tea/);
+    expect(text).toMatch(/Bob +agent\.replied +ballot \{"choice":"Ada"\} · p\/m · latency 3 ms/);
     expect(text).toMatch(/memory\.summarized +summary of seq 1–90 · 7 tokens · scripted\/m-1/);
 
     const odd = formatTimeline(
