@@ -1,19 +1,19 @@
 import { type Principal, requireGroupAccess } from "@conclave/auth";
-import { and, asc, count, eq, events, gt, gte, lte, sql } from "@conclave/db";
+import { and, asc, count, desc, eq, events, gt, gte, lt, lte, sql } from "@conclave/db";
 import type { AnyConvEnvelope } from "@conclave/subjects";
 import type { EdgeContext } from "../context.js";
 import { REPLAY_LIMITS, type ReplayLine } from "./schemas.js";
 
 // The source is the `events` table, not the stream. The stream is the source of truth, but it has
 // no index by turn or by time: a turn or a time range would be a scan of the group's whole history
-// through a consumer the server keeps per request. The table is indexed by group+seq, turn+seq and
-// group+at, is read in bounded keyset pages with no state between them, and is what the edge reads
-// anyway. Its price: it trails the stream by the recorder's lag (a follower picks up from
-// `throughSeq` on the stream), and text PostgreSQL cannot store was recorded as U+FFFD.
+// through a consumer the server keeps per request. The table is indexed by group+seq and turn+seq,
+// is read in bounded keyset pages with no state between them, and is what the edge reads anyway.
+// Its price: it trails the stream by the recorder's lag (a follower picks up from `throughSeq` on
+// the stream), and text PostgreSQL cannot store was recorded as U+FFFD.
 
 /**
- * How far publishers' clocks and publish order may disagree: an event stamped later than another
- * but stored before it by more than this could be missed at the edge of a time range.
+ * How far publishers' clocks and publish order may disagree: an event stored after another but
+ * stamped more than this before it could be missed at the edge of a time range.
  */
 const CLOCK_SLACK = sql`interval '5 minutes'`;
 
@@ -56,13 +56,12 @@ export async function replayEvents({
 }): Promise<Replay> {
   await requireGroupAccess(ctx.db, principal, input.groupId, "read");
   const { db } = ctx;
-  const bounds = await timeBounds(ctx, input);
-  if (bounds === "empty") {
-    const throughSeq = await lastRecordedSeq(ctx, input.groupId);
-    return { count: 0, throughSeq, nextFromSeq: null, pages: async function* () {} };
-  }
-  const from = Math.max(input.fromSeq ?? 0, bounds.fromSeq ?? 0);
-  const to = Math.min(input.toSeq ?? Number.MAX_SAFE_INTEGER, bounds.toSeq ?? Number.MAX_SAFE_INTEGER);
+  const last = await lastRecordedSeq(ctx, input.groupId);
+  const from = Math.max(input.fromSeq ?? 0, input.since ? await firstSeqSince(ctx, input, last) : 0);
+  const to = Math.min(
+    input.toSeq ?? Number.MAX_SAFE_INTEGER,
+    input.until ? await lastSeqUntil(ctx, input, last) : Number.MAX_SAFE_INTEGER,
+  );
   const filters: ReturnType<typeof eq>[] = [
     eq(events.groupId, input.groupId),
     gte(events.seq, from),
@@ -84,12 +83,10 @@ export async function replayEvents({
     .select({ n: count(), last: sql<number | null>`max(${head.seq})`.mapWith(Number) })
     .from(head);
   const n = counted?.n ?? 0;
-  const last = counted?.last ?? null;
-  const truncated = n > input.limit && last !== null;
-  const nextFromSeq = truncated ? last : null;
-  const throughSeq = truncated
-    ? last - 1
-    : Math.max(Math.min(to, await lastRecordedSeq(ctx, input.groupId)), from - 1, 0);
+  const lastInHead = counted?.last ?? null;
+  const truncated = n > input.limit && lastInHead !== null;
+  const nextFromSeq = truncated ? lastInHead : null;
+  const throughSeq = truncated ? lastInHead - 1 : Math.max(Math.min(to, last), from - 1, 0);
   const total = Math.min(n, input.limit);
 
   async function* pages(): AsyncGenerator<ReplayLine[]> {
@@ -112,48 +109,53 @@ export async function replayEvents({
   return { count: total, throughSeq, nextFromSeq, pages };
 }
 
-/**
- * The seq range holding every event stamped within [since, until]: the smallest seq among events
- * stamped up to CLOCK_SLACK after the first one at or after `since`, and the largest among those up
- * to CLOCK_SLACK before the last one at or before `until` (index range scans over that slack, not the
- * whole range). "empty" when no event is stamped in the range's direction at all.
- */
-async function timeBounds(
-  ctx: EdgeContext,
-  input: ReplayInput,
-): Promise<{ fromSeq?: number; toSeq?: number } | "empty"> {
-  if (!input.since && !input.until) return {};
-  const inGroup = eq(events.groupId, input.groupId);
-  const out: { fromSeq?: number; toSeq?: number } = {};
-  const within = [
-    ...(input.since ? [gte(events.at, input.since)] : []),
-    ...(input.until ? [lte(events.at, input.until)] : []),
-  ];
-  if (input.since) {
-    const first = ctx.db
-      .select({ at: sql`min(${events.at})` })
-      .from(events)
-      .where(and(inGroup, ...within));
+// Time to seq, by binary search over the group+seq index (no index by time: every event would pay
+// for one, and time ranges are rare). Stamps follow seqs but for CLOCK_SLACK, so an event stamped
+// before `since` - CLOCK_SLACK rules out every event stored before it, and one stamped after
+// `until` + CLOCK_SLACK every event stored after it: about 2·log2(seq) index probes per bound.
+
+/** A seq before which no event of the group is stamped at or after `since`. */
+async function firstSeqSince(ctx: EdgeContext, input: ReplayInput, last: number): Promise<number> {
+  let lo = 0;
+  let hi = last + 1;
+  // Every event before `lo` is out of range; the group's first event from `hi` on is stamped late enough.
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
     const [row] = await ctx.db
-      .select({ seq: sql<number | null>`min(${events.seq})`.mapWith(Number) })
+      .select({
+        seq: events.seq,
+        late: sql<boolean>`${events.at} >= ${input.since}::timestamptz - ${CLOCK_SLACK}`,
+      })
       .from(events)
-      .where(and(inGroup, ...within, lte(events.at, sql`(${first}) + ${CLOCK_SLACK}`)));
-    if (row?.seq === undefined || row.seq === null) return "empty";
-    out.fromSeq = row.seq;
+      .where(and(eq(events.groupId, input.groupId), gte(events.seq, mid), lt(events.seq, hi)))
+      .orderBy(asc(events.seq))
+      .limit(1);
+    if (!row || row.late) hi = mid;
+    else lo = row.seq + 1;
   }
-  if (input.until) {
-    const last = ctx.db
-      .select({ at: sql`max(${events.at})` })
-      .from(events)
-      .where(and(inGroup, ...within));
+  return lo;
+}
+
+/** A seq after which no event of the group is stamped at or before `until`. */
+async function lastSeqUntil(ctx: EdgeContext, input: ReplayInput, last: number): Promise<number> {
+  let lo = 0;
+  let hi = last;
+  // Every event after `hi` is out of range; the group's last event up to `lo` is stamped early enough.
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
     const [row] = await ctx.db
-      .select({ seq: sql<number | null>`max(${events.seq})`.mapWith(Number) })
+      .select({
+        seq: events.seq,
+        early: sql<boolean>`${events.at} <= ${input.until}::timestamptz + ${CLOCK_SLACK}`,
+      })
       .from(events)
-      .where(and(inGroup, ...within, gte(events.at, sql`(${last}) - ${CLOCK_SLACK}`)));
-    if (row?.seq === undefined || row.seq === null) return "empty";
-    out.toSeq = row.seq;
+      .where(and(eq(events.groupId, input.groupId), lte(events.seq, mid), gt(events.seq, lo)))
+      .orderBy(desc(events.seq))
+      .limit(1);
+    if (!row || row.early) lo = mid;
+    else hi = row.seq - 1;
   }
-  return out;
+  return hi;
 }
 
 /** The highest seq recorded for the group (0 when none). */

@@ -290,4 +290,44 @@ describe.each(["postgres", "pglite"] as const)("replayEvents on %s", (driver) =>
     });
     expect(cut.pages.flat()).toEqual(seeded.slice(5, 8).map((s) => s.seq));
   });
+
+  it("finds a time range's seqs when stamps and publish order disagree where the search probes", async () => {
+    const db = dbs.handles[driver].db;
+    const accountId = newEventId();
+    const groupId = newEventId();
+    await db.insert(accounts).values({ id: accountId, email: `${accountId}@example.com`, passwordHash: "x" });
+    await db.insert(groups).values({ id: groupId, name: "g" });
+    await db.insert(groupMembers).values({ groupId, accountId, role: "member" });
+    // 100 events at seqs 10, 12, … 208, event i stamped i seconds in, but for two: the binary
+    // searches' probes land first on #47 (since's side) and then on #53 (until's side), and those
+    // are stamped out of order, #47 early (30 s) and #53 late (70 s).
+    const rows = Array.from({ length: 100 }, (_, i) => ({
+      id: newEventId(),
+      seq: 10 + 2 * i,
+      groupId,
+      turnId: null,
+      causationId: null,
+      type: "memory.reset",
+      v: 1,
+      actor: { kind: "system", id: "conclave" },
+      payload: {},
+      at: new Date(T0 + (i === 47 ? 30 : i === 53 ? 70 : i) * 1000).toISOString(),
+    }));
+    await db.insert(events).values(rows);
+    const ctx = { db } as unknown as EdgeContext;
+    const principal: Principal = {
+      accountId,
+      accountRole: "member",
+      via: "token",
+      scopes: new Set(["read"]),
+    };
+    const since = new Date(T0 + 45_000).toISOString();
+    const until = new Date(T0 + 55_000).toISOString();
+    const r = await replayEvents({ ctx, principal, input: { groupId, since, until, limit: 100 } });
+    const got: number[] = [];
+    for await (const page of r.pages()) got.push(...page.map((l) => l.seq));
+    const inRange = rows.filter((x) => x.at >= since && x.at <= until).map((x) => x.seq);
+    expect(inRange).toHaveLength(9);
+    expect(got).toEqual(inRange);
+  });
 });

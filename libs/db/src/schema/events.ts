@@ -19,9 +19,8 @@ export const events = pgTable(
   },
   (t) => [
     index("events_group_seq_idx").on(t.groupId, t.seq),
-    // Replay by turn, and the seq bounds of a time range (both read in seq order by the pager).
+    // Replay of one turn, in seq order.
     index("events_turn_seq_idx").on(t.turnId, t.seq),
-    index("events_group_at_idx").on(t.groupId, t.at, t.seq),
     // An agent's recent outcomes (its status) without scanning every event.
     index("events_agent_outcome_idx")
       .on(sql`(payload->>'agentId')`, t.at)
