@@ -29,10 +29,11 @@ describe("checkpoints kept in the group state", () => {
 
   it("read back what plain JSON cannot hold (a Set, an undefined value) through LangGraph's serializer", async () => {
     const back = await roundTrip({ seen: new Set(["a", "b"]), missing: undefined, name: "lc" });
-    expect(back?.seen).toBeInstanceOf(Set);
-    expect([...(back?.seen as Set<string>)]).toEqual(["a", "b"]);
-    expect(back && "missing" in back).toBe(true);
-    expect(back?.name).toBe("lc");
+    if (!back) throw new Error("nothing read back");
+    expect(back.seen).toBeInstanceOf(Set);
+    expect([...(back.seen as Set<string>)]).toEqual(["a", "b"]);
+    expect("missing" in back).toBe(true);
+    expect(back.name).toBe("lc");
   });
 
   it("refuses a second step on a thread while one runs", () => {
