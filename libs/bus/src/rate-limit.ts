@@ -50,6 +50,9 @@ export function refill(
   return { tokens: Math.min(limit.burst, bucket.tokens + Math.max(0, now - bucket.at) * perMs), at: now };
 }
 
+/** Keys whose last stored revision a limiter remembers (one round trip for a busy key instead of two). */
+const REMEMBERED_KEYS = 10_000;
+
 export function createRateLimiter(kv: KV): RateLimiter {
   // KV keys allow a small alphabet; hashing also keeps addresses and account ids out of key names.
   const keyOf = (kind: string, key: string) =>
@@ -68,26 +71,58 @@ export function createRateLimiter(kv: KV): RateLimiter {
     return run;
   };
 
+  // What this process last stored under each key, at which revision. A write based on it is a
+  // compare-and-set like any other: if anyone wrote since, it fails and the key is read afresh.
+  const last = new Map<string, { revision: number; value: unknown }>();
+  const remember = (k: string, revision: number, value: unknown) => {
+    last.delete(k);
+    last.set(k, { revision, value });
+    if (last.size > REMEMBERED_KEYS) {
+      const oldest = last.keys().next();
+      if (!oldest.done) last.delete(oldest.value);
+    }
+  };
+
   /**
    * Read-modify-write by compare-and-set; `change` returns the new value, or undefined to write
-   * nothing. Undefined when other replicas kept changing the key.
+   * nothing. Undefined when other replicas kept changing the key. The first try may start from the
+   * remembered value; a decision to write nothing is only ever made on a fresh read.
    */
   const update = <T, R>(
     k: string,
     change: (current: T | undefined) => { value?: T; result: R },
   ): Promise<R | undefined> =>
     serialized(k, async () => {
-      for (let i = 0; i < MAX_ATTEMPTS; i++) {
-        if (i > 0) await new Promise((r) => setTimeout(r, Math.random() * 5 * i));
-        const entry = await kv.get(k);
-        const current = storedValue<T>(entry);
+      let known = last.get(k);
+      for (let reads = 0; reads < MAX_ATTEMPTS; ) {
+        let revision: number | undefined;
+        let current: T | undefined;
+        if (known) {
+          revision = known.revision;
+          current = known.value as T;
+        } else {
+          if (reads > 0) await new Promise((r) => setTimeout(r, Math.random() * 5 * reads));
+          reads++;
+          const entry = await kv.get(k);
+          revision = entry?.revision;
+          current = storedValue<T>(entry);
+        }
         const { value, result } = change(current);
-        if (value === undefined) return result;
+        if (value === undefined) {
+          // A remembered value may be stale either way (another replica wrote, the entry aged out).
+          if (!known) return result;
+          known = undefined;
+          continue;
+        }
+        known = undefined;
         try {
-          if (entry) await kv.update(k, JSON.stringify(value), entry.revision);
-          else await kv.create(k, JSON.stringify(value));
+          const next = JSON.stringify(value);
+          const stored =
+            revision !== undefined ? await kv.update(k, next, revision) : await kv.create(k, next);
+          remember(k, stored, value);
           return result;
         } catch (e) {
+          last.delete(k);
           if (!isRevisionConflict(e)) throw e;
         }
       }
@@ -128,6 +163,7 @@ export function createRateLimiter(kv: KV): RateLimiter {
       return count;
     },
     async clearFailures(key) {
+      last.delete(keyOf("fail", key));
       await kv.delete(keyOf("fail", key));
     },
   };
