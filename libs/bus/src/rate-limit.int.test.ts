@@ -65,6 +65,30 @@ describe("shared token buckets", () => {
     expect(await a.take("aged", limit)).toMatchObject({ allowed: true, remaining: 1 });
   });
 
+  it("decide concurrent takes of one key in batches, exactly", async () => {
+    const kv = await new Kvm(bus.nc).open(bus.names.bucket("limits"));
+    let writes = 0;
+    const counted = new Proxy(kv, {
+      get(target, prop) {
+        if (prop === "update" || prop === "create")
+          return (...args: Parameters<KV["update"]>) => {
+            writes++;
+            return prop === "update" ? target.update(...args) : target.create(args[0], args[1]);
+          };
+        const v: unknown = Reflect.get(target, prop);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const c = createRateLimiter(counted);
+    const limit = { perMinute: 1, burst: 40 };
+    const takes = await Promise.all(Array.from({ length: 50 }, () => c.take("batched", limit)));
+    expect(takes.filter((d) => d.allowed)).toHaveLength(40);
+    expect(takes.filter((d) => d.allowed).map((d) => d.remaining)).toEqual(
+      Array.from({ length: 40 }, (_, i) => 39 - i),
+    );
+    expect(writes).toBeLessThan(50);
+  });
+
   it("count failures per key within their window, and clear them", async () => {
     expect(await a.recordFailure("login:x", 60_000)).toBe(1);
     expect(await b.recordFailure("login:x", 60_000)).toBe(2);
