@@ -1,4 +1,4 @@
-import type { NatsConnection } from "@conclave/bus";
+import { busConnected, type NatsConnection } from "@conclave/bus";
 import type { Logger } from "@conclave/log";
 import { AccessChanged, type Names } from "@conclave/subjects";
 
@@ -73,6 +73,9 @@ export async function watchAccessChanges({
         log.warn({ err: e, change }, "access change not announced");
         return;
       }
+      // While the link is down the notice waits in the client's buffer for the reconnect; the other
+      // edges' TTL bounds that wait, so the request does not wait for it.
+      if (!busConnected(nc)) return;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         nc.flush().catch((e: unknown) => log.warn({ err: e, change }, "access change not confirmed")),
