@@ -69,11 +69,11 @@ export function takeTokens(
   const left = b.tokens - granted;
   const perMs = limit.perMinute / 60_000;
   const refused: Decision = { allowed: false, retryAfterMs: Math.ceil((1 - left) / perMs), remaining: 0 };
-  const decisions = Array.from(
-    { length: n },
-    (_, i): Decision =>
+  const decisions: Decision[] = [];
+  for (let i = 0; i < n; i++)
+    decisions.push(
       i < granted ? { allowed: true, retryAfterMs: 0, remaining: Math.floor(b.tokens - i - 1) } : refused,
-  );
+    );
   return granted > 0 ? { value: { tokens: left, at: now }, decisions } : { decisions };
 }
 
