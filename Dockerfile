@@ -3,12 +3,12 @@
 #   docker build --build-arg APP=edge -t conclave/edge .
 # APP is one of: edge, orchestrator, executor, recorder, fanout, cli.
 
-# Only what npm ci reads (the manifests and the postinstall patch of the PostgreSQL driver), so the
+# Only what npm ci reads (the manifests and the postinstall patches of the PostgreSQL and NATS clients), so the
 # install layer is rebuilt only when one of them changes.
 FROM node:24-slim AS manifests
 WORKDIR /app
 COPY . .
-RUN find . -type f ! -name package.json ! -name package-lock.json ! -path ./scripts/patch-postgres.mjs -delete
+RUN find . -type f ! -name package.json ! -name package-lock.json ! -path ./scripts/patch-postgres.mjs ! -path ./scripts/patch-nats.mjs -delete
 
 FROM node:24-slim AS deps
 WORKDIR /app

@@ -1,3 +1,4 @@
+export * from "./access.js";
 export * from "./agent.js";
 export * from "./catalog.js";
 export * from "./common.js";

@@ -1,3 +1,5 @@
+import type { AccessChangeKind } from "./access.js";
+
 /**
  * Stream, consumer, bucket and subject names. Every name carries the deployment namespace
  * (`CONCLAVE_NS`), so several deployments and every test run share one NATS without overlap.
@@ -63,6 +65,9 @@ export interface Names {
   deltaSubject(groupId: string): string;
   deltaFilter(): string;
   dlqFilter(): string;
+  /** Committed access and settings changes, for caches (core NATS): `ns.access.<kind>` */
+  accessSubject(kind: AccessChangeKind): string;
+  accessFilter(): string;
 }
 
 export function names(ns: string): Names {
@@ -83,5 +88,7 @@ export function names(ns: string): Names {
     dlqFilter: () => `${ns}.dlq.>`,
     deltaSubject: (groupId) => `${ns}.delta.${groupId}`,
     deltaFilter: () => `${ns}.delta.>`,
+    accessSubject: (kind) => `${ns}.access.${kind}`,
+    accessFilter: () => `${ns}.access.>`,
   };
 }

@@ -471,6 +471,52 @@ describe("rate limits", () => {
   });
 });
 
+describe("membership across edges", () => {
+  it("refuses a removed member's next post on the edge that removed them, and a moment later on every other", async () => {
+    const secondPort = await freePort();
+    // Its cache outlives this test: the second edge can only learn of the removal from the announcement.
+    const second = await sys.spawn("edge", { EDGE_PORT: String(secondPort), ACCESS_CACHE_TTL_MS: "60000" });
+    try {
+      const other = `http://127.0.0.1:${secondPort}`;
+      const member = await sys.register();
+      const created = await sys.post("/v1/groups", { name: "membership across edges" });
+      const id = (created.body as { id: string }).id;
+      expect(
+        (await sys.post(`/v1/groups/${id}/members`, { email: member.email, role: "member" })).status,
+      ).toBe(201);
+      const postTo = async (base: string) =>
+        (
+          await fetch(`${base}/v1/groups/${id}/messages`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${member.accessToken}` },
+            body: JSON.stringify({ content: "still here?" }),
+          })
+        ).status;
+      const readFrom = async (base: string) =>
+        (
+          await fetch(`${base}/v1/groups/${id}/messages`, {
+            headers: { authorization: `Bearer ${member.accessToken}` },
+          })
+        ).status;
+      expect(await postTo(sys.edgeUrl)).toBe(202);
+      expect(await postTo(other)).toBe(202);
+
+      const removed = await sys.request("DELETE", `/v1/groups/${id}/members/${member.accountId}`);
+      expect(removed.status).toBe(204);
+      expect(await postTo(sys.edgeUrl)).toBe(404);
+      await waitUntil(
+        "the other edge to refuse the removed member",
+        async () => (await readFrom(other)) === 404,
+        10_000,
+        20,
+      );
+      expect(await postTo(other)).toBe(404);
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
 describe("transport", () => {
   it("answers CORS preflights for configured origins only", async () => {
     const preflight = (origin: string) =>

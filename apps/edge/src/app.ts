@@ -23,13 +23,13 @@ import type { Logger } from "@conclave/log";
 import { createMemoryStore } from "@conclave/memory";
 import { names as namesOf } from "@conclave/subjects";
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { templateRoutes } from "./agent-templates/routes.js";
 import { agentRoutes } from "./agents/routes.js";
 import { transferRoutes } from "./agents/transfer-routes.js";
 import { apiKeyRoutes } from "./api-keys/routes.js";
 import { authRoutes } from "./auth/routes.js";
+import { createEdgeCaches } from "./cache/edge-caches.js";
 import type { EdgeConfig } from "./config.js";
 import type { EdgeContext } from "./context.js";
 import { credentialRoutes } from "./credentials/routes.js";
@@ -38,6 +38,7 @@ import { contextRoutes } from "./groups/context-routes.js";
 import { memberRoutes } from "./groups/member-routes.js";
 import { rosterRoutes } from "./groups/roster-routes.js";
 import { groupRoutes } from "./groups/routes.js";
+import { limitBody } from "./http/body-limit.js";
 import type { EdgeEnv } from "./http/env.js";
 import { authenticated } from "./http/guards.js";
 import { noRoute } from "./http/no-route.js";
@@ -85,14 +86,28 @@ export async function createEdge(deps: EdgeDeps): Promise<OpenAPIHono<EdgeEnv>> 
     kvm.open(names.bucket("memory")),
   ]);
   const memory = createMemoryStore({ kv: memoryKv, js: jetstream(nc), names });
-  return buildEdgeApp(deps, keys, { limiter: createRateLimiter(limits), inflight, turnState, memory });
+  const caches = await createEdgeCaches({
+    db: deps.db.db,
+    nc,
+    names,
+    log,
+    options: { ttlMs: config.ACCESS_CACHE_TTL_MS, maxEntries: config.ACCESS_CACHE_MAX_ENTRIES },
+  });
+  deps.stopping?.addEventListener("abort", () => caches.stop(), { once: true });
+  return buildEdgeApp(deps, keys, {
+    limiter: createRateLimiter(limits),
+    inflight,
+    turnState,
+    memory,
+    caches,
+  });
 }
 
 /** The edge's routes: thin handlers over service verbs, one error handler, one OpenAPI document. */
 function buildEdgeApp(
   deps: EdgeDeps,
   keys: KeyStore,
-  buckets: Pick<EdgeContext, "limiter" | "inflight" | "turnState" | "memory">,
+  buckets: Pick<EdgeContext, "limiter" | "inflight" | "turnState" | "memory" | "caches">,
 ): OpenAPIHono<EdgeEnv> {
   const { config, nc, db, log } = deps;
   const tokens = tokenSettingsFrom(config);
@@ -105,7 +120,8 @@ function buildEdgeApp(
     busUp: () => busConnected(nc),
     keys,
     tokens,
-    auth: deps.authenticator ?? createAuthenticator({ db: db.db, keys, tokens }),
+    auth:
+      deps.authenticator ?? buckets.caches.authenticator(createAuthenticator({ db: db.db, keys, tokens })),
     ...buckets,
     credentials: createCredentialBox(config.KEY_ENCRYPTION_KEY),
     feeds: groupFeeds(nc, namesOf(config.CONCLAVE_NS)),
@@ -137,10 +153,9 @@ function buildEdgeApp(
   app.route("/v1/groups", fileRoutes(ctx, { nc, maxFileBytes: config.MAX_FILE_BYTES }));
   app.use(
     "/v1/*",
-    bodyLimit({
-      maxSize: config.MAX_BODY_BYTES,
-      onError: (c) => c.body(JSON.stringify(tooLarge), 413, { "content-type": "application/problem+json" }),
-    }),
+    limitBody(config.MAX_BODY_BYTES, (c) =>
+      c.body(JSON.stringify(tooLarge), 413, { "content-type": "application/problem+json" }),
+    ),
   );
   app.route("/", opsRoutes({ nc, db, keys }));
   const auth = authRoutes(ctx);

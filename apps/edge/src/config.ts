@@ -31,6 +31,13 @@ const schema = z.object({
   PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(3000),
   /** Requests of this edge waiting at once for a turn's outcome (`?wait=`); beyond it they answer 202 at once. */
   EDGE_MAX_WAITS: z.coerce.number().int().min(0).max(100_000).default(1000),
+  /**
+   * How long the edge answers from memory what every post reads (principal, group role, group
+   * policy); changes are announced to every edge, this bounds a lost announcement. 0 turns it off.
+   */
+  ACCESS_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  /** Entries each of those caches keeps at most. */
+  ACCESS_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Requests per minute (and burst) per user or API key, shared by every edge replica. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(100_000).default(100),

@@ -4,6 +4,7 @@ import type { Db } from "@conclave/db";
 import type { Logger } from "@conclave/log";
 import type { MemoryStore } from "@conclave/memory";
 import type { Names } from "@conclave/subjects";
+import type { EdgeCaches } from "./cache/edge-caches.js";
 import type { EdgeConfig } from "./config.js";
 import type { WaitSlots } from "./messages/wait-slots.js";
 
@@ -36,6 +37,11 @@ export interface EdgeContext {
   keys: KeyStore;
   tokens: TokenSettings;
   auth: Authenticator;
+  /**
+   * What every post reads, from memory while fresh: group roles and policies. A service that commits
+   * a change to access (membership, roles, sessions, keys, a group's settings) calls `changed` after.
+   */
+  caches: EdgeCaches;
   limiter: RateLimiter;
   /** Claims of the running turn of `reject`-policy groups (bucket `inflight`, key = group id). */
   inflight: KV;

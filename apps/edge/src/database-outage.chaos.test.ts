@@ -19,18 +19,24 @@ const OUTAGE_MS = 6_000;
 let pg: OwnPostgres;
 let db: DbHandle;
 let bus: TestBus;
+/** With its caches off: every request needs the database. */
 let app: OpenAPIHono<EdgeEnv>;
+/** With its caches on (and kept longer than the test runs): posts need no database read. */
+let cached: OpenAPIHono<EdgeEnv>;
 
 beforeAll(async () => {
   [pg, bus] = await Promise.all([startPostgres(), openProvisionedBus()]);
   db = await openDb({ url: pg.url, poolSize: 4 });
   await db.migrate();
-  app = await createEdge({
-    config: loadConfig({ CONCLAVE_NS: bus.names.ns }),
-    nc: bus.nc,
-    db,
-    log: quietLogger("edge"),
-  });
+  const edge = (env: Record<string, string>) =>
+    createEdge({
+      config: loadConfig({ CONCLAVE_NS: bus.names.ns, ...env }),
+      nc: bus.nc,
+      db,
+      log: quietLogger("edge"),
+    });
+  app = await edge({ ACCESS_CACHE_TTL_MS: "0" });
+  cached = await edge({ ACCESS_CACHE_TTL_MS: "60000" });
 });
 afterAll(async () => {
   await db?.close();
@@ -46,9 +52,15 @@ interface Answer {
 }
 
 /** A request that must be answered within `ANSWER_WITHIN_MS`; a held one fails the test. */
-async function request(method: string, path: string, body?: unknown, token?: string): Promise<Answer> {
+async function request(
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+  edge = app,
+): Promise<Answer> {
   const started = Date.now();
-  const answered = app.request(path, {
+  const answered = edge.request(path, {
     method,
     headers: {
       ...(body === undefined ? {} : { "content-type": "application/json" }),
@@ -75,6 +87,27 @@ async function request(method: string, path: string, body?: unknown, token?: str
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A new person's access token and group, made through `edge`. */
+async function signUp(edge: OpenAPIHono<EdgeEnv>, name: string): Promise<{ token: string; groupId: string }> {
+  const registered = await edge.request("/v1/auth/register", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      email: `${name}-${bus.names.ns}@example.com`,
+      password: `correct horse battery ${bus.names.ns}`,
+    }),
+  });
+  expect(registered.status).toBe(201);
+  const token = ((await registered.json()) as { accessToken: string }).accessToken;
+  const created = await edge.request("/v1/groups", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ name, agents: [{ name: "Ada" }] }),
+  });
+  expect(created.status).toBe(201);
+  return { token, groupId: ((await created.json()) as { id: string }).id };
 }
 
 describe("the edge while PostgreSQL is down", () => {
@@ -121,5 +154,37 @@ describe("the edge while PostgreSQL is down", () => {
     });
     expect(back.status).toBe(202);
     for (let i = 101; i <= 105; i++) expect((await post(i)).status).toBe(202);
+  });
+
+  it("still takes posts whose reads it has cached (they go to the bus), and refuses the rest at once", async () => {
+    const { token, groupId } = await signUp(cached, "cached");
+    const other = await signUp(app, "uncached");
+    const post = (n: number) =>
+      request("POST", `/v1/groups/${groupId}/messages`, { content: `c${n}` }, token, cached);
+    expect((await post(0)).status).toBe(202);
+
+    await pg.stop();
+    try {
+      for (let i = 1; i <= 5; i++) expect((await post(i)).status).toBe(202);
+      const history = await request("GET", `/v1/groups/${groupId}/messages`, undefined, token, cached);
+      expect(history.status).toBe(503);
+      expect(history.type).toMatch(/^application\/problem\+json/);
+      // Nothing cached for another person: their credential needs the database, refused at once.
+      const theirs = await request(
+        "POST",
+        `/v1/groups/${other.groupId}/messages`,
+        { content: "x" },
+        other.token,
+        cached,
+      );
+      expect(theirs.status).toBe(503);
+      expect(Number(theirs.retryAfter)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await pg.start();
+    }
+    await waitUntil("history to be served again", async () => {
+      const a = await request("GET", `/v1/groups/${groupId}/messages`, undefined, token, cached);
+      return a.status === 200 ? a : undefined;
+    });
   });
 });

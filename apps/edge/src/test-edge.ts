@@ -1,6 +1,6 @@
-import { provision } from "@conclave/bus";
+import { connectBus, provision } from "@conclave/bus";
 import { type DbHandle, openDb } from "@conclave/db";
-import { createTestDatabase, openTestBus, quietLogger, type TestBus } from "@conclave/testing";
+import { createTestDatabase, openTestBus, quietLogger, type TestBus, testEnv } from "@conclave/testing";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createEdge, loadConfig } from "./app.js";
 import type { EdgeEnv } from "./http/env.js";
@@ -17,6 +17,19 @@ export interface TestEdgeUser {
   email: string;
 }
 
+type RequestFn = (
+  method: string,
+  path: string,
+  options?: { body?: unknown; token?: string; headers?: Record<string, string> },
+) => Promise<EdgeResponse>;
+
+/** Another edge of the same deployment in this process, on a NATS connection of its own (a replica). */
+export interface TestEdgeReplica {
+  app: OpenAPIHono<EdgeEnv>;
+  request: RequestFn;
+  stop(): Promise<void>;
+}
+
 /** The edge in this process, on a namespace and database of the test's own (no other app runs). */
 export interface TestEdge {
   /** The Hono app, for requests the JSON helper does not make (YAML bodies). */
@@ -24,26 +37,15 @@ export interface TestEdge {
   bus: TestBus;
   db: DbHandle;
   register(): Promise<TestEdgeUser>;
-  request(
-    method: string,
-    path: string,
-    options?: { body?: unknown; token?: string; headers?: Record<string, string> },
-  ): Promise<EdgeResponse>;
+  request: RequestFn;
+  /** Starts a replica (with the same environment, and `env` on top); stopped by `stop` too. */
+  replica(env?: Record<string, string>): Promise<TestEdgeReplica>;
   stop(): Promise<void>;
 }
 
-/** Starts an in-process edge for integration tests, against the shared NATS and PostgreSQL. */
-export async function startTestEdge(env: Record<string, string> = {}): Promise<TestEdge> {
-  const [bus, database] = await Promise.all([openTestBus(), createTestDatabase()]);
-  const db = await openDb({ url: database.url, poolSize: 4 });
-  await provision(bus.nc, bus.names);
-  const app = await createEdge({
-    config: loadConfig({ CONCLAVE_NS: bus.names.ns, ...env }),
-    nc: bus.nc,
-    db,
-    log: quietLogger("edge"),
-  });
-  const request: TestEdge["request"] = async (method, path, options = {}) => {
+const requester =
+  (app: OpenAPIHono<EdgeEnv>): RequestFn =>
+  async (method, path, options = {}) => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.body !== undefined) headers["content-type"] = "application/json";
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -59,6 +61,21 @@ export async function startTestEdge(env: Record<string, string> = {}): Promise<T
       body: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
     };
   };
+
+/** Starts an in-process edge for integration tests, against the shared NATS and PostgreSQL. */
+export async function startTestEdge(env: Record<string, string> = {}): Promise<TestEdge> {
+  const [bus, database] = await Promise.all([openTestBus(), createTestDatabase()]);
+  const db = await openDb({ url: database.url, poolSize: 4 });
+  await provision(bus.nc, bus.names);
+  const log = quietLogger("edge");
+  const app = await createEdge({
+    config: loadConfig({ CONCLAVE_NS: bus.names.ns, ...env }),
+    nc: bus.nc,
+    db,
+    log,
+  });
+  const request = requester(app);
+  const replicas: TestEdgeReplica[] = [];
   let n = 0;
   return {
     app,
@@ -74,7 +91,20 @@ export async function startTestEdge(env: Record<string, string> = {}): Promise<T
       const b = res.body as { account: { id: string }; accessToken: string };
       return { accountId: b.account.id, token: b.accessToken, email };
     },
+    async replica(more = {}) {
+      const nc = await connectBus({ url: testEnv.TEST_NATS_URL, name: `${bus.names.ns}-edge-replica`, log });
+      const replicaApp = await createEdge({
+        config: loadConfig({ CONCLAVE_NS: bus.names.ns, ...env, ...more }),
+        nc,
+        db,
+        log,
+      });
+      const r: TestEdgeReplica = { app: replicaApp, request: requester(replicaApp), stop: () => nc.close() };
+      replicas.push(r);
+      return r;
+    },
     async stop() {
+      await Promise.allSettled(replicas.map((r) => r.stop()));
       await db.close();
       await bus.dispose();
       await database.drop();

@@ -40,6 +40,7 @@ export function createAuthenticator(deps: { db: Db; keys: KeyStore; tokens: Toke
       scopes,
       apiKeyId: row.key.id,
       ...(row.key.rateLimitPerMinute ? { rateLimitPerMinute: row.key.rateLimitPerMinute } : {}),
+      ...(row.key.expiresAt ? { expiresAt: row.key.expiresAt.getTime() } : {}),
     };
   };
 
@@ -71,6 +72,7 @@ export function createAuthenticator(deps: { db: Db; keys: KeyStore; tokens: Toke
       via: "token",
       scopes: userScopes(row.role),
       sessionId: claims.sessionId,
+      expiresAt: Math.min(claims.expiresAt, row.expiresAt.getTime()),
     };
   };
 

@@ -1,6 +1,6 @@
 import { and, type Db, eq, groupMembers } from "@conclave/db";
 import { AppError, assertNever } from "@conclave/errors";
-import { type Principal, requireScope } from "./principal.js";
+import { type Principal, requireScope, type Scope } from "./principal.js";
 
 export type GroupRole = "owner" | "member" | "viewer";
 /** What a caller wants to do in a group. */
@@ -19,6 +19,36 @@ function allows(role: GroupRole, action: GroupAction): boolean {
   }
 }
 
+/** The person's role in the group, or undefined when they are not in it (or it does not exist). */
+export async function groupRoleOf(
+  db: Db,
+  accountId: string,
+  groupId: string,
+): Promise<GroupRole | undefined> {
+  const [row] = await db
+    .select({ role: groupMembers.role })
+    .from(groupMembers)
+    .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.accountId, accountId)));
+  return row?.role;
+}
+
+/**
+ * Judges a role already read (e.g. cached) as `requireGroupAccess` does; the credential's scope is
+ * the caller's to check first (`requireScope`, before any read).
+ */
+export function assertGroupRole(
+  groupId: string,
+  role: GroupRole | undefined,
+  action: GroupAction,
+): GroupRole {
+  if (!role) throw new AppError("not_found", `no group ${groupId}`);
+  if (!allows(role, action)) throw new AppError("forbidden", `a group ${role} may not ${action}`);
+  return role;
+}
+
+/** The credential scope an action in a group needs. */
+export const scopeFor = (action: GroupAction): Scope => (action === "read" ? "read" : "write");
+
 /**
  * Checks that the caller belongs to the group and may act. A non-member gets 404, exactly as for a
  * group that does not exist, so ids of other people's groups leak nothing.
@@ -29,12 +59,6 @@ export async function requireGroupAccess(
   groupId: string,
   action: GroupAction,
 ): Promise<GroupRole> {
-  requireScope(p, action === "read" ? "read" : "write");
-  const [row] = await db
-    .select({ role: groupMembers.role })
-    .from(groupMembers)
-    .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.accountId, p.accountId)));
-  if (!row) throw new AppError("not_found", `no group ${groupId}`);
-  if (!allows(row.role, action)) throw new AppError("forbidden", `a group ${row.role} may not ${action}`);
-  return row.role;
+  requireScope(p, scopeFor(action));
+  return assertGroupRole(groupId, await groupRoleOf(db, p.accountId, groupId), action);
 }

@@ -2,7 +2,14 @@ export { API_KEY_PATTERN, type ApiKeyView, createApiKey, listApiKeys, revokeApiK
 export { type Authenticator, createAuthenticator } from "./authenticator.js";
 export { type CredentialBox, createCredentialBox } from "./credential-box.js";
 export { randomToken, sha256 } from "./crypto.js";
-export { type GroupAction, type GroupRole, requireGroupAccess } from "./group-access.js";
+export {
+  assertGroupRole,
+  type GroupAction,
+  type GroupRole,
+  groupRoleOf,
+  requireGroupAccess,
+  scopeFor,
+} from "./group-access.js";
 export { ARGON2_PARAMS, hashPassword, PASSWORD_MAX, PASSWORD_MIN, verifyPassword } from "./password.js";
 export { type Principal, requireScope, SCOPES, type Scope, userScopes } from "./principal.js";
 export {
@@ -14,4 +21,10 @@ export {
 } from "./sessions.js";
 export { type AuthSettings, keyStoreFrom, tokenSettingsFrom } from "./settings.js";
 export { createKeyStore, type KeyStore, type KeyStoreOptions, TOKEN_ALG } from "./signing-keys.js";
-export { type AccessClaims, issueAccessToken, type TokenSettings, verifyAccessToken } from "./tokens.js";
+export {
+  type AccessClaims,
+  issueAccessToken,
+  type TokenSettings,
+  type VerifiedAccess,
+  verifyAccessToken,
+} from "./tokens.js";

@@ -14,6 +14,8 @@ export interface Principal {
   apiKeyId?: string;
   /** A per-key limit, when the key has one. */
   rateLimitPerMinute?: number;
+  /** When the credential stops working by itself (token, session or key expiry; epoch ms), if it does. */
+  expiresAt?: number;
 }
 
 /** Throws 403 unless the principal's credential carries `scope`. */

@@ -14,6 +14,11 @@ export interface AccessClaims {
   sessionId: string;
 }
 
+/** What a verified access token says: its claims, and when it expires (epoch ms). */
+export interface VerifiedAccess extends AccessClaims {
+  expiresAt: number;
+}
+
 /** Signs a short-lived access token for a session (EdDSA, with `kid`, `iss`, `aud`, `exp`). */
 export async function issueAccessToken(
   keys: KeyStore,
@@ -41,7 +46,7 @@ export async function verifyAccessToken(
   keys: KeyStore,
   s: TokenSettings,
   token: string,
-): Promise<AccessClaims> {
+): Promise<VerifiedAccess> {
   try {
     const { payload } = await jwtVerify(
       token,
@@ -58,9 +63,9 @@ export async function verifyAccessToken(
         typ: "at+jwt",
       },
     );
-    if (typeof payload.sub !== "string" || typeof payload.sid !== "string")
-      throw new AppError("unauthorized", "token lacks its subject or session");
-    return { accountId: payload.sub, sessionId: payload.sid };
+    if (typeof payload.sub !== "string" || typeof payload.sid !== "string" || typeof payload.exp !== "number")
+      throw new AppError("unauthorized", "token lacks its subject, session or expiry");
+    return { accountId: payload.sub, sessionId: payload.sid, expiresAt: payload.exp * 1000 };
   } catch (e) {
     // Only a token's own fault is a 401: a key store that could not be read (database down) is not.
     if (e instanceof AppError || !(e instanceof errors.JOSEError)) throw e;

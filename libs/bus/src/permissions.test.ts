@@ -57,6 +57,21 @@ describe("each app's NATS permissions", () => {
       ).toBe(false);
   });
 
+  it("let only the edge tell and hear access changes", () => {
+    expect(perms.edge.publish).toContain("prod.access.>");
+    expect(perms.edge.subscribe).toContain("prod.access.>");
+    for (const user of ["orchestrator", "executor", "recorder", "fanout"] as const) {
+      expect(
+        perms[user].publish.some((s) => s.startsWith("prod.access")),
+        user,
+      ).toBe(false);
+      expect(
+        perms[user].subscribe.some((s) => s.startsWith("prod.access")),
+        user,
+      ).toBe(false);
+    }
+  });
+
   it("write the deny list and the admin user into the server's authorization block", () => {
     const pw = Object.fromEntries(BUS_USERS.map((u) => [u, `pw-${u}`])) as Record<
       (typeof BUS_USERS)[number],

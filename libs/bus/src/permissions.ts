@@ -141,16 +141,22 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
 
   const checkpoints = kvStream("checkpoints");
   return {
-    edge: own("edge", [
-      conv("message.posted"),
-      conv("tool.approved"),
-      conv("tool.denied"),
-      conv("turn.cancel_requested"),
-      conv("memory.updated"),
-      conv("memory.reset"),
-      // A retried Idempotency-Key is compared with the event stored at its seq.
-      `${API}.DIRECT.GET.${convStream}`,
-    ]),
+    edge: own(
+      "edge",
+      [
+        conv("message.posted"),
+        conv("tool.approved"),
+        conv("tool.denied"),
+        conv("turn.cancel_requested"),
+        conv("memory.updated"),
+        conv("memory.reset"),
+        // A retried Idempotency-Key is compared with the event stored at its seq.
+        `${API}.DIRECT.GET.${convStream}`,
+        // Committed access changes, to every edge's caches (its own included).
+        n.accessFilter(),
+      ],
+      { subscribe: [n.accessFilter()] },
+    ),
     orchestrator: own("orchestrator", [
       conv("turn.started"),
       conv("turn.completed"),

@@ -27,6 +27,7 @@ export interface RateLimiter {
 }
 
 const MAX_ATTEMPTS = 8;
+const REFUSED: Decision = { allowed: false, retryAfterMs: 1000, remaining: 0 };
 
 /** A stored value, or undefined when absent or unreadable (an unreadable one is then overwritten). */
 function storedValue<T>(entry: KvEntry | null): T | undefined {
@@ -50,6 +51,32 @@ export function refill(
   return { tokens: Math.min(limit.burst, bucket.tokens + Math.max(0, now - bucket.at) * perMs), at: now };
 }
 
+/** Keys whose last stored revision a limiter remembers (one round trip for a busy key instead of two). */
+const REMEMBERED_KEYS = 10_000;
+
+/**
+ * `n` takes from one bucket at one instant, pure: the first ones get a token each while whole
+ * tokens last, the rest are refused until one refills. `value` is undefined when nothing was taken.
+ */
+export function takeTokens(
+  bucket: { tokens: number; at: number } | undefined,
+  limit: Limit,
+  now: number,
+  n: number,
+): { value?: { tokens: number; at: number }; decisions: Decision[] } {
+  const b = refill(bucket, limit, now);
+  const granted = Math.max(0, Math.min(n, Math.floor(b.tokens)));
+  const left = b.tokens - granted;
+  const perMs = limit.perMinute / 60_000;
+  const refused: Decision = { allowed: false, retryAfterMs: Math.ceil((1 - left) / perMs), remaining: 0 };
+  const decisions: Decision[] = [];
+  for (let i = 0; i < n; i++)
+    decisions.push(
+      i < granted ? { allowed: true, retryAfterMs: 0, remaining: Math.floor(b.tokens - i - 1) } : refused,
+    );
+  return granted > 0 ? { value: { tokens: left, at: now }, decisions } : { decisions };
+}
+
 export function createRateLimiter(kv: KV): RateLimiter {
   // KV keys allow a small alphabet; hashing also keeps addresses and account ids out of key names.
   const keyOf = (kind: string, key: string) =>
@@ -68,47 +95,103 @@ export function createRateLimiter(kv: KV): RateLimiter {
     return run;
   };
 
+  // What this process last stored under each key, at which revision. A write based on it is a
+  // compare-and-set like any other: if anyone wrote since, it fails and the key is read afresh.
+  const last = new Map<string, { revision: number; value: unknown }>();
+  const remember = (k: string, revision: number, value: unknown) => {
+    last.delete(k);
+    last.set(k, { revision, value });
+    if (last.size > REMEMBERED_KEYS) {
+      const oldest = last.keys().next();
+      if (!oldest.done) last.delete(oldest.value);
+    }
+  };
+
   /**
    * Read-modify-write by compare-and-set; `change` returns the new value, or undefined to write
-   * nothing. Undefined when other replicas kept changing the key.
+   * nothing. Undefined when other replicas kept changing the key. The first try may start from the
+   * remembered value; a decision to write nothing is only ever made on a fresh read.
    */
-  const update = <T, R>(
+  const updateNow = async <T, R>(
     k: string,
     change: (current: T | undefined) => { value?: T; result: R },
-  ): Promise<R | undefined> =>
-    serialized(k, async () => {
-      for (let i = 0; i < MAX_ATTEMPTS; i++) {
-        if (i > 0) await new Promise((r) => setTimeout(r, Math.random() * 5 * i));
+  ): Promise<R | undefined> => {
+    let known = last.get(k);
+    for (let reads = 0; reads < MAX_ATTEMPTS; ) {
+      let revision: number | undefined;
+      let current: T | undefined;
+      if (known) {
+        revision = known.revision;
+        current = known.value as T;
+      } else {
+        if (reads > 0) await new Promise((r) => setTimeout(r, Math.random() * 5 * reads));
+        reads++;
         const entry = await kv.get(k);
-        const current = storedValue<T>(entry);
-        const { value, result } = change(current);
-        if (value === undefined) return result;
-        try {
-          if (entry) await kv.update(k, JSON.stringify(value), entry.revision);
-          else await kv.create(k, JSON.stringify(value));
-          return result;
-        } catch (e) {
-          if (!isRevisionConflict(e)) throw e;
-        }
+        revision = entry?.revision;
+        current = storedValue<T>(entry);
       }
-      return undefined;
+      const { value, result } = change(current);
+      if (value === undefined) {
+        // A remembered value may be stale either way (another replica wrote, the entry aged out).
+        if (!known) return result;
+        known = undefined;
+        continue;
+      }
+      known = undefined;
+      try {
+        const next = JSON.stringify(value);
+        const stored = revision !== undefined ? await kv.update(k, next, revision) : await kv.create(k, next);
+        remember(k, stored, value);
+        return result;
+      } catch (e) {
+        last.delete(k);
+        if (!isRevisionConflict(e)) throw e;
+      }
+    }
+    return undefined;
+  };
+  const update = <T, R>(k: string, change: (current: T | undefined) => { value?: T; result: R }) =>
+    serialized(k, () => updateNow(k, change));
+
+  // Takes of one key that arrive while its previous read-modify-write runs wait together, and are
+  // decided by one compare-and-set: a busy key costs a round trip per batch, not per request.
+  interface Batch {
+    limit: Limit;
+    waiting: { resolve: (d: Decision) => void; reject: (e: unknown) => void }[];
+  }
+  const open = new Map<string, Batch>();
+  const sameLimit = (a: Limit, b: Limit) => a.perMinute === b.perMinute && a.burst === b.burst;
+  const runBatch = async (k: string, batch: Batch) => {
+    if (open.get(k) === batch) open.delete(k);
+    const n = batch.waiting.length;
+    const decisions = await updateNow<{ tokens: number; at: number }, Decision[]>(k, (current) => {
+      const { value, decisions } = takeTokens(current, batch.limit, Date.now(), n);
+      return value ? { value, result: decisions } : { result: decisions };
     });
+    // Contention that never settles is refused, not waved through: a limit must not fail open under load.
+    return decisions ?? Array<Decision>(n).fill(REFUSED);
+  };
 
   return {
-    async take(key, limit) {
-      const decision = await update<{ tokens: number; at: number }, Decision>(keyOf("rl", key), (current) => {
-        const now = Date.now();
-        const b = refill(current, limit, now);
-        if (b.tokens >= 1)
-          return {
-            value: { tokens: b.tokens - 1, at: now },
-            result: { allowed: true, retryAfterMs: 0, remaining: Math.floor(b.tokens - 1) },
-          };
-        const perMs = limit.perMinute / 60_000;
-        return { result: { allowed: false, retryAfterMs: Math.ceil((1 - b.tokens) / perMs), remaining: 0 } };
+    take(key, limit) {
+      const k = keyOf("rl", key);
+      return new Promise<Decision>((resolve, reject) => {
+        const joined = open.get(k);
+        if (joined && sameLimit(joined.limit, limit)) {
+          joined.waiting.push({ resolve, reject });
+          return;
+        }
+        const batch: Batch = { limit, waiting: [{ resolve, reject }] };
+        open.set(k, batch);
+        serialized(k, () => runBatch(k, batch)).then(
+          (decisions) => {
+            for (const [i, w] of batch.waiting.entries()) w.resolve(decisions[i] ?? decisions[0] ?? REFUSED);
+          },
+          (e: unknown) => {
+            for (const w of batch.waiting) w.reject(e);
+          },
+        );
       });
-      // Contention that never settles is refused, not waved through: a limit must not fail open under load.
-      return decision ?? { allowed: false, retryAfterMs: 1000, remaining: 0 };
     },
     async failures(key) {
       const entry = await kv.get(keyOf("fail", key));
@@ -128,6 +211,7 @@ export function createRateLimiter(kv: KV): RateLimiter {
       return count;
     },
     async clearFailures(key) {
+      last.delete(keyOf("fail", key));
       await kv.delete(keyOf("fail", key));
     },
   };

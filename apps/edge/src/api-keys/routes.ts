@@ -56,7 +56,9 @@ export function apiKeyRoutes(ctx: EdgeContext) {
     c.json({ items: await listApiKeys(ctx.db, c.get("principal").accountId) }, 200),
   );
   app.openapi(revokeKeyRoute, async (c) => {
-    await revokeApiKey(ctx.db, c.get("principal").accountId, c.req.valid("param").id);
+    const { id } = c.req.valid("param");
+    await revokeApiKey(ctx.db, c.get("principal").accountId, id);
+    await ctx.caches.changed({ kind: "api_key", apiKeyId: id });
     return c.body(null, 204);
   });
   return app;

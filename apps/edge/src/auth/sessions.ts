@@ -18,9 +18,12 @@ export async function refreshSession({
   ctx: EdgeContext;
   refreshToken: string;
 }): Promise<TokenPair> {
-  const next = await rotateRefreshToken(ctx.db, refreshToken).catch((e: unknown) => {
-    if (e instanceof AppError && /already used/.test(e.message))
+  const next = await rotateRefreshToken(ctx.db, refreshToken).catch(async (e: unknown) => {
+    if (e instanceof AppError && /already used/.test(e.message)) {
       ctx.log.warn("refresh token reuse: session revoked");
+      const sessionId = await sessionOfRefreshToken(ctx.db, refreshToken);
+      if (sessionId) await ctx.caches.changed({ kind: "session", sessionId });
+    }
     throw e;
   });
   return tokenPair(ctx, next.accountId, next.sessionId, next.refreshToken);
@@ -37,7 +40,9 @@ export async function logout({
   refreshToken?: string;
 }): Promise<void> {
   const sessionId = refreshToken ? await sessionOfRefreshToken(ctx.db, refreshToken) : principal?.sessionId;
-  if (sessionId) await revokeSession(ctx.db, sessionId, "logout");
+  if (!sessionId) return;
+  await revokeSession(ctx.db, sessionId, "logout");
+  await ctx.caches.changed({ kind: "session", sessionId });
 }
 
 /** Ends every session of the caller's account. */
@@ -50,7 +55,9 @@ export async function logoutAll({
 }): Promise<{ sessionsEnded: number }> {
   if (principal.via !== "token")
     throw new AppError("forbidden", "logout-all needs a signed-in person, not an api key");
-  return { sessionsEnded: await revokeAllSessions(ctx.db, principal.accountId, "logout-all") };
+  const sessionsEnded = await revokeAllSessions(ctx.db, principal.accountId, "logout-all");
+  await ctx.caches.changed({ kind: "account", accountId: principal.accountId });
+  return { sessionsEnded };
 }
 
 /** The caller's account. */

@@ -47,6 +47,7 @@ export async function addMember({
     await tx.insert(groupMembers).values({ groupId, accountId: account.id, role: input.role });
     return [];
   });
+  await ctx.caches.changed({ kind: "membership", groupId, accountId: account.id });
   logUnseated(ctx.log, groupId, account.id, unseated, `became ${input.role}`);
   return { groupId, accountId: account.id, role: input.role };
 }

@@ -18,6 +18,7 @@ export async function deleteGroup({
 }): Promise<void> {
   await requireGroupAccess(ctx.db, principal, groupId, "manage");
   await ctx.db.delete(groups).where(eq(groups.id, groupId));
+  await ctx.caches.changed({ kind: "group", groupId });
   // After the rows: a group that could not be deleted keeps its memory. Nobody can reach a record
   // left behind (bus down), so that is logged, not refused.
   await ctx.memory

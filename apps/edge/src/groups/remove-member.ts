@@ -36,5 +36,6 @@ export async function removeMember({
       .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.accountId, accountId)));
     return unseatAgentsOf(tx, groupId, accountId);
   });
+  await ctx.caches.changed({ kind: "membership", groupId, accountId });
   logUnseated(ctx.log, groupId, accountId, unseated, leaving ? "left" : "removed");
 }

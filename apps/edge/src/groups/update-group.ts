@@ -56,5 +56,6 @@ export async function updateGroup({
       })
       .where(eq(groups.id, groupId));
   });
+  await ctx.caches.changed({ kind: "group", groupId });
   return loadGroupView(ctx.db, groupId, role);
 }

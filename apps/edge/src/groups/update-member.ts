@@ -33,6 +33,7 @@ export async function updateMember({
     if (!target) throw new AppError("not_found", `no member ${accountId} in this group`);
     return changeRole(tx, principal, { groupId, target, role, path: "path.accountId" }, people);
   });
+  await ctx.caches.changed({ kind: "membership", groupId, accountId });
   logUnseated(ctx.log, groupId, accountId, unseated, `became ${role}`);
   return { groupId, accountId, role };
 }

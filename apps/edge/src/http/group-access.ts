@@ -1,4 +1,4 @@
-import { type GroupAction, requireGroupAccess } from "@conclave/auth";
+import type { GroupAction } from "@conclave/auth";
 import { z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { EdgeContext } from "../context.js";
@@ -9,12 +9,13 @@ const GroupId = z.object({ groupId: z.uuid("must be a UUID") });
 
 /**
  * Route middleware: the caller may act in the group named by the path, checked before the body is
- * read, so a non-member learns nothing from how a body would have been judged.
+ * read, so a non-member learns nothing from how a body would have been judged. The role comes from
+ * the edge's cache (dropped on every membership change); services recheck in their transactions.
  */
 export function groupAccess(ctx: EdgeContext, action: GroupAction): MiddlewareHandler<EdgeEnv> {
   return async (c, next) => {
     const { groupId } = params(c.req.param(), GroupId, "path");
-    await requireGroupAccess(ctx.db, c.get("principal"), groupId, action);
+    await ctx.caches.requireGroupAccess(c.get("principal"), groupId, action);
     await next();
   };
 }

@@ -50,7 +50,6 @@ export function perAddress(ctx: EdgeContext): MiddlewareHandler<EdgeEnv> {
 /** Authenticated routes: the bearer credential becomes the principal, then a per-key or per-user limit. */
 export function authenticated(ctx: EdgeContext): MiddlewareHandler<EdgeEnv> {
   return async (c, next) => {
-    c.set("clientIp", clientIp(ctx, c));
     const p = await ctx.auth.fromHeader(c.req.header("authorization"));
     c.set("principal", p);
     if (p.apiKeyId) {

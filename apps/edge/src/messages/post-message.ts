@@ -1,5 +1,5 @@
 import { publishEnvelope } from "@conclave/bus";
-import { and, type ConcurrentInput, eq, groups, messages } from "@conclave/db";
+import { and, eq, messages } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import { type Actor, deriveEventId, makeEnvelope, newEventId } from "@conclave/subjects";
 import type { EdgeContext } from "../context.js";
@@ -54,7 +54,7 @@ export async function postMessage({
   const publish = () =>
     publishEnvelope(ctx.js, ctx.names, event, { timeoutMs: ctx.config.PUBLISH_TIMEOUT_MS });
   let published: Awaited<ReturnType<typeof publish>>;
-  if ((await concurrentInputOf(ctx, groupId)) === "reject") {
+  if ((await ctx.caches.concurrentInput(groupId)) === "reject") {
     // A retry of a post already recorded answers its ids, whatever runs now.
     const recorded = idempotencyKey ? await recordedSeq(ctx, groupId, messageId) : undefined;
     if (recorded !== undefined) {
@@ -77,14 +77,6 @@ export async function postMessage({
     "message posted",
   );
   return { messageId, turnId, seq: published.seq };
-}
-
-async function concurrentInputOf(ctx: EdgeContext, groupId: string): Promise<ConcurrentInput> {
-  const [group] = await ctx.db
-    .select({ settings: groups.settings })
-    .from(groups)
-    .where(eq(groups.id, groupId));
-  return group?.settings.concurrentInput ?? "enqueue";
 }
 
 async function recordedSeq(
