@@ -18,6 +18,7 @@ import {
   startBenchSystem,
 } from "./conclave-system.js";
 import { measureExecutorCapacity } from "./executor-capacity.js";
+import { measureHonoPost } from "./hono-baseline.js";
 import { measureBaselineLatency, measureBaselineThroughput } from "./jetstream-baseline.js";
 import { measureGraphSteps } from "./langgraph-baseline.js";
 import { cpuTable, type Figure, figureTable, type LatencyMetric, latencyTable, svgChart } from "./report.js";
@@ -110,6 +111,13 @@ async function runOnce(run: number) {
     const messages = own.turns * hops;
     progress(`${tag} jetstream: ${messages} messages over ${config.clients} subjects`);
     const baseRate = await measureBaselineThroughput(messages, config.clients, bench.natsUrl);
+    progress(`${tag} hono: a bare Hono app that publishes and answers 202, on the same server`);
+    const hono = await measureHonoPost({
+      natsUrl: bench.natsUrl,
+      requests: config.turns,
+      warmup: config.warmup,
+      clients: config.clients,
+    });
     return {
       run,
       natsServer: base.serverVersion,
@@ -123,6 +131,12 @@ async function runOnce(run: number) {
         baselineAcked: summarize(base.acked),
         /** The turn's hops as raw publish → consume one after another. */
         baselineTurn: summarize(base.received.map((ms) => ms * hops)),
+        honoPost: hono.sequential.latencyMs,
+      },
+      hono: {
+        cpuMsPerPost: hono.sequential.cpuMsPerRequest,
+        postsPerSec: hono.concurrent.requestsPerSec,
+        cpuMsPerConcurrentPost: hono.concurrent.cpuMsPerRequest,
       },
       throughput: {
         ownGroups: perSec(own.turns, own.wallMs),
@@ -185,8 +199,14 @@ const figures: Figure[] = [
   {
     name: "POST→202 p50 (ms)",
     value: m((r) => r.latency.accepted.p50),
-    baseline: m((r) => r.latency.baselineAcked.p50),
-    baselineName: "JetStream publish→PubAck",
+    baseline: m((r) => r.latency.honoPost.p50),
+    baselineName: "bare Hono POST that publishes to JetStream",
+  },
+  {
+    name: "edge CPU ms per post, 64 clients",
+    value: m((r) => r.cpuMsPerTurn.ownGroups.edge ?? Number.NaN),
+    baseline: m((r) => r.hono.cpuMsPerConcurrentPost),
+    baselineName: "bare Hono POST that publishes to JetStream",
   },
   {
     name: `turns/s, ${config.clients} clients on their own groups`,
@@ -243,6 +263,7 @@ const report = [
     ),
     latencyMetric("jetstream publish→received (one hop)", (r) => r.latency.baselineReceived),
     latencyMetric("conclave POST→202", (r) => r.latency.accepted),
+    latencyMetric("bare Hono POST→202 (publishes)", (r) => r.latency.honoPost),
     latencyMetric("jetstream publish→PubAck", (r) => r.latency.baselineAcked),
   ]),
   cpuTable([
