@@ -12,7 +12,7 @@ const CLK_TCK = (() => {
 })();
 
 /** user + system CPU of a process in ms, or undefined when it is gone (or there is no /proc). */
-function cpuMs(pid: number): number | undefined {
+export function cpuMs(pid: number): number | undefined {
   try {
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
