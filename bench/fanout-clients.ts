@@ -56,6 +56,7 @@ function open(set: ClientSet, groupId: string | null): Promise<void> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(set.url, { headers: set.headers, perMessageDeflate: false });
     let ready = false;
+    let retries = 0;
     ws.on("message", (data: Buffer) => {
       const seq = seqOf(data);
       if (seq !== undefined) {
@@ -68,6 +69,9 @@ function open(set: ClientSet, groupId: string | null): Promise<void> {
       if (text.includes('"type":"subscribed"')) {
         ready = true;
         resolve();
+      } else if (text.includes('"code":"subscription_failed"') && ++retries <= 10) {
+        // As a good client does: the server could not follow the group just now; ask again.
+        setTimeout(() => ws.send(JSON.stringify({ type: "subscribe", groupId })), 500);
       } else if (text.includes('"type":"error"')) reject(new Error(text));
     });
     ws.once("open", () => {

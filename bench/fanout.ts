@@ -87,6 +87,8 @@ export interface DeliveryFigures {
   cpuMsPerEvent: number;
   /** The nats-server's CPU per published event. */
   natsCpuMsPerEvent: number;
+  /** Publishes JetStream did not acknowledge in time (their events are left out of every figure). */
+  unacked: number;
 }
 
 export interface BroadcastResult {
@@ -266,7 +268,7 @@ function figures(
   arrivals: { seqs: Float64Array[]; times: Float64Array[] },
   published: Map<number, { at: number; subscribers: number }>,
   cpu: { serverMs: number; natsMs: number },
-): DeliveryFigures {
+): Omit<DeliveryFigures, "unacked"> {
   const latencies: number[] = [];
   const last = new Map<number, number>();
   const seen = new Map<number, number>();
@@ -442,6 +444,21 @@ export async function measureFanout(options: Partial<FanoutBenchOptions> = {}): 
       }
     };
 
+    /** Closes every client, and waits until the fanout has let go of their sockets and consumers. */
+    const closeAll = async () => {
+      await clients.closeSockets();
+      await waitUntil(
+        "the fanout to let go of the sockets",
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+          const { sockets } = (await res.json()) as { sockets: number };
+          return sockets === 0 && (await countConsumers()) === durables;
+        },
+        120_000,
+        500,
+      ).catch((e: Error) => progress(`  (going on: ${e.message})`));
+    };
+
     // ---- (a) broadcast ----
     progress(
       `broadcast: opening ${o.subscribers} sockets to the fanout and ${o.subscribers} to the raw ws server`,
@@ -453,22 +470,24 @@ export async function measureFanout(options: Partial<FanoutBenchOptions> = {}): 
     if (conn.failed > 0) throw new Error(`${conn.failed} sockets did not open: ${conn.firstError}`);
 
     const fanoutWindow = async (): Promise<DeliveryFigures> => {
+      let unacked = 0;
       const published = new Map<number, { at: number; subscribers: number }>();
       const cpu0 = { server: cpuOf(fanoutPid), nats: cpuOf(nPid) };
       const acks: Promise<void>[] = [];
       for (let i = 0; i < o.broadcastEvents; i++) {
         const at = now();
         acks.push(
-          publishEnvelope(js, bus.names, envelope(broadcastGroup)).then((a) => {
-            published.set(a.seq, { at, subscribers: o.subscribers });
-          }),
+          publishEnvelope(js, bus.names, envelope(broadcastGroup)).then(
+            (a) => void published.set(a.seq, { at, subscribers: o.subscribers }),
+            () => void unacked++,
+          ),
         );
         await sleep(o.broadcastGapMs);
       }
       await Promise.all(acks);
       await settle("fanout", o.broadcastEvents * o.subscribers);
       const cpu = { serverMs: cpuOf(fanoutPid) - cpu0.server, natsMs: cpuOf(nPid) - cpu0.nats };
-      return figures(await clients.collect("fanout"), published, cpu);
+      return { ...figures(await clients.collect("fanout"), published, cpu), unacked };
     };
     let rawSeq = 1_000_000_000;
     const rawWindow = async (): Promise<DeliveryFigures> => {
@@ -488,7 +507,7 @@ export async function measureFanout(options: Partial<FanoutBenchOptions> = {}): 
       }
       await settle("raw", o.broadcastEvents * o.subscribers);
       const cpu = { serverMs: cpuOf(raw.pid) - cpu0.server, natsMs: cpuOf(nPid) - cpu0.nats };
-      return figures(await clients.collect("raw"), published, cpu);
+      return { ...figures(await clients.collect("raw"), published, cpu), unacked: 0 };
     };
 
     const broadcastRuns: BroadcastResult[] = [];
@@ -516,11 +535,7 @@ export async function measureFanout(options: Partial<FanoutBenchOptions> = {}): 
           `CPU ${(f.cpuMsPerDelivery * 1000).toFixed(1)} µs/delivery (raw ${(r.cpuMsPerDelivery * 1000).toFixed(1)})`,
       );
     }
-    await clients.closeSockets();
-    await waitUntil("the fanout to let go of the broadcast sockets", async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-      return ((await res.json()) as { sockets: number }).sockets === 0;
-    });
+    await closeAll();
 
     // ---- (b) many sockets ----
     const socketResults: SocketsResult[] = [];
@@ -553,6 +568,7 @@ export async function measureFanout(options: Partial<FanoutBenchOptions> = {}): 
       let next = 0;
       for (let run = 0; run < o.runs; run++) {
         const published = new Map<number, { at: number; subscribers: number }>();
+        let unacked = 0;
         const total = Math.round(spread.rate * o.seconds);
         const cpu0 = { server: cpuOf(fanoutPid), nats: cpuOf(nPid) };
         const start = now();
@@ -563,9 +579,10 @@ export async function measureFanout(options: Partial<FanoutBenchOptions> = {}): 
           const g = used[next++ % used.length] as string;
           const at = now();
           acks.push(
-            publishEnvelope(js, bus.names, envelope(g)).then((a) => {
-              published.set(a.seq, { at, subscribers: perGroup.get(g) ?? 0 });
-            }),
+            publishEnvelope(js, bus.names, envelope(g)).then(
+              (a) => void published.set(a.seq, { at, subscribers: perGroup.get(g) ?? 0 }),
+              () => void unacked++,
+            ),
           );
         }
         await Promise.all(acks);
@@ -576,6 +593,7 @@ export async function measureFanout(options: Partial<FanoutBenchOptions> = {}): 
         const f = figures(await clients.collect("fanout"), published, cpu);
         windows.push({
           ...f,
+          unacked,
           sockets: o.sockets,
           groups: spread.groups,
           eventsPerSecond: spread.rate,
@@ -585,21 +603,12 @@ export async function measureFanout(options: Partial<FanoutBenchOptions> = {}): 
           idleCpuMsPerSecond,
         });
         progress(
-          `  run ${run + 1}: ${f.deliveries} deliveries (${f.missing} missing), p99 ${f.p99.toFixed(1)} ms, ` +
+          `  run ${run + 1}: ${f.deliveries} deliveries (${f.missing} missing, ${unacked} publishes unacknowledged), p99 ${f.p99.toFixed(1)} ms, ` +
             `${(f.cpuMsPerDelivery * 1000).toFixed(1)} µs CPU/delivery`,
         );
       }
       socketResults.push(medianOf(windows));
-      await clients.closeSockets();
-      await waitUntil(
-        "the fanout to let go of the sockets",
-        async () => {
-          const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-          return ((await res.json()) as { sockets: number }).sockets === 0;
-        },
-        60_000,
-        200,
-      );
+      await closeAll();
     }
     return { openFilesLimit: limits.soft, broadcast: medianOf(broadcastRuns), sockets: socketResults };
   } finally {
@@ -636,11 +645,11 @@ export function printFanoutTable(r: FanoutResult, o: FanoutBenchOptions): void {
     `\n${o.sockets} sockets on one fanout, ${o.seconds} s of events per window, medians of ${o.runs} windows`,
   );
   console.log(
-    "groups  events/s  deliveries  missing  p50 ms  p99 ms  CPU µs/deliv  CPU ms/event  nats ms/event  idle CPU ms/s  RSS MiB  consumers  connect s",
+    "groups  events/s  deliveries  missing  unacked  p50 ms  p99 ms  CPU µs/deliv  CPU ms/event  nats ms/event  idle CPU ms/s  RSS MiB  consumers  connect s",
   );
   for (const s of r.sockets) {
     console.log(
-      `${String(s.groups).padStart(6)}  ${String(s.eventsPerSecond).padStart(8)}  ${String(s.deliveries).padStart(10)}  ${String(s.missing).padStart(7)}  ${ms(s.p50)} ${ms(s.p99)}  ${us(s.cpuMsPerDelivery)}      ${s.cpuMsPerEvent.toFixed(2).padStart(8)}      ${s.natsCpuMsPerEvent.toFixed(2).padStart(8)}       ${s.idleCpuMsPerSecond.toFixed(0).padStart(6)}   ${s.rssMiB.toFixed(0).padStart(6)}  ${String(s.consumers).padStart(9)}  ${s.connectSeconds.toFixed(1).padStart(9)}`,
+      `${String(s.groups).padStart(6)}  ${String(s.eventsPerSecond).padStart(8)}  ${String(s.deliveries).padStart(10)}  ${String(s.missing).padStart(7)}  ${String(s.unacked).padStart(7)}  ${ms(s.p50)} ${ms(s.p99)}  ${us(s.cpuMsPerDelivery)}      ${s.cpuMsPerEvent.toFixed(2).padStart(8)}      ${s.natsCpuMsPerEvent.toFixed(2).padStart(8)}       ${s.idleCpuMsPerSecond.toFixed(0).padStart(6)}   ${s.rssMiB.toFixed(0).padStart(6)}  ${String(s.consumers).padStart(9)}  ${s.connectSeconds.toFixed(1).padStart(9)}`,
     );
   }
   console.log(`(open files limit ${r.openFilesLimit})`);
