@@ -53,6 +53,8 @@ export interface FanoutBenchOptions {
   contentChars: number;
   /** Worker threads holding the clients. */
   workers: number;
+  /** A folder for the fanout's CPU profile (`--cpu-prof`), written when it stops. */
+  profileDir?: string;
   progress: (line: string) => void;
 }
 
@@ -113,6 +115,8 @@ export interface SocketsResult extends DeliveryFigures {
   connectSeconds: number;
   /** The fanout's CPU per second while the sockets sat idle (heartbeats, access checks). */
   idleCpuMsPerSecond: number;
+  /** CPU per delivery less what the idle sockets would have cost over the window. */
+  netCpuMsPerDelivery: number;
 }
 
 export interface FanoutResult {
@@ -359,16 +363,20 @@ export async function measureFanout(options: Partial<FanoutBenchOptions> = {}): 
     const [broadcastGroup, ...spreadGroups] = groupIds as [string, ...string[]];
 
     const port = await freePort();
-    const fanout = new AppProcess("fanout", {
-      CONCLAVE_NS: ns,
-      NATS_URL: nats.url,
-      DATABASE_URL: database.url,
-      LOG_LEVEL: "info",
-      FANOUT_PORT: String(port),
-      WS_MAX_SUBSCRIPTIONS: "50",
-      // Re-checking 10,000 credentials a minute is a database load of its own, not delivery.
-      WS_REAUTH_MS: "3600000",
-    });
+    const fanout = new AppProcess(
+      "fanout",
+      {
+        CONCLAVE_NS: ns,
+        NATS_URL: nats.url,
+        DATABASE_URL: database.url,
+        LOG_LEVEL: "info",
+        FANOUT_PORT: String(port),
+        WS_MAX_SUBSCRIPTIONS: "50",
+        // Re-checking 10,000 credentials a minute is a database load of its own, not delivery.
+        WS_REAUTH_MS: "3600000",
+      },
+      o.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${o.profileDir}`] : [],
+    );
     cleanups.unshift(() => fanout.stop());
     await fanout.waitForLog("fanout listening");
     const fanoutPid = fanout.pid ?? 0;
@@ -560,7 +568,7 @@ export async function measureFanout(options: Partial<FanoutBenchOptions> = {}): 
       }
       const consumers = (await countConsumers()) - durables;
       const idle0 = { cpu: cpuOf(fanoutPid), at: now() };
-      await sleep(2000);
+      await sleep(3000);
       const idleCpuMsPerSecond = ((cpuOf(fanoutPid) - idle0.cpu) / (now() - idle0.at)) * 1000;
       progress(`  connected in ${connectSeconds.toFixed(1)} s; ${consumers} consumers on the conv stream`);
 
@@ -572,6 +580,7 @@ export async function measureFanout(options: Partial<FanoutBenchOptions> = {}): 
         const total = Math.round(spread.rate * o.seconds);
         const cpu0 = { server: cpuOf(fanoutPid), nats: cpuOf(nPid) };
         const start = now();
+        const idleMs = () => (idleCpuMsPerSecond * (now() - start)) / 1000;
         const acks: Promise<void>[] = [];
         for (let i = 0; i < total; i++) {
           const due = start + (i * 1000) / spread.rate;
@@ -590,10 +599,12 @@ export async function measureFanout(options: Partial<FanoutBenchOptions> = {}): 
         for (const p of published.values()) expected += p.subscribers;
         await settle("fanout", expected);
         const cpu = { serverMs: cpuOf(fanoutPid) - cpu0.server, natsMs: cpuOf(nPid) - cpu0.nats };
+        const idle = idleMs();
         const f = figures(await clients.collect("fanout"), published, cpu);
         windows.push({
           ...f,
           unacked,
+          netCpuMsPerDelivery: Math.max(0, cpu.serverMs - idle) / Math.max(1, f.deliveries),
           sockets: o.sockets,
           groups: spread.groups,
           eventsPerSecond: spread.rate,
@@ -645,11 +656,11 @@ export function printFanoutTable(r: FanoutResult, o: FanoutBenchOptions): void {
     `\n${o.sockets} sockets on one fanout, ${o.seconds} s of events per window, medians of ${o.runs} windows`,
   );
   console.log(
-    "groups  events/s  deliveries  missing  unacked  p50 ms  p99 ms  CPU µs/deliv  CPU ms/event  nats ms/event  idle CPU ms/s  RSS MiB  consumers  connect s",
+    "groups  events/s  deliveries  missing  unacked  p50 ms  p99 ms  CPU µs/deliv  net of idle  CPU ms/event  nats ms/event  idle CPU ms/s  RSS MiB  consumers  connect s",
   );
   for (const s of r.sockets) {
     console.log(
-      `${String(s.groups).padStart(6)}  ${String(s.eventsPerSecond).padStart(8)}  ${String(s.deliveries).padStart(10)}  ${String(s.missing).padStart(7)}  ${String(s.unacked).padStart(7)}  ${ms(s.p50)} ${ms(s.p99)}  ${us(s.cpuMsPerDelivery)}      ${s.cpuMsPerEvent.toFixed(2).padStart(8)}      ${s.natsCpuMsPerEvent.toFixed(2).padStart(8)}       ${s.idleCpuMsPerSecond.toFixed(0).padStart(6)}   ${s.rssMiB.toFixed(0).padStart(6)}  ${String(s.consumers).padStart(9)}  ${s.connectSeconds.toFixed(1).padStart(9)}`,
+      `${String(s.groups).padStart(6)}  ${String(s.eventsPerSecond).padStart(8)}  ${String(s.deliveries).padStart(10)}  ${String(s.missing).padStart(7)}  ${String(s.unacked).padStart(7)}  ${ms(s.p50)} ${ms(s.p99)}  ${us(s.cpuMsPerDelivery)}     ${us(s.netCpuMsPerDelivery)}      ${s.cpuMsPerEvent.toFixed(2).padStart(8)}      ${s.natsCpuMsPerEvent.toFixed(2).padStart(8)}       ${s.idleCpuMsPerSecond.toFixed(0).padStart(6)}   ${s.rssMiB.toFixed(0).padStart(6)}  ${String(s.consumers).padStart(9)}  ${s.connectSeconds.toFixed(1).padStart(9)}`,
     );
   }
   console.log(`(open files limit ${r.openFilesLimit})`);
@@ -671,6 +682,7 @@ if (isMain) {
       seconds: { type: "string", default: String(FANOUT_BENCH_DEFAULTS.seconds) },
       content: { type: "string", default: String(FANOUT_BENCH_DEFAULTS.contentChars) },
       workers: { type: "string", default: String(FANOUT_BENCH_DEFAULTS.workers) },
+      profile: { type: "string" },
     },
   });
   const int = (name: string, raw: string | undefined, min: number) => {
@@ -694,6 +706,7 @@ if (isMain) {
     seconds: int("seconds", flags.seconds, 1),
     contentChars: int("content", flags.content, 0),
     workers: int("workers", flags.workers, 1),
+    ...(flags.profile ? { profileDir: flags.profile } : {}),
   };
   const need = filesNeeded(options);
   const { soft, hard } = openFilesLimits();

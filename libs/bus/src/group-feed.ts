@@ -122,6 +122,15 @@ async function openGroupFeed(o: {
     pull = undefined;
   };
 
+  /** A bounded read that caught up needs its pull and its consumer no more; the reader drains the queue. */
+  const finishRead = () => {
+    endPull();
+    sub?.unsubscribe();
+    sub = undefined;
+    if (consumer) jsm.consumers.delete(stream, consumer).catch(() => undefined);
+    consumer = undefined;
+  };
+
   const pullNext = () => {
     if (closed || linkDown || reopening || pull || !consumer) return;
     if (untilCaughtUp && caughtUp) return;
@@ -173,6 +182,7 @@ async function openGroupFeed(o: {
     }
     if (info.pending === 0 && !caughtUp) {
       caughtUp = true;
+      if (untilCaughtUp) finishRead();
       notify();
     }
     if (pull && --pull.left <= 0) {
@@ -229,11 +239,12 @@ async function openGroupFeed(o: {
     previous.sub?.unsubscribe();
     if (previous.consumer) jsm.consumers.delete(stream, previous.consumer).catch(() => undefined);
     heard = Date.now();
+    if (untilCaughtUp && caughtUp) finishRead();
   };
 
   /** Reopens from the last seq delivered + 1, retrying until JetStream answers or the feed is closed. */
   const reopen = async () => {
-    if (reopening || closed) return;
+    if (reopening || closed || (untilCaughtUp && caughtUp)) return;
     reopening = true;
     endPull();
     let attempt = 0;
