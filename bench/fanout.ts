@@ -61,7 +61,7 @@ export interface FanoutBenchOptions {
 export const FANOUT_BENCH_DEFAULTS: FanoutBenchOptions = {
   runs: 3,
   subscribers: 1000,
-  broadcastEvents: 40,
+  broadcastEvents: 100,
   broadcastGapMs: 50,
   sockets: 10_000,
   spreads: [
