@@ -1,6 +1,13 @@
 import { performance } from "node:perf_hooks";
-import type { TestSystem } from "@conclave/testing";
-import { countCpu } from "./cpu-usage.js";
+import {
+  type OwnNatsServer,
+  type OwnPostgres,
+  startOwnNatsServer,
+  startPostgres,
+  startSystem,
+  type TestSystem,
+} from "@conclave/testing";
+import { countCpu, type ServerPids } from "./cpu-usage.js";
 import { type TurnArrivals, TurnWatcher } from "./turn-watcher.js";
 
 export interface SystemLatency {
@@ -33,10 +40,57 @@ export const STAGES = [
 ] as const;
 export type Stage = (typeof STAGES)[number][0];
 
+/** The system as production runs it: every app its own process, on a nats-server and a PostgreSQL of its own. */
+export interface BenchSystem {
+  sys: TestSystem;
+  servers: ServerPids;
+  natsUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a nats-server and a PostgreSQL (fsync and synchronous commit on, as in production) of the
+ * benchmark's own, so their CPU is this system's alone, then every app on them.
+ */
+export async function startBenchSystem(options: { nodeArgs?: string[] } = {}): Promise<BenchSystem> {
+  let nats: OwnNatsServer | undefined;
+  let pg: OwnPostgres | undefined;
+  try {
+    nats = await startOwnNatsServer();
+    pg = await startPostgres({ durable: true });
+    const [postmaster] = await pg.pids();
+    const sys = await startSystem({
+      natsUrl: nats.url,
+      pgAdminUrl: pg.url,
+      ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+      // The benchmark posts faster than the default per-user limit allows; lift it, auth stays on.
+      env: { RATE_LIMIT_PER_MINUTE: "1000000", RATE_LIMIT_BURST: "100000" },
+    });
+    const ownNats = nats;
+    const ownPg = pg;
+    return {
+      sys,
+      natsUrl: nats.url,
+      servers: { natsServer: nats.pid, postgres: postmaster },
+      async stop() {
+        await sys.stop();
+        await ownPg.close();
+        await ownNats.dispose();
+      },
+    };
+  } catch (e) {
+    await pg?.close();
+    await nats?.dispose();
+    throw e;
+  }
+}
+
 const NO_DELAY_AGENTS = [{ name: "A" }, { name: "B" }];
+/** Two scripted agents a turn, the second seeing the first's answer. */
+const STRATEGY = "round_robin";
 
 async function createGroup(sys: TestSystem, name: string): Promise<string> {
-  const res = await sys.post("/v1/groups", { name, agents: NO_DELAY_AGENTS });
+  const res = await sys.post("/v1/groups", { name, strategy: STRATEGY, agents: NO_DELAY_AGENTS });
   if (res.status !== 201 || typeof res.body.id !== "string")
     throw new Error(`creating a group: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id;
@@ -60,7 +114,7 @@ function completedOrThrow(t: TurnArrivals): number {
 
 /** Runs `warmup + count` turns one after another in one group and times each counted one. */
 export async function measureSystemLatency(
-  sys: TestSystem,
+  { sys, servers }: BenchSystem,
   count: number,
   warmup: number,
   progress: (line: string) => void,
@@ -78,7 +132,7 @@ export async function measureSystemLatency(
   try {
     await watcher.subscribe(groupId);
     for (let i = 0; i < warmup + count; i++) {
-      if (i === warmup) cpu = countCpu(sys);
+      if (i === warmup) cpu = countCpu(sys, servers);
       const t0 = performance.now();
       const turnId = await postMessage(sys, groupId, `turn ${i}`);
       const accepted = performance.now();
@@ -102,29 +156,39 @@ export async function measureSystemLatency(
   return out;
 }
 
-/** Posts `turns` messages at once over `groups` new groups; wall time until every turn completed. */
+/**
+ * `clients` closed-loop clients, each with its own WebSocket: a client posts, waits for its turn's
+ * `turn.completed`, and posts again, `turnsPerClient` times. Client k posts to group k mod `groups`
+ * (groups == clients: each its own group; fewer: clients share a group and its turns queue).
+ */
 export async function measureSystemThroughput(
-  sys: TestSystem,
-  turns: number,
-  groups: number,
+  { sys, servers }: BenchSystem,
+  o: { clients: number; groups: number; turnsPerClient: number },
 ): Promise<SystemThroughput> {
   const groupIds = await Promise.all(
-    Array.from({ length: groups }, (_, k) => createGroup(sys, `bench throughput ${k}`)),
+    Array.from({ length: o.groups }, (_, k) => createGroup(sys, `bench throughput ${k}`)),
   );
-  const watcher = await TurnWatcher.open(sys.streamUrl, sys.user.accessToken);
+  const watchers = await Promise.all(
+    Array.from({ length: o.clients }, () => TurnWatcher.open(sys.streamUrl, sys.user.accessToken)),
+  );
   try {
-    await Promise.all(groupIds.map((g) => watcher.subscribe(g)));
-    const cpu = countCpu(sys);
+    await Promise.all(watchers.map((w, k) => w.subscribe(groupIds[k % o.groups] ?? "")));
+    const cpu = countCpu(sys, servers);
     const t0 = performance.now();
     const ends = await Promise.all(
-      Array.from({ length: turns }, async (_, i) => {
-        const turnId = await postMessage(sys, groupIds[i % groups] ?? "", `turn ${i}`);
-        return completedOrThrow(await watcher.ended(turnId, 120_000));
+      watchers.map(async (w, k) => {
+        let last = t0;
+        for (let i = 0; i < o.turnsPerClient; i++) {
+          const turnId = await postMessage(sys, groupIds[k % o.groups] ?? "", `client ${k} turn ${i}`);
+          last = completedOrThrow(await w.ended(turnId, 120_000));
+        }
+        return last;
       }),
     );
     const wallMs = Math.max(...ends) - t0;
-    return { turns, groups, wallMs, cpuPerTurn: perTurn(cpu.stop(), turns) };
+    const turns = o.clients * o.turnsPerClient;
+    return { turns, groups: o.groups, wallMs, cpuPerTurn: perTurn(cpu.stop(), turns) };
   } finally {
-    await watcher.close();
+    await Promise.all(watchers.map((w) => w.close()));
   }
 }

@@ -39,6 +39,26 @@ function pidsNamed(prefix: string): number[] {
   }
 }
 
+/** A process and its children (a postmaster and its backends), now. */
+function treeOf(pid: number): number[] {
+  const out = [pid];
+  try {
+    for (const d of readdirSync("/proc")) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+        // The parent pid follows the command, which may hold spaces and parentheses.
+        if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(d));
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return out;
+}
+
 /** Busy CPU ms of the whole machine (all cores), from the first line of /proc/stat. */
 function machineBusyMs(): number | undefined {
   try {
@@ -66,16 +86,29 @@ function snapshot(groups: Groups): Map<string, Map<number, number>> {
   return out;
 }
 
+/** The servers the system runs on: their process ids when they are the benchmark's own. */
+export interface ServerPids {
+  natsServer?: number | undefined;
+  /** The postmaster: its backends count with it. */
+  postgres?: number | undefined;
+}
+
 /**
- * Starts counting the CPU time of each app process, this process, and the (shared) nats-server and
- * PostgreSQL servers, and what the rest of the machine used; `stop()` returns the ms each used
- * since. Linux only: elsewhere it is empty.
+ * Starts counting the CPU time of each app process, this process, the nats-server and PostgreSQL
+ * (the benchmark's own when their pids are given, else every such process on the machine, labelled
+ * "shared"), and what the rest of the machine used; `stop()` returns the ms each used since. Linux
+ * only: elsewhere it is empty.
  */
-export function countCpu(sys: TestSystem): { stop(): Record<string, number> } {
+export function countCpu(sys: TestSystem, servers: ServerPids = {}): { stop(): Record<string, number> } {
+  const { natsServer, postgres } = servers;
   const groups: Groups = {
     bench: () => [process.pid],
-    "nats-server (shared)": () => pidsNamed("nats-server"),
-    "postgres (shared)": () => pidsNamed("postgres"),
+    ...(natsServer !== undefined
+      ? { "nats-server": () => [natsServer] }
+      : { "nats-server (shared)": () => pidsNamed("nats-server") }),
+    ...(postgres !== undefined
+      ? { postgres: () => treeOf(postgres) }
+      : { "postgres (shared)": () => pidsNamed("postgres") }),
   };
   for (const app of sys.apps) {
     const label = sys.apps.filter((a) => a.app === app.app).length > 1 ? `${app.app} ${app.pid}` : app.app;

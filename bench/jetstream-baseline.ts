@@ -42,11 +42,11 @@ interface Bench {
  * Runs `body` against a throwaway copy of the conversation stream (same config as the system's) in a
  * namespace of its own; publisher and consumer use separate connections, as edge and fanout do.
  */
-async function withStream<T>(body: (b: Bench) => Promise<T>): Promise<T> {
+async function withStream<T>(url: string, body: (b: Bench) => Promise<T>): Promise<T> {
   const names = namesOf(uniqueNamespace("bench"));
   const log = quietLogger("bench");
-  const pub = await connectBus({ url: testEnv.TEST_NATS_URL, name: `${names.ns}-pub`, log });
-  const sub = await connectBus({ url: testEnv.TEST_NATS_URL, name: `${names.ns}-sub`, log });
+  const pub = await connectBus({ url, name: `${names.ns}-pub`, log });
+  const sub = await connectBus({ url, name: `${names.ns}-sub`, log });
   const jsm = await jetstreamManager(pub);
   const conv = streamConfigs(names, PROVISION_DEFAULTS).find((c) => c.name === names.stream("conv"));
   if (!conv) throw new Error("no conversation stream config");
@@ -98,8 +98,9 @@ function deadline<T>(p: Promise<T>, what: string): Promise<T> {
 export async function measureBaselineLatency(
   count: number,
   warmup: number,
+  url: string = testEnv.TEST_NATS_URL,
 ): Promise<BaselineLatency & { serverVersion: string }> {
-  return withStream(async ({ names, sub, js, serverVersion }) => {
+  return withStream(url, async ({ names, sub, js, serverVersion }) => {
     const groupId = randomUUID();
     const subject = names.convSubject(groupId, "message.posted");
     let waiting: { index: number; resolve: (at: number) => void } | undefined;
@@ -132,8 +133,9 @@ export async function measureBaselineLatency(
 export async function measureBaselineThroughput(
   messages: number,
   groups: number,
+  url: string = testEnv.TEST_NATS_URL,
 ): Promise<BaselineThroughput> {
-  return withStream(async ({ names, sub, js }) => {
+  return withStream(url, async ({ names, sub, js }) => {
     const groupIds = Array.from({ length: groups }, () => randomUUID());
     let remaining = messages;
     let allArrived: (at: number) => void = () => undefined;

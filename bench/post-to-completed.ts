@@ -1,30 +1,38 @@
 /**
- * `npm run bench`: a posted message's way to `turn.completed` on a WebSocket, through the whole
- * system (every app its own process), against raw JetStream publish → consume in the same run.
+ * `npm run bench`: the system as production runs it (every app its own process, a nats-server and
+ * a durable PostgreSQL of the benchmark's own), driven until a fixed amount of work is done, each
+ * figure beside its raw baseline measured in the same run: a turn's latency against JetStream
+ * publish → consume of the same hops, throughput at 64 clients (own groups, and 8 shared groups)
+ * against raw JetStream, CPU per turn per process (nats-server and PostgreSQL included), the
+ * LangGraph runtime's own cost per graph step, and the executor's capacity. Medians over `--runs`
+ * fresh systems; one table on stdout, JSON and an SVG chart in bench/results/.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
+import { availableParallelism, cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
-import { startSystem, type TestSystem } from "@conclave/testing";
-import { measureSystemLatency, measureSystemThroughput, STAGES } from "./conclave-system.js";
-import { measureBaselineLatency, measureBaselineThroughput } from "./jetstream-baseline.js";
 import {
-  cpuTable,
-  type LatencyMetric,
-  latencyMedians,
-  latencyTable,
-  rateTable,
-  ratioTable,
-} from "./report.js";
+  type BenchSystem,
+  measureSystemLatency,
+  measureSystemThroughput,
+  STAGES,
+  startBenchSystem,
+} from "./conclave-system.js";
+import { measureExecutorCapacity } from "./executor-capacity.js";
+import { measureBaselineLatency, measureBaselineThroughput } from "./jetstream-baseline.js";
+import { measureGraphSteps } from "./langgraph-baseline.js";
+import { cpuTable, type Figure, figureTable, type LatencyMetric, latencyTable, svgChart } from "./report.js";
 import { median, summarize } from "./stats.js";
 
 const { values: flags } = parseArgs({
   options: {
-    turns: { type: "string", default: "300" },
     runs: { type: "string", default: "3" },
+    turns: { type: "string", default: "200" },
     warmup: { type: "string", default: "20" },
-    "throughput-turns": { type: "string", default: "200" },
-    groups: { type: "string", default: "20" },
+    clients: { type: "string", default: "64" },
+    "turns-per-client": { type: "string", default: "8" },
+    "shared-groups": { type: "string", default: "8" },
+    "executor-calls": { type: "string", default: "3000" },
+    "executor-concurrency": { type: "string", default: "1024" },
   },
 });
 
@@ -35,23 +43,26 @@ function intFlag(name: string, raw: string | undefined, min = 1): number {
 }
 
 const config = {
-  turns: intFlag("turns", flags.turns),
   runs: intFlag("runs", flags.runs),
+  turns: intFlag("turns", flags.turns),
   warmup: intFlag("warmup", flags.warmup, 0),
-  throughputTurns: intFlag("throughput-turns", flags["throughput-turns"]),
-  groups: intFlag("groups", flags.groups),
+  clients: intFlag("clients", flags.clients),
+  turnsPerClient: intFlag("turns-per-client", flags["turns-per-client"]),
+  sharedGroups: intFlag("shared-groups", flags["shared-groups"]),
+  executorCalls: intFlag("executor-calls", flags["executor-calls"]),
+  executorConcurrency: intFlag("executor-concurrency", flags["executor-concurrency"]),
 };
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Warnings and errors the apps logged, counted by app and message: retries show up here. */
-function appWarnings(sys: TestSystem): Record<string, number> {
+function appWarnings({ sys }: BenchSystem): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const app of sys.apps) {
     for (const line of app.lines) {
       try {
         const entry = JSON.parse(line) as { level?: number; msg?: string };
-        if ((entry.level ?? 0) < 40) continue;
+        if ((entry.level ?? 0) < 40 || entry.msg?.includes("development default")) continue;
         const key = `${app.app}: ${entry.msg ?? "?"}`;
         counts[key] = (counts[key] ?? 0) + 1;
       } catch {
@@ -62,148 +73,216 @@ function appWarnings(sys: TestSystem): Record<string, number> {
   return counts;
 }
 
-let running: TestSystem | undefined;
+let running: BenchSystem | undefined;
 process.once("SIGINT", () => {
   progress("interrupted: stopping the system");
   void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
 });
 
+const perSec = (n: number, ms: number) => (n / ms) * 1000;
+
 async function runOnce(run: number) {
   const tag = `[run ${run}/${config.runs}]`;
-  progress(`${tag} starting the system`);
-  // The benchmark posts faster than the default per-user limit allows; lift it, auth stays on.
-  const sys = await startSystem({ env: { RATE_LIMIT_PER_MINUTE: "1000000", RATE_LIMIT_BURST: "100000" } });
-  running = sys;
-  let system: Awaited<ReturnType<typeof measureSystemLatency>>;
-  let throughput: Awaited<ReturnType<typeof measureSystemThroughput>>;
-  let warnings: Record<string, number>;
+  progress(`${tag} starting nats-server, PostgreSQL and every app`);
+  const bench = await startBenchSystem();
+  running = bench;
   try {
     progress(`${tag} conclave: ${config.warmup} warm-up + ${config.turns} sequential turns`);
-    system = await measureSystemLatency(sys, config.turns, config.warmup, progress);
-    const s = summarize(system.completed);
-    progress(`${tag} conclave post→turn.completed p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms`);
-    progress(`${tag} conclave: ${config.throughputTurns} turns at once over ${config.groups} groups`);
-    throughput = await measureSystemThroughput(sys, config.throughputTurns, config.groups);
-    progress(`${tag} conclave ${((throughput.turns / throughput.wallMs) * 1000).toFixed(1)} turns/s`);
-    warnings = appWarnings(sys);
+    const seq = await measureSystemLatency(bench, config.turns, config.warmup, progress);
+    const s = summarize(seq.completed);
+    progress(`${tag} POST→turn.completed p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms`);
+    const load = { clients: config.clients, turnsPerClient: config.turnsPerClient };
+    progress(
+      `${tag} conclave: ${config.clients} clients on their own groups, ${config.turnsPerClient} turns each`,
+    );
+    const own = await measureSystemThroughput(bench, { ...load, groups: config.clients });
+    progress(`${tag} ${perSec(own.turns, own.wallMs).toFixed(1)} turns/s`);
+    progress(`${tag} conclave: ${config.clients} clients on ${config.sharedGroups} groups`);
+    const shared = await measureSystemThroughput(bench, { ...load, groups: config.sharedGroups });
+    progress(`${tag} ${perSec(shared.turns, shared.wallMs).toFixed(1)} turns/s`);
+    const warnings = appWarnings(bench);
+    for (const [what, n] of Object.entries(warnings)) progress(`${tag} app log: ${n}× ${what}`);
+
+    progress(`${tag} jetstream on the same server: ${config.warmup} warm-up + ${config.turns} messages`);
+    const base = await measureBaselineLatency(config.turns, config.warmup, bench.natsUrl);
+    // The same hops a turn takes, one after another: as many publish → consume as it has events.
+    const hops = seq.eventsPerTurn;
+    const messages = own.turns * hops;
+    progress(`${tag} jetstream: ${messages} messages over ${config.clients} subjects`);
+    const baseRate = await measureBaselineThroughput(messages, config.clients, bench.natsUrl);
+    return {
+      run,
+      natsServer: base.serverVersion,
+      eventsPerTurn: hops,
+      appWarnings: warnings,
+      latency: {
+        completed: summarize(seq.completed),
+        accepted: summarize(seq.accepted),
+        stages: Object.fromEntries(STAGES.map(([stage]) => [stage, summarize(seq.stages[stage])])),
+        baselineReceived: summarize(base.received),
+        baselineAcked: summarize(base.acked),
+        /** The turn's hops as raw publish → consume one after another. */
+        baselineTurn: summarize(base.received.map((ms) => ms * hops)),
+      },
+      throughput: {
+        ownGroups: perSec(own.turns, own.wallMs),
+        sharedGroups: perSec(shared.turns, shared.wallMs),
+        baselineTurns: perSec(own.turns, baseRate.wallMs),
+        baselineMessages: perSec(messages, baseRate.wallMs),
+      },
+      cpuMsPerTurn: {
+        sequential: seq.cpuPerTurn,
+        ownGroups: own.cpuPerTurn,
+        sharedGroups: shared.cpuPerTurn,
+      },
+    };
   } finally {
     running = undefined;
-    await sys.stop();
+    await bench.stop();
   }
-  for (const [what, n] of Object.entries(warnings)) progress(`${tag} app log: ${n}× ${what}`);
-  const others = system.cpuPerTurn["(other processes)"];
-  if (others !== undefined)
-    progress(`${tag} other processes on this machine used ${others.toFixed(1)} ms CPU per sequential turn`);
-
-  progress(`${tag} jetstream: ${config.warmup} warm-up + ${config.turns} sequential messages`);
-  const baseline = await measureBaselineLatency(config.turns, config.warmup);
-  const b = summarize(baseline.received);
-  progress(`${tag} jetstream publish→received p50 ${b.p50.toFixed(2)} ms, p99 ${b.p99.toFixed(2)} ms`);
-  const messages = config.throughputTurns * system.eventsPerTurn;
-  progress(
-    `${tag} jetstream: ${messages} messages (${system.eventsPerTurn} per turn) over ${config.groups} subjects`,
-  );
-  const baseThroughput = await measureBaselineThroughput(messages, config.groups);
-  progress(`${tag} jetstream ${((messages / baseThroughput.wallMs) * 1000).toFixed(0)} messages/s`);
-
-  return {
-    run,
-    natsServer: baseline.serverVersion,
-    eventsPerTurn: system.eventsPerTurn,
-    appWarnings: warnings,
-    cpuMsPerTurn: { sequential: system.cpuPerTurn, concurrent: throughput.cpuPerTurn },
-    latency: {
-      baselineReceived: summarize(baseline.received),
-      baselineAcked: summarize(baseline.acked),
-      systemCompleted: summarize(system.completed),
-      systemAccepted: summarize(system.accepted),
-      stages: Object.fromEntries(STAGES.map(([stage]) => [stage, summarize(system.stages[stage])])),
-    },
-    throughput: {
-      baseline: {
-        messages,
-        wallMs: baseThroughput.wallMs,
-        messagesPerSec: (messages / baseThroughput.wallMs) * 1000,
-        turnsPerSec: (config.throughputTurns / baseThroughput.wallMs) * 1000,
-      },
-      system: {
-        turns: throughput.turns,
-        groups: throughput.groups,
-        wallMs: throughput.wallMs,
-        turnsPerSec: (throughput.turns / throughput.wallMs) * 1000,
-      },
-    },
-  };
 }
 
 const startedAt = new Date().toISOString();
 const runs: Awaited<ReturnType<typeof runOnce>>[] = [];
 for (let r = 1; r <= config.runs; r++) runs.push(await runOnce(r));
 
-const metric = (name: string, pick: (r: (typeof runs)[number]) => LatencyMetric["runs"][number]) => ({
+progress("langgraph: the strategies' graphs alone, in this process");
+const graphRuns = [];
+for (let r = 0; r < config.runs; r++) graphRuns.push(await measureGraphSteps());
+progress(
+  `executor: ${config.executorCalls} calls at concurrency ${config.executorConcurrency}, 200 ms provider`,
+);
+const executorRuns = [];
+for (let r = 0; r < config.runs; r++)
+  executorRuns.push(
+    await measureExecutorCapacity({
+      calls: config.executorCalls,
+      concurrency: config.executorConcurrency,
+      latencyMs: 200,
+    }),
+  );
+
+const m = (pick: (r: (typeof runs)[number]) => number) => median(runs.map(pick));
+/** CPU of everything the system runs on (apps, nats-server, PostgreSQL), not the bench's client. */
+const systemCpu = (r: Record<string, number>) =>
+  Object.entries(r).reduce((sum, [k, ms]) => (k === "bench" || k.startsWith("(") ? sum : sum + ms), 0);
+
+const figures: Figure[] = [
+  {
+    name: "POST→turn.completed p50 (ms), sequential",
+    value: m((r) => r.latency.completed.p50),
+    baseline: m((r) => r.latency.baselineTurn.p50),
+    baselineName: "the same hops as raw JetStream publish→consume",
+    goal: "≤ 25 ms and ≤ 5× baseline",
+  },
+  {
+    name: "POST→turn.completed p99 (ms), sequential",
+    value: m((r) => r.latency.completed.p99),
+    baseline: m((r) => r.latency.baselineTurn.p99),
+    baselineName: "the same hops as raw JetStream publish→consume",
+    goal: "≤ 60 ms",
+  },
+  {
+    name: "POST→202 p50 (ms)",
+    value: m((r) => r.latency.accepted.p50),
+    baseline: m((r) => r.latency.baselineAcked.p50),
+    baselineName: "JetStream publish→PubAck",
+  },
+  {
+    name: `turns/s, ${config.clients} clients on their own groups`,
+    value: m((r) => r.throughput.ownGroups),
+    baseline: m((r) => r.throughput.baselineTurns),
+    baselineName: `raw JetStream, ${runs[0]?.eventsPerTurn ?? "?"} messages = 1 turn`,
+    goal: "≥ 150",
+    higherIsBetter: true,
+  },
+  {
+    name: `turns/s, ${config.clients} clients on ${config.sharedGroups} groups`,
+    value: m((r) => r.throughput.sharedGroups),
+    baseline: m((r) => r.throughput.baselineTurns),
+    baselineName: `raw JetStream, ${runs[0]?.eventsPerTurn ?? "?"} messages = 1 turn`,
+    goal: "≥ 100",
+    higherIsBetter: true,
+  },
+  {
+    name: `CPU ms per turn, all-in, ${config.clients} clients`,
+    value: m((r) => systemCpu(r.cpuMsPerTurn.ownGroups)),
+    goal: "≤ 10",
+  },
+  {
+    name: "LangGraph CPU ms per graph step (alone)",
+    value: median(graphRuns.map((g) => g.cpuMsPerStep)),
+    baselineName: `${graphRuns[0]?.stepsPerTurn ?? "?"} steps per two-agent turn`,
+  },
+  {
+    name: "executor LLM calls in flight (200 ms provider)",
+    value: median(executorRuns.map((e) => e.inFlight)),
+    goal: "≥ 1,000",
+    higherIsBetter: true,
+  },
+  {
+    name: "executor CPU ms per LLM call",
+    value: median(executorRuns.map((e) => e.cpuMsPerCall)),
+  },
+  {
+    name: "executor peak RSS (MiB) at that load",
+    value: median(executorRuns.map((e) => e.peakRssMiB)),
+  },
+];
+
+const latencyMetric = (name: string, pick: (r: (typeof runs)[number]) => LatencyMetric["runs"][number]) => ({
   name,
   runs: runs.map(pick),
 });
-const baselineReceived = metric("jetstream publish→received", (r) => r.latency.baselineReceived);
-const baselineAcked = metric("jetstream publish→PubAck", (r) => r.latency.baselineAcked);
-const systemCompleted = metric("conclave POST→turn.completed", (r) => r.latency.systemCompleted);
-const systemAccepted = metric("conclave POST→202", (r) => r.latency.systemAccepted);
-const stageMetrics = STAGES.map(([stage]) =>
-  metric(`  stage ${stage}`, (r) => r.latency.stages[stage] ?? summarize([])),
-);
-const baselineRate = {
-  name: `jetstream (${runs[0]?.eventsPerTurn ?? "?"} msgs = 1 turn) turns/s`,
-  runs: runs.map((r) => r.throughput.baseline.turnsPerSec),
-};
-const systemRate = {
-  name: `conclave turns/s (${config.throughputTurns} over ${config.groups} groups)`,
-  runs: runs.map((r) => r.throughput.system.turnsPerSec),
-};
-const rateRatio = median(systemRate.runs) / median(baselineRate.runs);
-
 const report = [
-  latencyTable([baselineReceived, systemCompleted, ...stageMetrics, baselineAcked, systemAccepted]),
-  ratioTable([
-    { name: "POST→turn.completed / publish→received", system: systemCompleted, baseline: baselineReceived },
-    { name: "POST→202 / publish→PubAck", system: systemAccepted, baseline: baselineAcked },
+  figureTable(figures),
+  latencyTable([
+    latencyMetric("conclave POST→turn.completed", (r) => r.latency.completed),
+    ...STAGES.map(([stage]) =>
+      latencyMetric(`  stage ${stage}`, (r) => r.latency.stages[stage] ?? summarize([])),
+    ),
+    latencyMetric("jetstream publish→received (one hop)", (r) => r.latency.baselineReceived),
+    latencyMetric("conclave POST→202", (r) => r.latency.accepted),
+    latencyMetric("jetstream publish→PubAck", (r) => r.latency.baselineAcked),
   ]),
-  rateTable([baselineRate, systemRate], { name: "ratio system/baseline", value: rateRatio }),
   cpuTable([
     { name: "sequential", runs: runs.map((r) => r.cpuMsPerTurn.sequential) },
-    { name: "concurrent", runs: runs.map((r) => r.cpuMsPerTurn.concurrent) },
+    { name: `${config.clients} clients`, runs: runs.map((r) => r.cpuMsPerTurn.ownGroups) },
+    { name: `${config.sharedGroups} groups`, runs: runs.map((r) => r.cpuMsPerTurn.sharedGroups) },
   ]),
 ].join("\n\n");
-process.stdout.write(`\n${report}\n`);
-
-const medians = Object.fromEntries(
-  [baselineReceived, baselineAcked, systemCompleted, systemAccepted, ...stageMetrics].map((m) => [
-    m.name.trim(),
-    latencyMedians(m),
-  ]),
+const machine = {
+  node: process.version,
+  cpus: availableParallelism(),
+  cpuModel: cpus()[0]?.model ?? "?",
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  natsServer: runs[0]?.natsServer,
+};
+process.stdout.write(
+  `\n${report}\n\n${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, nats-server ${machine.natsServer}; medians of ${config.runs} runs\n`,
 );
+
 const result = {
   startedAt,
   finishedAt: new Date().toISOString(),
   config,
-  machine: { node: process.version, cpus: availableParallelism(), natsServer: runs[0]?.natsServer },
+  machine,
+  figures,
   runs,
-  medians: {
-    latencyMs: medians,
-    baselineTurnsPerSec: median(baselineRate.runs),
-    systemTurnsPerSec: median(systemRate.runs),
-  },
-  ratios: {
-    completedOverReceived: ratioOf(systemCompleted, baselineReceived),
-    acceptedOverAcked: ratioOf(systemAccepted, baselineAcked),
-    throughput: rateRatio,
-  },
+  langgraph: graphRuns,
+  executor: executorRuns,
 };
-function ratioOf(system: LatencyMetric, baseline: LatencyMetric) {
-  const s = latencyMedians(system);
-  const b = latencyMedians(baseline);
-  return { p50: s.p50 / b.p50, p99: s.p99 / b.p99, mean: s.mean / b.mean };
-}
 const outDir = new URL("./results/", import.meta.url);
 await mkdir(outDir, { recursive: true });
 await writeFile(new URL("latest.json", outDir), `${JSON.stringify(result, null, 2)}\n`);
-progress(`wrote ${new URL("latest.json", outDir).pathname}`);
+await writeFile(
+  new URL("latest.svg", outDir),
+  svgChart(
+    "CPU ms per two-agent turn by process (median)",
+    Object.entries(runs[0]?.cpuMsPerTurn.ownGroups ?? {})
+      .filter(([k]) => k !== "bench" && !k.startsWith("("))
+      .map(([k]) => ({ label: k, value: median(runs.map((r) => r.cpuMsPerTurn.ownGroups[k] ?? 0)) })),
+    figures,
+  ),
+);
+progress(`wrote ${new URL("latest.json", outDir).pathname} and latest.svg`);

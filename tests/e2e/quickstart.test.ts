@@ -63,22 +63,24 @@ describe("the README quick start", () => {
       if (!line) throw new Error(`no "${prefix}" line in:\n${banner}`);
       return line.trim();
     };
-    const watchCmd = printed(`FANOUT_PORT=${env.FANOUT_PORT} CONCLAVE_TOKEN=`);
+    const cliEnv = `EDGE_PORT=${env.EDGE_PORT} FANOUT_PORT=${env.FANOUT_PORT} CONCLAVE_TOKEN=`;
+    const watchCmd = printed(cliEnv);
     const postCmd = printed("curl -s -X POST");
     const historyCmd = printed("curl -s http");
 
     // Run the commands exactly as printed, in a shell, from the repo.
     const watch = start(watchCmd, {});
-    await waitUntil("the watcher to subscribe", () => watch.text().includes('"type":"subscribed"'), 30_000);
+    await waitUntil("the watcher to subscribe", () => watch.text().includes("following group"), 30_000);
     const posted = JSON.parse((await exec("sh", ["-c", postCmd], { cwd: REPO_ROOT })).stdout) as {
       turnId: string;
       seq: number;
     };
     expect(posted.seq).toBeGreaterThan(0);
     await waitUntil("the watcher to see the turn end", () => watch.text().includes("turn.completed"), 30_000);
-    expect(watch.text()).toMatch(/message\.posted \S+: Hello, agents!/);
-    expect(watch.text()).toMatch(/agent\.replied Ada: Hello! I am Ada/);
-    expect(watch.text()).toMatch(/agent\.replied Grace: Grace heard: Hello, agents!/);
+    // A chat: the person by name (the demo account's email), each answer whole on its agent's line.
+    expect(watch.text()).toMatch(/^demo\S*@\S+: Hello, agents!$/m);
+    expect(watch.text()).toMatch(/^Ada: Hello! I am Ada.*\(\d+→\d+ tokens, \d+ ms\)$/m);
+    expect(watch.text()).toMatch(/^Grace: Grace heard: Hello, agents!/m);
     const history = await waitUntil("the history", async () => {
       const body = JSON.parse((await exec("sh", ["-c", historyCmd], { cwd: REPO_ROOT })).stdout) as {
         items: unknown[];
@@ -89,21 +91,33 @@ describe("the README quick start", () => {
 
     // The debate demo, its two printed commands after the first ones.
     const lines = banner.split("\n").map((l) => l.trim());
-    const councilWatch = lines.filter((l) =>
-      l.startsWith(`FANOUT_PORT=${env.FANOUT_PORT} CONCLAVE_TOKEN=`),
-    )[1];
+    const councilWatch = lines.filter((l) => l.startsWith(cliEnv))[1];
     const councilPost = lines.filter((l) => l.startsWith("curl -s -X POST"))[1];
     expect(councilWatch && councilPost, "the debate demo's commands are printed").toBeTruthy();
     const debate = start(councilWatch ?? "", {});
     await waitUntil(
       "the debate watcher to subscribe",
-      () => debate.text().includes('"type":"subscribed"'),
+      () => debate.text().includes("following group"),
       30_000,
     );
     await exec("sh", ["-c", councilPost ?? ""], { cwd: REPO_ROOT });
     await waitUntil("the debate to end", () => debate.text().includes("turn.completed"), 30_000);
-    expect(debate.text()).toMatch(/vote\.cast Linus votes Grace \(confidence 70%\)/);
-    expect(debate.text()).toMatch(/consensus\.reached Grace with 67% of the votes \(majority\)/);
+    expect(debate.text()).toMatch(/vote\.cast · Linus: votes Grace \(confidence 70%\)/);
+    expect(debate.text()).toMatch(
+      /consensus\.reached · conclave: consensus on Grace · 67% of the votes · majority/,
+    );
+    // The replay the banner prints reads the same debate back from the API.
+    const replayCmd = lines.find((l) => l.startsWith(cliEnv) && l.includes("npm run replay"));
+    expect(replayCmd, "the replay command is printed").toBeTruthy();
+    // The read model may trail the live feed by a moment.
+    const replayed = await waitUntil("the replay to show the consensus", async () => {
+      const out = (await exec("sh", ["-c", replayCmd ?? ""], { cwd: REPO_ROOT })).stdout;
+      return out.includes("consensus.reached") ? out : undefined;
+    });
+    expect(replayed).toMatch(/Linus +vote\.cast +votes Grace \(confidence 70%\)/);
+    expect(replayed).toMatch(
+      /conclave +consensus\.reached +consensus on Grace · 67% of the votes · majority/,
+    );
 
     // Ctrl-C: the terminal signals the whole foreground group; everything stops cleanly.
     if (dev.child.pid) process.kill(-dev.child.pid, "SIGINT");

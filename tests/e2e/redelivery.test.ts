@@ -29,14 +29,17 @@ async function countsByType(groupId: string) {
   return Object.fromEntries(rows.map((r) => [r.type, r.n]));
 }
 
-/** Every event of the group as stored in the stream, read by a fresh subscriber from the start. */
+/**
+ * Every event of the group as stored in the stream, read by a fresh subscriber from the start. The
+ * wait covers three kills, each app's restart and the redelivery after its ack wait, one after another.
+ */
 async function streamEvents(groupId: string, until: (types: string[]) => boolean) {
   const client = await sys.openStream();
   await client.subscribe(groupId, 0);
   await client.waitFor(
     "the stream to be read",
     () => until(client.events(groupId).map((f) => f.event?.type ?? "")),
-    30_000,
+    90_000,
   );
   await new Promise((r) => setTimeout(r, 300));
   const events = client.events(groupId);
@@ -139,5 +142,5 @@ describe("no duplicates", () => {
       () => sys.app("recorder").lines.some((l) => l.includes("already recorded")),
       10_000,
     );
-  });
+  }, 180_000);
 });

@@ -190,6 +190,12 @@ const routes = (): Route[] => [
   },
   { name: "SSE /v1/groups/:id/events", write: false, group: true, call: (t) => sse(t) },
   {
+    name: "GET replay",
+    write: false,
+    group: true,
+    call: (t) => ndjson(`/v1/groups/${groupId}/replay?turnId=${turnId}`, t),
+  },
+  {
     name: "DELETE /v1/api-keys/:id",
     write: true,
     group: false,
@@ -207,6 +213,16 @@ async function sse(token: string | null): Promise<Response> {
   });
   const body = res.status === 200 ? {} : ((await res.json()) as Record<string, unknown>);
   ac.abort();
+  return { status: res.status, headers: res.headers, body };
+}
+
+/** A GET whose success is NDJSON (not one JSON document): a refusal is still a problem. */
+async function ndjson(path: string, token: string | null): Promise<Response> {
+  const res = await fetch(`${sys.edgeUrl}${path}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  const text = await res.text();
+  const body = res.status === 200 ? { lines: text.split("\n").filter(Boolean).length } : JSON.parse(text);
   return { status: res.status, headers: res.headers, body };
 }
 

@@ -3,13 +3,13 @@ import { ConfigError } from "@conclave/config";
 import { describeError } from "@conclave/errors";
 import { createLogger } from "@conclave/log";
 import { loadConfig } from "./config.js";
-import { runDev } from "./dev/index.js";
 import { dlq, UsageError } from "./dlq-command.js";
 import { migrate } from "./migrate.js";
 import { natsAuth } from "./nats-auth.js";
 import { provisionBus } from "./provision.js";
+import { REPLAY_USAGE, replay } from "./replay/replay-command.js";
 import { rotateKeys } from "./rotate-keys.js";
-import { watch } from "./watch.js";
+import { WATCH_USAGE, watch } from "./watch.js";
 
 const USAGE = `usage: conclave <command>
   dev                      start NATS (if needed), migrate, every app, and a demo group
@@ -17,7 +17,8 @@ const USAGE = `usage: conclave <command>
   provision                create or update the NATS streams, consumers and buckets (an admin NATS_USER)
   keys rotate              make a new token signing key current (the old one verifies until its tokens expire)
   nats-auth                print a nats-server authorization block with one user per app (CONCLAVE_NS)
-  watch <groupId> [seq]    print a group's events live (after stream seq, if given); needs CONCLAVE_TOKEN
+  ${WATCH_USAGE}
+  ${REPLAY_USAGE}
   dlq list [--stream conv|work] [--limit N]
                            the newest dead letters: seq, time, source stream/consumer, subject and seq, reason
   dlq show <dlqSeq>        one dead letter's headers and body
@@ -29,9 +30,12 @@ try {
   const config = loadConfig(process.env);
   const log = createLogger({ app: "conclave", level: config.LOG_LEVEL });
   switch (command) {
-    case "dev":
+    case "dev": {
+      // Loaded here: it composes every app, which the other commands do not need to start.
+      const { runDev } = await import("./dev/index.js");
       await runDev(config, process.env, log);
       break;
+    }
     case "migrate":
       await migrate(config, log);
       break;
@@ -45,19 +49,12 @@ try {
       if (args[0] !== "rotate") throw new Error(`unknown keys command\n${USAGE}`);
       console.log(await rotateKeys(config, log));
       break;
-    case "watch": {
-      const [groupId, seq] = args;
-      if (!groupId) throw new Error(`watch needs a group id\n${USAGE}`);
-      if (!config.CONCLAVE_TOKEN)
-        throw new Error("watch needs CONCLAVE_TOKEN: an access token or API key that may read the group");
-      await watch(
-        `ws://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${config.FANOUT_PORT}/v1/stream`,
-        config.CONCLAVE_TOKEN,
-        groupId,
-        seq === undefined ? undefined : Number(seq),
-      );
+    case "watch":
+      await watch(config, args, USAGE);
       break;
-    }
+    case "replay":
+      await replay(config, args, USAGE);
+      break;
     case "dlq":
       process.stdout.write(await dlq(config, args, log, USAGE));
       break;

@@ -1,68 +1,62 @@
-import WebSocket from "ws";
+import { parseArgs } from "node:util";
+import { createApi } from "./api.js";
+import { type CliConfig, edgeUrl, streamUrl } from "./config.js";
+import { createDirectory, loadDirectory } from "./directory.js";
+import { UsageError } from "./dlq-command.js";
+import { followGroup } from "./follow.js";
+import { colourFor, createStyle } from "./term/style.js";
+import { createChatRenderer } from "./watch/chat.js";
 
-/** Prints a group's events as they arrive: `conclave watch <groupId> [afterSeq]`. */
-export async function watch(url: string, token: string, groupId: string, afterSeq?: number): Promise<void> {
-  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
-  ws.on("open", () =>
-    ws.send(JSON.stringify({ type: "subscribe", groupId, ...(afterSeq === undefined ? {} : { afterSeq }) })),
-  );
-  ws.on("message", (data: Buffer) => {
-    let frame: {
-      type: string;
-      seq?: number;
-      event?: { type: string; actor: { name?: string; id: string }; payload: Record<string, unknown> };
-    };
-    try {
-      frame = JSON.parse(data.toString("utf8"));
-    } catch {
-      console.log(data.toString("utf8"));
-      return;
-    }
-    if (frame.type === "heartbeat") return;
-    if (frame.type !== "event" || !frame.event) {
-      console.log(JSON.stringify(frame));
-      return;
-    }
-    const e = frame.event;
-    console.log(`#${frame.seq} ${e.type} ${describe(e)}`);
+export const WATCH_USAGE = `watch <groupId> [afterSeq] [--json]
+                           a group live, as a chat (answers grow as they are written; --json: the raw
+                           frames, one per line), after stream seq afterSeq if given; needs CONCLAVE_TOKEN`;
+
+/** `conclave watch <groupId> [afterSeq] [--json]`: a group's conversation as it happens. */
+export async function watch(config: CliConfig, argv: string[], usage: string): Promise<void> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    throw new UsageError(`${e instanceof Error ? e.message : String(e)}\n${usage}`);
+  }
+  const [groupId, seq, ...extra] = parsed.positionals;
+  if (!groupId || extra.length > 0)
+    throw new UsageError(`watch needs a group id (and maybe a seq)\n${usage}`);
+  const afterSeq = seq === undefined ? undefined : Number(seq);
+  if (afterSeq !== undefined && !(Number.isSafeInteger(afterSeq) && afterSeq >= 0))
+    throw new UsageError(`afterSeq is a stream seq (0 or more)\n${usage}`);
+  if (!config.CONCLAVE_TOKEN)
+    throw new UsageError("watch needs CONCLAVE_TOKEN: an access token or API key that may read the group");
+  const token = config.CONCLAVE_TOKEN;
+  const json = parsed.values.json ?? false;
+  const style = createStyle(!json && colourFor(process.stdout, config.NO_COLOR));
+  const directory = json
+    ? createDirectory()
+    : await loadDirectory(createApi(edgeUrl(config), token), groupId);
+  const chat = createChatRenderer({ style, directory });
+  const stop = new AbortController();
+  process.once("SIGINT", () => stop.abort());
+  const ended = await followGroup({
+    url: streamUrl(config),
+    token,
+    groupId,
+    afterSeq,
+    signal: stop.signal,
+    onNotice: (m) => process.stderr.write(`${m}\n`),
+    onFrame: (frame, raw) => {
+      if (json) process.stdout.write(`${raw}\n`);
+      else process.stdout.write(chat.frame(frame));
+    },
   });
-  await new Promise<void>((resolve, reject) => {
-    ws.on("close", (code, reason) => {
-      console.error(`closed ${code} ${reason.toString()}`);
-      resolve();
-    });
-    ws.on("error", reject);
-    process.once("SIGINT", () => ws.close());
-  });
+  process.stdout.write(chat.end());
+  process.stderr.write(`closed ${ended.code} ${ended.reason}\n`);
 }
 
-/** One readable line about an event: who, and what it says. */
-export function describe(e: {
-  type: string;
-  actor: { name?: string; id: string };
-  payload: Record<string, unknown>;
-}): string {
-  const p = e.payload;
-  const who = e.actor.name ?? e.actor.id;
-  const pct = (x: unknown) => `${Math.round(Number(x) * 100)}%`;
-  switch (e.type) {
-    case "speaker.selected":
-      return `${String(p.agentName)} (${String(p.reason)})`;
-    case "guard.triggered":
-      return `${String(p.code)}: ${String(p.reason)}`;
-    case "vote.opened":
-      return `options ${(p.options as { choice: string }[]).map((o) => o.choice).join(", ")}; closes ${String(p.deadline)}`;
-    case "vote.cast":
-      return `${String(p.agentName)} votes ${p.choice === null ? "to abstain" : String(p.choice)} (confidence ${pct(p.confidence)}): ${String(p.rationale)}`;
-    case "vote.closed":
-      return String(p.reason);
-    case "consensus.reached":
-      return `${String(p.choice)} with ${pct(p.confidence)} of the votes (${String(p.rule)})`;
-    case "consensus.failed":
-      return `${String(p.code)}: ${String(p.reason)}`;
-    case "turn.failed":
-      return `${String(p.reason)}: ${String(p.detail)}`;
-    default:
-      return typeof p.content === "string" ? `${who}: ${p.content}` : who;
-  }
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { json: { type: "boolean" } },
+  });
 }

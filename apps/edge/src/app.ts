@@ -47,6 +47,7 @@ import { messageRoutes } from "./messages/routes.js";
 import { createWaitSlots } from "./messages/wait-slots.js";
 import { mountDocs } from "./ops/docs.js";
 import { opsRoutes } from "./ops/routes.js";
+import { replayRoutes } from "./replay/routes.js";
 
 export type EdgeAppConfig = Omit<
   EdgeConfig,
@@ -124,8 +125,8 @@ function buildEdgeApp(
       cors({
         origin: config.CORS_ORIGINS,
         allowHeaders: ["authorization", "content-type", "idempotency-key", "if-match"],
-        // A memory block's version, for its next If-Match.
-        exposeHeaders: ["etag"],
+        // A memory block's version, for its next If-Match; a replay's extent and its next part.
+        exposeHeaders: ["etag", "replay-count", "replay-through-seq", "link"],
         maxAge: 600,
       }),
     );
@@ -162,6 +163,7 @@ function buildEdgeApp(
       contextRoutes(ctx),
       messageRoutes(ctx),
       memoryRoutes(ctx),
+      replayRoutes(ctx),
     ),
   );
   // Fixed paths (/export, /import) before `/{id}`, which would match them too.

@@ -16,8 +16,8 @@ import { createMemoryStore } from "@conclave/memory";
 import type { Service } from "@conclave/runtime";
 import { CONSUMERS, type ConvEventType, names as namesOf } from "@conclave/subjects";
 import type { OrchestratorConfig } from "./config.js";
-import { KvCheckpointSaver } from "./graphs/kv-checkpointer.js";
 import { createStrategyRunner } from "./graphs/runner.js";
+import { bucketCheckpoints } from "./graphs/step-checkpoints.js";
 import { kvTurnMemories } from "./graphs/turn-memories.js";
 import { createRememberTurns } from "./turns/remember-turns.js";
 import { createTurnEngine } from "./turns/turn-engine.js";
@@ -60,11 +60,19 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
         kvm.open(names.bucket("memory")),
       ]);
       const memory = createMemoryStore({ kv: memoryKv, js, names });
+      // A published outbox may stay in a running turn's state for half the shortest duplicate
+      // window of the streams it publishes to (see createTurnStore).
+      const windowsMs = await Promise.all(
+        (["conv", "work"] as const).map(
+          async (s) => (await jsm.streams.info(names.stream(s))).config.duplicate_window / 1e6,
+        ),
+      );
       const store = createTurnStore({
         kv,
         js,
         names,
         log,
+        lingerMs: Math.min(...windowsMs) / 2,
         remember: createRememberTurns({ memory, js, names, log }),
       });
       const engine = createTurnEngine({
@@ -72,13 +80,13 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
         jsm,
         db,
         names,
-        runner: createStrategyRunner(
-          new KvCheckpointSaver(checkpoints, async (thread) => {
+        runner: createStrategyRunner({
+          memories: kvTurnMemories(checkpoints, async (thread) => {
             const bucket = names.bucket("checkpoints");
             await jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${thread}.>` });
           }),
-          kvTurnMemories(checkpoints),
-        ),
+          older: bucketCheckpoints(checkpoints),
+        }),
         memory,
         defaultSummarizer: config.MEMORY_SUMMARIZER,
         inflight,

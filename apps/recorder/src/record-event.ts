@@ -16,8 +16,8 @@ export async function recordEvent(db: Db, event: AnyConvEnvelope, seq: number): 
 
 /**
  * Projects several events in one transaction (the recorder's group commit): one insert of their
- * event rows, one of the messages among them, then each new event's other projections in stream
- * order. Any failure rolls back all of them. Returns, per event in the order given, whether it was new.
+ * event rows, then the messages among them and each new event's other projections, sent together.
+ * Any failure rolls back all of them. Returns, per event in the order given, whether it was new.
  */
 export async function recordEvents(
   db: Db,
@@ -52,14 +52,25 @@ export async function recordEvents(
     const fresh = new Set(inserted.map((r) => `${r.id}@${r.seq}`));
     const isFresh = batch.map(() => false);
     const said: (typeof messages.$inferInsert)[] = [];
+    const projections: Promise<void>[] = [];
     for (const { i, e, seq } of items) {
       if (!fresh.delete(`${e.id}@${seq}`)) continue;
       isFresh[i] = true;
       const message = messageRow(e, seq);
       if (message) said.push(message);
-      await project(tx, e);
+      projections.push(project(tx, e));
     }
-    if (said.length > 0) await tx.insert(messages).values(said);
+    if (said.length > 0)
+      projections.push(
+        tx
+          .insert(messages)
+          .values(said)
+          .then(() => undefined),
+      );
+    // Sent together (pipelined on the transaction's connection), not one round trip each: every
+    // projection is one statement and they commute (each event sets only what it knows, as when
+    // events arrive out of order after a redelivery), so their order on the server does not matter.
+    await Promise.all(projections);
     return isFresh;
   });
 }

@@ -9,6 +9,8 @@ import { waitUntil } from "./wait.js";
 /** A nats-server of a chaos test's own (free port, own data folder), never the shared one. */
 export interface OwnNatsServer {
   url: string;
+  /** The server's process id while it runs (benchmarks count its CPU). */
+  readonly pid: number | undefined;
   /** Kills the server (SIGKILL by default); its data folder stays for the restart. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port and data folder. */
@@ -59,6 +61,9 @@ export async function startOwnNatsServer(
   await start();
   return {
     url,
+    get pid() {
+      return proc?.pid;
+    },
     kill,
     restart: start,
     async dispose() {

@@ -20,6 +20,8 @@ export interface OwnPostgres {
   start(): Promise<void>;
   /** SIGKILL of the postmaster and its backends: a crash; `start()` recovers. */
   kill(): Promise<void>;
+  /** The postmaster and its backends now (benchmarks count their CPU). */
+  pids(): Promise<number[]>;
   /** Stops it and removes its data folder. */
   close(): Promise<void>;
 }
@@ -38,7 +40,11 @@ async function binDir(): Promise<string> {
 const asOwner = (bin: string, args: string[]) =>
   process.getuid?.() === 0 ? run("runuser", ["-u", "postgres", "--", bin, ...args]) : run(bin, args);
 
-export async function startPostgres(): Promise<OwnPostgres> {
+/**
+ * `durable: true` keeps PostgreSQL's own defaults (fsync and synchronous commit on), as a production
+ * server runs; chaos tests run without them for speed.
+ */
+export async function startPostgres(opts: { durable?: boolean } = {}): Promise<OwnPostgres> {
   const bin = await binDir();
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "conclave-pg-"));
@@ -64,11 +70,14 @@ export async function startPostgres(): Promise<OwnPostgres> {
     `-p ${port}`,
     "-c listen_addresses=127.0.0.1",
     `-c unix_socket_directories=${dir}`,
-    "-c fsync=off",
-    "-c synchronous_commit=off",
-    "-c full_page_writes=off",
+    ...(opts.durable ? [] : ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]),
     "-c max_connections=200",
   ].join(" ");
+  const postmaster = async (): Promise<number | undefined> => {
+    const pidFile = join(data, "postmaster.pid");
+    if (!existsSync(pidFile)) return undefined;
+    return Number((await readFile(pidFile, "utf8")).split("\n")[0]);
+  };
   const start = async () => {
     await asOwner(join(bin, "pg_ctl"), [
       "-D",
@@ -126,6 +135,10 @@ export async function startPostgres(): Promise<OwnPostgres> {
     start,
     stop,
     kill,
+    async pids() {
+      const pid = await postmaster();
+      return pid === undefined ? [] : [pid, ...(await childrenOf(pid))];
+    },
     async close() {
       await stop().catch(() => kill());
       await rm(dir, { recursive: true, force: true });

@@ -139,6 +139,8 @@ export function banner(o: {
       `A debate: group ${o.group.council.id} (${o.group.council.agents.map((a) => a.name).join(", ")}) answers, debates a round, then votes:`,
       `  ${o.watchEnv}CONCLAVE_TOKEN=${o.group.apiKey} npm run watch -- ${o.group.council.id}`,
       `  curl -s -X POST ${o.edgeUrl}/v1/groups/${o.group.council.id}/messages ${auth} -H 'content-type: application/json' -d '{"content":"Should we release on Friday?"}'`,
+      "Then read it back step by step (who spoke and why, ballots, tally, tokens and latency), with no LLM call:",
+      `  ${o.watchEnv}CONCLAVE_TOKEN=${o.group.apiKey} npm run replay -- ${o.group.council.id}`,
       "",
       `The demo API key (${o.group.apiKey.slice(0, 11)}…) has read and write scopes; it is shown only here.`,
     );

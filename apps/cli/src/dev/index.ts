@@ -62,9 +62,10 @@ export async function runDev(config: CliConfig, env: Env, log: Logger): Promise<
               ? "PostgreSQL at DATABASE_URL"
               : `embedded PGlite in ${config.PGLITE_DIR}`,
             nats: nats.started ? `nats-server started at ${nats.url}` : nats.url,
-            // The watch command reads the same variables; repeat the ones that differ from defaults.
+            // The watch and replay commands read the same variables; repeat the ones that differ from defaults.
             watchEnv: [
               env.HOST ? `HOST=${env.HOST}` : "",
+              env.EDGE_PORT ? `EDGE_PORT=${env.EDGE_PORT}` : "",
               env.FANOUT_PORT ? `FANOUT_PORT=${env.FANOUT_PORT}` : "",
             ]
               .filter(Boolean)

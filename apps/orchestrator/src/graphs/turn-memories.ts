@@ -6,15 +6,22 @@ export interface TurnMemories {
   put(thread: string, memory: TurnMemory): Promise<void>;
   /** A turn started without one (before memory existed) remembers nothing. */
   get(thread: string): Promise<TurnMemory>;
+  /** Forgets a finished turn's memory. */
+  drop(thread: string): Promise<void>;
 }
 
 const key = (thread: string) => `${thread}.m`;
 
 /**
- * Turn memories in the checkpoints bucket beside the thread's checkpoints (`<thread>.m`, purged with
- * them), with the latest ones cached: a turn's steps mostly run where it started.
+ * Turn memories in the checkpoints bucket (`<thread>.m`; `purgeThread` removes every key of a
+ * thread, including those of earlier versions' checkpoints), with the latest ones cached: a turn's
+ * steps mostly run where it started.
  */
-export function kvTurnMemories(kv: KV, cached = 512): TurnMemories {
+export function kvTurnMemories(
+  kv: KV,
+  purgeThread: (thread: string) => Promise<void> = (thread) => kv.purge(key(thread)),
+  cached = 512,
+): TurnMemories {
   const cache = new Map<string, TurnMemory>();
   const keep = (thread: string, memory: TurnMemory) => {
     cache.delete(thread);
@@ -34,6 +41,10 @@ export function kvTurnMemories(kv: KV, cached = 512): TurnMemories {
       keep(thread, memory);
       return memory;
     },
+    async drop(thread) {
+      cache.delete(thread);
+      await purgeThread(thread);
+    },
   };
 }
 
@@ -43,5 +54,6 @@ export function inProcessTurnMemories(): TurnMemories {
   return {
     put: async (thread, memory) => void all.set(thread, memory),
     get: async (thread) => all.get(thread) ?? noMemory(),
+    drop: async (thread) => void all.delete(thread),
   };
 }

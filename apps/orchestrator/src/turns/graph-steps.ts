@@ -57,7 +57,7 @@ export async function settleAnswer(
   const active = r.state.active;
   if (!active) return null;
   const [step, memory] = await Promise.all([
-    runner.resume(active.strategy, active.thread, active.checkpointId, r.input),
+    runner.resume(active.strategy, active.thread, active, r.input),
     runner.memory(active.thread),
   ]);
   return applyStep(r.state, step, now, e.id, memory);
@@ -75,7 +75,7 @@ export async function passVoteDeadline(
   const active = r?.state.active;
   if (!r || !active) return null;
   const [step, memory] = await Promise.all([
-    runner.resume(active.strategy, active.thread, active.checkpointId, r.input),
+    runner.resume(active.strategy, active.thread, active, r.input),
     runner.memory(active.thread),
   ]);
   return applyStep(r.state, step, now, null, memory);

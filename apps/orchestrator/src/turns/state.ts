@@ -14,6 +14,7 @@ import {
 } from "@conclave/subjects";
 import { z } from "zod";
 import type { GraphStep } from "../graphs/runner.js";
+import { StoredCheckpoint } from "../graphs/step-checkpoints.js";
 import type { GraphInput, TurnSpec } from "../graphs/turn-graph.js";
 import type { TurnLimits } from "./turn-spec.js";
 
@@ -65,12 +66,18 @@ export const GroupState = z.object({
       messageId: z.string(),
       messageSeq: z.number().int(),
       startedAt: z.string(),
+      /** When the turn's deadline timer fires (absent in states of earlier versions). */
+      deadline: z.string().optional(),
       strategy: StrategyName,
       /** The group's concurrent-input policy when the turn started (a `reject` turn holds the edge's claim). */
       policy: z.enum(["enqueue", "reject", "interrupt"]).default("enqueue"),
-      /** The graph's checkpoint thread and the checkpoint it resumes from; `epoch` counts its resumes. */
+      /**
+       * The graph's thread and the checkpoint it resumes from, stored here with the events it decided
+       * (a state of an earlier version names only the id); `epoch` counts its resumes.
+       */
       thread: z.string(),
       checkpointId: z.string(),
+      checkpoint: StoredCheckpoint.optional(),
       epoch: z.number().int().min(0),
       agents: z.array(z.object({ id: z.string(), name: z.string() })),
       /** The agents as snapshotted at the start: later LLM and tool work items carry them. */
@@ -224,10 +231,12 @@ export function beginTurn(input: {
     messageId: message.payload.messageId,
     messageSeq: seq,
     startedAt: now.toISOString(),
+    deadline,
     strategy: spec.strategy,
     policy: input.policy,
     thread: input.step.thread,
-    checkpointId: input.step.checkpointId ?? "",
+    checkpointId: input.step.checkpoint?.id ?? "",
+    ...(input.step.checkpoint ? { checkpoint: input.step.checkpoint } : {}),
     epoch: 0,
     agents: input.agents.map((a) => ({ id: a.id, name: a.name })),
     snapshots,
@@ -382,7 +391,11 @@ export function applyStep(
   if (!active0) throw new Error("applyStep without an active turn");
   s = {
     ...s,
-    active: { ...active0, thread: step.thread, checkpointId: step.checkpointId ?? active0.checkpointId },
+    active: {
+      ...active0,
+      thread: step.thread,
+      ...(step.checkpoint ? { checkpointId: step.checkpoint.id, checkpoint: step.checkpoint } : {}),
+    },
   };
   const turnId = active0.turnId;
   const at = now.toISOString();

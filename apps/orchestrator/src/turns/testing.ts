@@ -8,31 +8,14 @@ import {
   newEventId,
   type StrategyName,
 } from "@conclave/subjects";
-import type { RunnableConfig } from "@langchain/core/runnables";
-import { MemorySaver } from "@langchain/langgraph";
-import type { Checkpoint, CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { createStrategyRunner, type StrategyRunner } from "../graphs/runner.js";
 import { openTurn, settleAnswer } from "./graph-steps.js";
 import type { Decision, GroupState } from "./state.js";
 
-/** An in-memory checkpointer that remembers its last put per thread, for tests of pure turn logic. */
-export class MemoryTrackingSaver extends MemorySaver {
-  private readonly puts = new Map<string, string>();
-  lastPut(thread: string) {
-    return this.puts.get(thread);
-  }
-  forget(thread: string) {
-    this.puts.delete(thread);
-  }
-  override async put(config: RunnableConfig, c: Checkpoint, m: CheckpointMetadata) {
-    const out = await super.put(config, c, m);
-    this.puts.set(String(config.configurable?.thread_id), c.id);
-    return out;
-  }
-}
+export { emptyState } from "./state.js";
 
 /** A strategy runner on memory, for unit tests. */
-export const memoryRunner = (): StrategyRunner => createStrategyRunner(new MemoryTrackingSaver());
+export const memoryRunner = (): StrategyRunner => createStrategyRunner();
 
 /** Starts the turn of `message` as the engine does, on a memory runner. */
 export function startTurn(

@@ -110,9 +110,14 @@ export function createTurnEngine(deps: {
     if (state.active) return null;
     let s = state;
     let skipped: Decision | null = null;
-    // Read alongside the stream (an idle group's poke then costs one round trip, not two).
-    const loadingGroup = loadGroup(db, state.groupId);
-    loadingGroup.catch(() => undefined);
+    // A poke by a new message: read the group alongside the stream (one round trip, not two). After
+    // a turn ended, usually nothing is queued: the group is read only once a message is found.
+    let loadingGroup: ReturnType<typeof loadGroup> | undefined;
+    const groupOf = () => {
+      loadingGroup ??= loadGroup(db, state.groupId);
+      return loadingGroup;
+    };
+    if (pokeSeq !== undefined) groupOf().catch(() => undefined);
     for (;;) {
       const found = await readMessage(s.groupId, s.cursor);
       // The poking message is in the stream; not seeing it means a lagging replica answered.
@@ -131,7 +136,7 @@ export function createTurnEngine(deps: {
         s = { ...s, cursor: seq };
         continue;
       }
-      const group = await loadingGroup;
+      const group = await groupOf();
       const at = now();
       const skip = (reason: "cancelled" | "interrupted", detail: string) => {
         const d = skipTurn(s, message, seq, reason, detail, at);

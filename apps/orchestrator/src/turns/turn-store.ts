@@ -32,13 +32,36 @@ export function createTurnStore(deps: {
   log: Logger;
   /** Appends ended turns to their group's memory (idempotently), before their events go out. */
   remember?: (groupId: string, appends: GroupState["remember"]) => Promise<void>;
+  /**
+   * How close a running turn's deadline must be for its published outbox to stay in the stored
+   * state until the group's next transaction (0: always cleared at once). Keep it well under the
+   * streams' duplicate window: whoever reads the outbox before then publishes it again.
+   */
+  lingerMs?: number;
+  now?: () => number;
 }): TurnStore {
   const { kv, js, names } = deps;
   const remember = deps.remember ?? (async () => undefined);
+  const lingerMs = deps.lingerMs ?? 0;
+  const now = deps.now ?? Date.now;
+  /**
+   * A mid-turn decision's events are answered by more events (the agents' replies, the deadline's
+   * timer), each a transaction on this group that replaces the stored outbox anyway: clearing it
+   * in a write of its own costs a round trip per step. It may stay when the turn's deadline is
+   * near enough that the group is read again within the duplicate window, however the turn goes:
+   * a replica (or this one, after a restart) that reads it meanwhile publishes it again, and
+   * JetStream drops the copies by their ids. A turn's end, and anything remembered, is cleared at once.
+   */
+  const mayLinger = (state: GroupState): boolean => {
+    const deadline = state.active?.deadline;
+    if (lingerMs <= 0 || !deadline || state.remember.length > 0) return false;
+    return Date.parse(deadline) - now() < lingerMs;
+  };
 
   // The state this process stored last, per group: the next transaction decides on it and lets the
   // compare-and-set tell whether another replica changed it meanwhile (a round trip saved when not).
   // A group that another replica also handles is read fresh for a while after a conflict.
+  // A known state has no outbox: one that lingers in the stored state was published (see mayLinger).
   const known = new Map<string, { state: GroupState; rev: number }>();
   const contended = new Map<string, number>();
   const remembered = (groupId: string, state: GroupState, rev: number) => {
@@ -169,8 +192,12 @@ export function createTurnStore(deps: {
           deps.log.info({ groupId, turnId: e.turnId, eventId: e.id }, e.type);
         }
       }
-      // If this loses a race, the winner flushed the same outbox first (publishing is idempotent).
       const cleared = { ...decision.state, outbox: [], remember: [] };
+      if (mayLinger(decision.state)) {
+        remembered(groupId, cleared, stored);
+        return { ...decision, state: cleared };
+      }
+      // If this loses a race, the winner flushed the same outbox first (publishing is idempotent).
       const last = await cas(groupId, cleared, stored, true);
       if (last !== null) remembered(groupId, cleared, last);
       return { ...decision, state: cleared };

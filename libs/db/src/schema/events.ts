@@ -19,6 +19,8 @@ export const events = pgTable(
   },
   (t) => [
     index("events_group_seq_idx").on(t.groupId, t.seq),
+    // Replay of one turn, in seq order.
+    index("events_turn_seq_idx").on(t.turnId, t.seq),
     // An agent's recent outcomes (its status) without scanning every event.
     index("events_agent_outcome_idx")
       .on(sql`(payload->>'agentId')`, t.at)

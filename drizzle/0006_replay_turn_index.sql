@@ -1,0 +1,1 @@
+CREATE INDEX "events_turn_seq_idx" ON "events" USING btree ("turn_id","seq");
