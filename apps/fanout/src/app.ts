@@ -18,6 +18,7 @@ import { cors } from "hono/cors";
 import { WebSocketServer } from "ws";
 import { createAccessWatch } from "./access-watch.js";
 import type { FanoutConfig } from "./config.js";
+import { createGroupHubs, HUB_LIMITS, type HubLimits } from "./group-hub.js";
 import { CLOSE } from "./protocol.js";
 import { startSocketSession } from "./socket-session.js";
 import { sseHandler } from "./sse-route.js";
@@ -27,11 +28,20 @@ export type FanoutAppConfig = Omit<
   "NATS_URL" | "LOG_LEVEL" | "DATABASE_URL" | "PGLITE_DIR" | "HOST" | "FANOUT_PORT" | "FAULT_CRASH_BEFORE_ACK"
 >;
 
+/** What the fanout keeps in memory per group and per SSE stream. */
+export interface FanoutLimits extends HubLimits {
+  /** Frames waiting for one SSE reader before it leaves the live tail and catches up at its own pace. */
+  sseQueuedFrames: number;
+}
+
+export const FANOUT_LIMITS: FanoutLimits = { ...HUB_LIMITS, sseQueuedFrames: 1024 };
+
 export interface FanoutDeps {
   config: FanoutAppConfig;
   nc: NatsConnection;
   db: DbHandle;
   log: Logger;
+  limits?: Partial<FanoutLimits>;
 }
 
 export interface Fanout {
@@ -59,6 +69,8 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   const names = namesOf(config.CONCLAVE_NS);
   await assertProvisioned(nc, names, "fanout");
   const feeds = groupFeeds(nc, names, { pullExpiresMs: config.FANOUT_PULL_EXPIRES_MS });
+  const limits = { ...FANOUT_LIMITS, ...deps.limits };
+  const hubs = createGroupHubs({ feeds, nc, names, log, limits });
   const keys = keyStoreFrom(deps.db.db, config);
   const auth: Authenticator = createAuthenticator({
     db: deps.db.db,
@@ -68,7 +80,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   const access = createAccessWatch({ db: deps.db.db, intervalMs: config.ACCESS_RECHECK_MS, log });
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.WS_MAX_FRAME_BYTES });
   const sessions = new Set<{ close(code: number, reason: string): void }>();
-  const limits = {
+  const socketLimits = {
     heartbeatMs: config.WS_HEARTBEAT_MS,
     maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
     maxSubscriptions: config.WS_MAX_SUBSCRIPTIONS,
@@ -94,13 +106,14 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   app.get(
     "/v1/groups/:groupId/events",
     sseHandler({
-      feeds,
+      hubs,
       db: deps.db.db,
       auth,
       access,
       log,
       heartbeatMs: config.WS_HEARTBEAT_MS,
       reauthMs: config.WS_REAUTH_MS,
+      maxQueued: limits.sseQueuedFrames,
       shutdown: shutdown.signal,
     }),
   );
@@ -133,11 +146,9 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
       });
       const session = startSocketSession({
         ws,
-        feeds,
-        nc,
-        names,
+        hubs,
         log: slog,
-        limits,
+        limits: socketLimits,
         db: deps.db.db,
         auth,
         access,
@@ -162,6 +173,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
       for (const s of sessions) s.close(CLOSE.goingAway, "server shutting down");
       sessions.clear();
       access.stop();
+      hubs.close();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       // A client that never answers the close handshake would hold the drain for ws's 30 s.
       const deadline = Date.now() + CLOSE_HANDSHAKE_MS;

@@ -126,6 +126,28 @@ describe("a group's live feed", () => {
     await resumed.close();
   });
 
+  it("reads only what is stored when opened to catch up, and says where a feed from now starts", async () => {
+    const groupId = await newGroup();
+    const open = groupFeeds(bus.nc, bus.names, { pullExpiresMs: EXPIRES_MS });
+    const read = async (afterSeq: number) => {
+      const feed = await open(groupId, afterSeq, quietLogger(), { untilCaughtUp: true });
+      const seqs: number[] = [];
+      for await (const { seq } of feed.events()) seqs.push(seq);
+      return seqs;
+    };
+    const one = (await publishPosted(groupId, "one")).seq;
+    const two = (await publishPosted(groupId, "two")).seq;
+    // The last one stored is poison: the read still ends.
+    const poison = (await jetstream(bus.nc).publish(bus.names.convSubject(groupId, "message.posted"), "{"))
+      .seq;
+    expect(await read(0)).toEqual([one, two]);
+    expect(await read(one)).toEqual([two]);
+    expect(await read(poison)).toEqual([]);
+    const live = await open(groupId, undefined, quietLogger());
+    expect(live.after).toBe(poison);
+    live.close();
+  });
+
   it("delivers promptly after idling past pull expiries, each event once and in order", async () => {
     const groupId = await newGroup();
     const feed = await groupFeeds(bus.nc, bus.names, { pullExpiresMs: EXPIRES_MS })(

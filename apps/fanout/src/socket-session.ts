@@ -1,11 +1,10 @@
 import { type Authenticator, type Principal, requireGroupAccess } from "@conclave/auth";
-import type { FeedOpener, NatsConnection } from "@conclave/bus";
 import type { Db } from "@conclave/db";
 import { AppError, describeError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
-import { type Names, TokenDelta } from "@conclave/subjects";
 import type { WebSocket } from "ws";
 import type { AccessWatch } from "./access-watch.js";
+import type { GroupHubs } from "./group-hub.js";
 import { CLOSE, ClientFrame } from "./protocol.js";
 
 export interface SessionLimits {
@@ -20,16 +19,17 @@ interface Subscription {
   stop(): void;
 }
 
+/** Frames already serialized go out as text frames, as the JSON ones do. */
+const TEXT = { binary: false } as const;
+
 /**
- * One WebSocket client: each subscription is an ordered JetStream consumer on the group's subject,
- * started after the client's last seq, so a reconnect resumes with no gap and no duplicate.
+ * One WebSocket client: each subscription follows the group's hub (its one live feed in this
+ * process) after the client's last seq, so a reconnect resumes with no gap and no duplicate.
  */
 export function startSocketSession(deps: {
   ws: WebSocket;
-  feeds: FeedOpener;
-  /** For the live token deltas (core NATS). */
-  nc: NatsConnection;
-  names: Names;
+  /** The groups' live feeds and token deltas, shared by every socket and SSE stream. */
+  hubs: GroupHubs;
   log: Logger;
   limits: SessionLimits;
   db: Db;
@@ -40,22 +40,31 @@ export function startSocketSession(deps: {
   principal?: Principal | undefined;
   credential?: string | undefined;
 }): { close(code: number, reason: string): void } {
-  const { ws, names, log, limits } = deps;
+  const { ws, log, limits } = deps;
   let principal = deps.principal;
   let credential = deps.credential;
   const subs = new Map<string, Subscription>();
   let alive = true;
   let badFrames = 0;
 
-  const send = (frame: object): boolean => {
+  /** Whether the socket can take another frame; one too far behind is closed as a slow consumer. */
+  const writable = (): boolean => {
     if (ws.readyState !== ws.OPEN) return false;
     if (ws.bufferedAmount > limits.maxBufferedBytes) {
       log.warn({ buffered: ws.bufferedAmount }, "slow consumer: closing socket");
       close(CLOSE.slowConsumer, "slow consumer: too many events waiting");
       return false;
     }
+    return true;
+  };
+  const send = (frame: object): boolean => {
+    if (!writable()) return false;
     ws.send(JSON.stringify(frame));
     return true;
+  };
+  /** A frame the hub serialized once for every subscriber of its group. */
+  const sendShared = (bytes: Buffer) => {
+    if (writable()) ws.send(bytes, TEXT);
   };
 
   const subscribe = async (groupId: string, afterSeq: number | undefined) => {
@@ -90,29 +99,38 @@ export function startSocketSession(deps: {
     let stopped = false;
     const placeholder: Subscription = { stop: () => (stopped = true) };
     subs.set(groupId, placeholder);
-    try {
-      const feed = await deps.feeds(groupId, afterSeq, log);
-      // Live token deltas ride beside the persisted feed; they are never replayed.
-      const deltas = deps.nc.subscribe(names.deltaSubject(groupId), {
-        callback: (err, m) => {
-          if (err || stopped) return;
-          let raw: unknown;
-          try {
-            raw = m.json();
-          } catch {
-            return;
-          }
-          const d = TokenDelta.safeParse(raw);
-          if (d.success) send({ type: "delta", ...d.data });
-        },
+    const failed = (e: unknown) => {
+      log.error({ groupId, err: describeError(e) }, "subscription failed");
+      send({
+        type: "error",
+        code: "subscription_failed",
+        message: "could not follow the group; subscribe again",
+        groupId,
       });
-      let unwatch = () => {};
-      const sub: Subscription = {
+    };
+    let unwatch = () => {};
+    let sub: Subscription = placeholder;
+    try {
+      // Events and token deltas (live only, never replayed) come from the group's hub.
+      const following = await deps.hubs.subscribe(
+        groupId,
+        afterSeq,
+        {
+          event: (frame) => sendShared(frame.bytes),
+          delta: sendShared,
+          failed: (e) => {
+            unwatch();
+            if (subs.get(groupId) === sub) subs.delete(groupId);
+            failed(e);
+          },
+        },
+        log,
+      );
+      sub = {
         stop: () => {
           stopped = true;
           unwatch();
-          feed.close();
-          deltas.unsubscribe();
+          following.stop();
         },
       };
       if (stopped || subs.get(groupId) !== placeholder) {
@@ -128,18 +146,9 @@ export function startSocketSession(deps: {
         send({ type: "error", code: "not_found", message: `no group ${groupId}`, groupId });
       });
       send({ type: "subscribed", groupId, afterSeq: afterSeq ?? null });
-      for await (const { seq, event } of feed.events()) {
-        if (stopped) break;
-        if (!send({ type: "event", groupId, seq, event })) break;
-      }
+      following.start();
     } catch (e) {
-      log.error({ groupId, err: describeError(e) }, "subscription failed");
-      send({
-        type: "error",
-        code: "subscription_failed",
-        message: "could not follow the group; subscribe again",
-        groupId,
-      });
+      failed(e);
       if (subs.get(groupId) === placeholder) subs.delete(groupId);
     }
   };

@@ -1,12 +1,12 @@
 import { type Authenticator, requireGroupAccess } from "@conclave/auth";
-import type { FeedOpener } from "@conclave/bus";
 import type { Db } from "@conclave/db";
-import { AppError } from "@conclave/errors";
+import { AppError, describeError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { AccessWatch } from "./access-watch.js";
+import type { EventFrame, GroupHubs, HubSubscriber, HubSubscription } from "./group-hub.js";
 
 const Params = z.object({ groupId: z.uuid("must be a UUID") });
 const Resume = z.coerce.number().int().min(0);
@@ -19,16 +19,20 @@ const RECONNECT_AFTER_MS = 1_000;
  * no duplicate. Authenticated by header (fetch-based clients); members only.
  */
 export function sseHandler(deps: {
-  feeds: FeedOpener;
+  hubs: GroupHubs;
   db: Db;
   auth: Authenticator;
   access: AccessWatch;
   log: Logger;
   heartbeatMs: number;
   reauthMs: number;
+  /** Frames waiting for a slow reader before it leaves the live tail and catches up at its own pace. */
+  maxQueued: number;
   /** Aborted when the process stops: each stream gets a reconnect hint and ends. */
   shutdown: AbortSignal;
 }) {
+  // A catch-up waits while more than this many frames wait to be written.
+  const paceAbove = Math.max(1, Math.min(64, Math.floor(deps.maxQueued / 4)));
   return async (c: Context) => {
     const params = Params.safeParse(c.req.param());
     if (!params.success)
@@ -49,49 +53,108 @@ export function sseHandler(deps: {
         });
       afterSeq = parsed.data;
     }
-    const feed = await deps.feeds(groupId, afterSeq, deps.log);
+    // Frames from the group's hub wait here for the stream's writes. A reader that lets too many
+    // pile up leaves the hub and resumes after its last written seq: it slows its own feed only.
+    const queue: EventFrame[] = [];
+    let wake: (() => void) | undefined;
+    let paced: (() => void) | undefined;
+    let fellBehind = false;
+    let failure: unknown;
+    const notify = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const subscriber: HubSubscriber = {
+      event(frame) {
+        queue.push(frame);
+        if (queue.length > deps.maxQueued && !fellBehind) {
+          fellBehind = true;
+          following.stop();
+          deps.log.warn({ groupId, queued: queue.length }, "slow SSE reader: following from its last seq");
+        }
+        notify();
+      },
+      // Token deltas are for WebSocket clients only.
+      delta() {},
+      paced: () =>
+        queue.length > paceAbove
+          ? new Promise<void>((r) => {
+              paced = r;
+            })
+          : undefined,
+      failed(e) {
+        failure = e;
+        notify();
+      },
+    };
+    let following: HubSubscription = await deps.hubs.subscribe(groupId, afterSeq, subscriber, deps.log);
     return streamSSE(c, async (stream) => {
       let open = true;
       const end = () => {
         open = false;
-        feed.close();
+        following.stop();
+        paced?.();
+        notify();
       };
       stream.onAbort(end);
-      // Like the WebSocket's 1001: come back (to another replica) with Last-Event-ID.
-      const goingAway = () => {
-        void stream
-          .writeSSE({
-            event: "reconnect",
-            retry: RECONNECT_AFTER_MS,
-            data: JSON.stringify({ code: "going_away" }),
-          })
-          .then(end, end);
+      let farewell: Promise<void> | undefined;
+      /** No more events; the stream ends once `last` is written. */
+      const endWith = (last: { event: string; data: string; retry?: number }) => {
+        if (!open) return;
+        farewell = stream.writeSSE(last).catch(() => undefined);
+        end();
       };
+      // Like the WebSocket's 1001: come back (to another replica) with Last-Event-ID.
+      const goingAway = () =>
+        endWith({
+          event: "reconnect",
+          retry: RECONNECT_AFTER_MS,
+          data: JSON.stringify({ code: "going_away" }),
+        });
       if (deps.shutdown.aborted) goingAway();
       else deps.shutdown.addEventListener("abort", goingAway, { once: true });
       const heartbeat = setInterval(() => void stream.write(": heartbeat\n\n"), deps.heartbeatMs);
       // A reader removed from the group (or the group deleted) is told, and the stream ends.
-      const unwatch = deps.access.watch(principal.accountId, groupId, () => {
-        void stream.writeSSE({
+      const unwatch = deps.access.watch(principal.accountId, groupId, () =>
+        endWith({
           event: "error",
           data: JSON.stringify({ code: "not_found", message: `no group ${groupId}` }),
-        });
-        end();
-      });
+        }),
+      );
       // A long-lived stream ends when its credential stops being valid (logout, revocation, expiry).
       const reauth = setInterval(() => {
-        deps.auth.fromHeader(bearer).catch(() => {
-          void stream.writeSSE({ event: "error", data: JSON.stringify({ code: "unauthorized" }) });
-          end();
-        });
+        deps.auth
+          .fromHeader(bearer)
+          .catch(() => endWith({ event: "error", data: JSON.stringify({ code: "unauthorized" }) }));
       }, deps.reauthMs);
       try {
-        for await (const { seq, event } of feed.events()) {
-          if (!open) break;
-          await stream.writeSSE({
-            id: String(seq),
-            event: event.type,
-            data: JSON.stringify({ groupId, seq, event }),
+        let last = afterSeq;
+        following.start();
+        while (open) {
+          const frame = queue.shift();
+          if (frame) {
+            await stream.writeSSE({ id: String(frame.seq), event: frame.type, data: frame.sse() });
+            last = frame.seq;
+            if (queue.length <= paceAbove) {
+              paced?.();
+              paced = undefined;
+            }
+            continue;
+          }
+          if (failure !== undefined) {
+            deps.log.error({ groupId, err: describeError(failure) }, "subscription failed");
+            break;
+          }
+          if (fellBehind) {
+            fellBehind = false;
+            following = await deps.hubs.subscribe(groupId, last, subscriber, deps.log);
+            if (!open) break;
+            following.start();
+            continue;
+          }
+          await new Promise<void>((r) => {
+            wake = r;
           });
         }
       } finally {
@@ -100,6 +163,7 @@ export function sseHandler(deps: {
         clearInterval(heartbeat);
         clearInterval(reauth);
         end();
+        await farewell;
       }
     });
   };

@@ -9,11 +9,26 @@ import { readEnvelope } from "./read-envelope.js";
 export interface GroupFeed {
   /** Each valid event with its stream seq; an invalid one is logged and skipped. */
   events(): AsyncIterable<{ seq: number; event: AnyEnvelope }>;
+  /** The stream seq the feed starts after: the `afterSeq` asked for, or the stream's last seq when opened from now. */
+  readonly after: number;
   close(): void;
 }
 
+export interface FeedOptions {
+  /**
+   * `events()` ends (and the feed closes) once the reader has taken every event the stream held
+   * at some moment after the feed opened: a bounded read of the history, for a catch-up.
+   */
+  untilCaughtUp?: boolean;
+}
+
 /** Opens a group's feed after `afterSeq` (the last seq a client saw), or from now when absent. */
-export type FeedOpener = (groupId: string, afterSeq: number | undefined, log: Logger) => Promise<GroupFeed>;
+export type FeedOpener = (
+  groupId: string,
+  afterSeq: number | undefined,
+  log: Logger,
+  options?: FeedOptions,
+) => Promise<GroupFeed>;
 
 export interface FeedTiming {
   /** How long one pull waits on the server; an idle feed costs one pull (and two heartbeats) per period. */
@@ -33,8 +48,17 @@ const nanos = (ms: number) => Math.round(ms * 1_000_000);
 export function groupFeeds(nc: NatsConnection, names: Names, timing: Partial<FeedTiming> = {}): FeedOpener {
   const t = { ...FEED_TIMING, ...timing };
   const jsm = jetstreamManager(nc, { checkAPI: false });
-  return async (groupId, afterSeq, log) =>
-    openGroupFeed({ nc, jsm: await jsm, names, groupId, afterSeq, log, timing: t });
+  return async (groupId, afterSeq, log, options = {}) =>
+    openGroupFeed({
+      nc,
+      jsm: await jsm,
+      names,
+      groupId,
+      afterSeq,
+      log,
+      timing: t,
+      untilCaughtUp: options.untilCaughtUp ?? false,
+    });
 }
 
 interface Pull {
@@ -59,8 +83,9 @@ async function openGroupFeed(o: {
   afterSeq: number | undefined;
   log: Logger;
   timing: FeedTiming;
+  untilCaughtUp: boolean;
 }): Promise<GroupFeed> {
-  const { nc, jsm, names, groupId, afterSeq, log, timing } = o;
+  const { nc, jsm, names, groupId, afterSeq, log, timing, untilCaughtUp } = o;
   const stream = names.stream("conv");
   const heartbeatMs = Math.max(500, Math.floor(timing.pullExpiresMs / 2));
   // An app may own replies on its own inbox prefix only.
@@ -83,6 +108,8 @@ async function openGroupFeed(o: {
   let heard = Date.now();
   let reopening = false;
   let inboxBase = "";
+  /** The consumer had nothing more to deliver at some moment (every event before it is in the queue or read). */
+  let caughtUp = false;
 
   const notify = () => {
     const w = wake;
@@ -95,8 +122,18 @@ async function openGroupFeed(o: {
     pull = undefined;
   };
 
+  /** A bounded read that caught up needs its pull and its consumer no more; the reader drains the queue. */
+  const finishRead = () => {
+    endPull();
+    sub?.unsubscribe();
+    sub = undefined;
+    if (consumer) jsm.consumers.delete(stream, consumer).catch(() => undefined);
+    consumer = undefined;
+  };
+
   const pullNext = () => {
     if (closed || linkDown || reopening || pull || !consumer) return;
+    if (untilCaughtUp && caughtUp) return;
     const batch = BATCH - queue.length;
     if (batch < BATCH / 4) return;
     const reply = `${inboxBase}.${++pulls}`;
@@ -120,6 +157,8 @@ async function openGroupFeed(o: {
 
   const onMessage = (gen: number, m: Msg) => {
     if (gen !== generation || closed) return;
+    // A bounded read takes nothing stored after it caught up.
+    if (untilCaughtUp && caughtUp) return;
     heard = Date.now();
     if (!m.reply?.startsWith("$JS.ACK.")) return onStatus(m);
     const info = ackInfo(m.reply);
@@ -140,6 +179,11 @@ async function openGroupFeed(o: {
         { groupId, seq: info.streamSeq, reason: read.reason },
         "invalid event in stream; not relayed",
       );
+    }
+    if (info.pending === 0 && !caughtUp) {
+      caughtUp = true;
+      if (untilCaughtUp) finishRead();
+      notify();
     }
     if (pull && --pull.left <= 0) {
       endPull();
@@ -185,6 +229,7 @@ async function openGroupFeed(o: {
     }
     // "From now" is pinned to a seq at once, so a reopen neither replays the history nor skips.
     if (nextSeq === undefined) nextSeq = ci.delivered.stream_seq + 1;
+    if (ci.num_pending === 0) caughtUp = true;
     const previous = { sub, consumer };
     inboxBase = createInbox(inboxPrefix);
     sub = nc.subscribe(`${inboxBase}.*`, { callback: (_err, m) => onMessage(gen, m) });
@@ -194,11 +239,12 @@ async function openGroupFeed(o: {
     previous.sub?.unsubscribe();
     if (previous.consumer) jsm.consumers.delete(stream, previous.consumer).catch(() => undefined);
     heard = Date.now();
+    if (untilCaughtUp && caughtUp) finishRead();
   };
 
   /** Reopens from the last seq delivered + 1, retrying until JetStream answers or the feed is closed. */
   const reopen = async () => {
-    if (reopening || closed) return;
+    if (reopening || closed || (untilCaughtUp && caughtUp)) return;
     reopening = true;
     endPull();
     let attempt = 0;
@@ -220,6 +266,7 @@ async function openGroupFeed(o: {
   };
 
   await open();
+  const after = (nextSeq ?? 1) - 1;
   pullNext();
 
   // A silent pull (no event, no heartbeat for two heartbeats) means a consumer lost without a word.
@@ -258,6 +305,7 @@ async function openGroupFeed(o: {
   };
 
   return {
+    after,
     async *events() {
       while (!closed) {
         const next = queue.shift();
@@ -265,6 +313,10 @@ async function openGroupFeed(o: {
           if (!pull) pullNext();
           yield next;
           continue;
+        }
+        if (untilCaughtUp && caughtUp) {
+          close();
+          return;
         }
         await new Promise<void>((r) => {
           wake = r;
@@ -276,13 +328,16 @@ async function openGroupFeed(o: {
 }
 
 /** `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>`, or with domain and account hash. */
-function ackInfo(reply: string): { consumer: string; streamSeq: number; deliverySeq: number } | undefined {
+function ackInfo(
+  reply: string,
+): { consumer: string; streamSeq: number; deliverySeq: number; pending: number } | undefined {
   const t = reply.split(".");
   if (t.length === 9) t.splice(2, 0, "_", "");
   if (t.length < 11) return undefined;
   const streamSeq = Number(t[7]);
   const deliverySeq = Number(t[8]);
+  const pending = Number(t[10]);
   const consumer = t[5];
   if (!consumer || !Number.isSafeInteger(streamSeq) || !Number.isSafeInteger(deliverySeq)) return undefined;
-  return { consumer, streamSeq, deliverySeq };
+  return { consumer, streamSeq, deliverySeq, pending: Number.isSafeInteger(pending) ? pending : -1 };
 }
