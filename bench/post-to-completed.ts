@@ -18,6 +18,7 @@ import {
   startBenchSystem,
 } from "./conclave-system.js";
 import { measureExecutorCapacity } from "./executor-capacity.js";
+import { measureFanout } from "./fanout.js";
 import { measureHonoPost } from "./hono-baseline.js";
 import { measureBaselineLatency, measureBaselineThroughput } from "./jetstream-baseline.js";
 import { measureGraphSteps } from "./langgraph-baseline.js";
@@ -34,6 +35,7 @@ const { values: flags } = parseArgs({
     "shared-groups": { type: "string", default: "8" },
     "executor-calls": { type: "string", default: "3000" },
     "executor-concurrency": { type: "string", default: "1024" },
+    "fanout-sockets": { type: "string", default: "10000" },
   },
 });
 
@@ -52,6 +54,7 @@ const config = {
   sharedGroups: intFlag("shared-groups", flags["shared-groups"]),
   executorCalls: intFlag("executor-calls", flags["executor-calls"]),
   executorConcurrency: intFlag("executor-concurrency", flags["executor-concurrency"]),
+  fanoutSockets: intFlag("fanout-sockets", flags["fanout-sockets"]),
 };
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -176,6 +179,12 @@ for (let r = 0; r < config.runs; r++)
     }),
   );
 
+progress(
+  `fanout: a 1,000-subscriber broadcast beside raw ws, and ${config.fanoutSockets} sockets on one process`,
+);
+const fanout = await measureFanout({ runs: config.runs, sockets: config.fanoutSockets });
+const spread = (groups: number) => fanout.sockets.find((c) => c.groups === groups);
+
 const m = (pick: (r: (typeof runs)[number]) => number) => median(runs.map(pick));
 /** CPU of everything the system runs on (apps, nats-server, PostgreSQL), not the bench's client. */
 const systemCpu = (r: Record<string, number>) =>
@@ -235,6 +244,28 @@ const figures: Figure[] = [
     baselineName: `${graphRuns[0]?.stepsPerTurn ?? "?"} steps per two-agent turn`,
   },
   {
+    name: "broadcast to 1,000 sockets, publish→last p50 (ms)",
+    value: fanout.broadcast.fanout.allP50,
+    baseline: fanout.broadcast.raw.allP50,
+    baselineName: "raw ws broadcast of the same frame",
+    goal: "≤ 1.5× baseline",
+  },
+  {
+    name: "broadcast, fanout CPU µs per delivery",
+    value: fanout.broadcast.fanout.cpuMsPerDelivery * 1000,
+    baseline: fanout.broadcast.raw.cpuMsPerDelivery * 1000,
+    baselineName: "raw ws broadcast of the same frame",
+  },
+  {
+    name: `${config.fanoutSockets} sockets over 1,000 groups, delivery p99 (ms)`,
+    value: spread(1000)?.p99 ?? Number.NaN,
+    goal: "≤ 100",
+  },
+  {
+    name: `${config.fanoutSockets} sockets on 1 group, delivery p99 (ms)`,
+    value: spread(1)?.p99 ?? Number.NaN,
+  },
+  {
     name: "executor LLM calls in flight (200 ms provider)",
     value: median(executorRuns.map((e) => e.inFlight)),
     goal: "≥ 1,000",
@@ -292,6 +323,7 @@ const result = {
   runs,
   langgraph: graphRuns,
   executor: executorRuns,
+  fanout,
 };
 const outDir = new URL("./results/", import.meta.url);
 await mkdir(outDir, { recursive: true });
