@@ -336,7 +336,8 @@ export async function measureFanout(options: Partial<FanoutBenchOptions> = {}): 
   const natsPort = new URL(nats.url.replace("nats://", "http://")).port;
   const ns = uniqueNamespace("bench");
   const bus = await openTestBus(ns, nats.url);
-  const cleanups: (() => Promise<unknown>)[] = [() => nats.dispose(), () => bus.dispose()];
+  // Run front to back: what was added last goes first; the bus closes before its server stops.
+  const cleanups: (() => Promise<unknown>)[] = [() => bus.dispose(), () => nats.dispose()];
   try {
     await provision(bus.nc, bus.names);
     const js = jetstream(bus.nc);
