@@ -1,7 +1,9 @@
-import type { GroupSettings } from "@conclave/db";
-import { type RecordedEvent, verifyTurn } from "@conclave/orchestrator/verify";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { type GroupSettings, openDb } from "@conclave/db";
+import { type RecordedEvent, verifyGroup, verifyTurn } from "@conclave/orchestrator/verify";
 import type { StrategyName } from "@conclave/subjects";
-import { startSystem, type TestSystem, waitUntil } from "@conclave/testing";
+import { REPO_ROOT, startSystem, type TestSystem, waitUntil } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Verify over turns the whole system recorded: each strategy's turn, read back from the timeline
@@ -125,19 +127,36 @@ describe("verify over recorded turns", () => {
     expect(changed.ok).toBe(false);
     expect(changed.divergences.map((d) => `${d.kind} ${d.type}`)).toContain("missing speaker.selected");
 
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    let events = 0;
-    for (const t of turns) {
-      const r = await verifyTurn({ events: t, strategy, settings });
-      expect(r.divergences).toEqual([]);
-      events += r.events;
+    const db = await openDb({ url: sys.db.url, poolSize: 1 });
+    try {
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const verdicts = await verifyGroup({ db: db.db, groupId: g.id });
+      const cpu = process.cpuUsage(cpu0);
+      const s = (performance.now() - t0) / 1000;
+      expect(verdicts.map((v) => v.divergences)).toEqual(turns.map(() => []));
+      const events = verdicts.reduce((n, v) => n + v.events, 0);
+      expect(events).toBe(turns.flat().length);
+      // A figure for the report, not an assertion.
+      process.stderr.write(
+        `verify: ${events} events in ${verdicts.length} turns, ${(events / s).toFixed(0)} events/s, ${((cpu.user + cpu.system) / 1000 / events).toFixed(3)} cpu ms/event\n`,
+      );
+    } finally {
+      await db.close();
     }
-    const cpu = process.cpuUsage(cpu0);
-    const s = (performance.now() - t0) / 1000;
-    // A figure for the report, not an assertion.
-    process.stderr.write(
-      `verify: ${events} events in ${turns.length} turns, ${(events / s).toFixed(0)} events/s, ${((cpu.user + cpu.system) / 1000 / events).toFixed(3)} cpu ms/event\n`,
+    // The command: every turn ok, exit 0.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "apps/orchestrator/src/verify/verify-main.ts",
+        g.id,
+        "--turn",
+        first[0]?.event.turnId ?? "",
+      ],
+      { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? "", DATABASE_URL: sys.db.url } },
     );
+    expect(stdout).toMatch(/^ok {3}turn /);
   });
 });
