@@ -48,6 +48,20 @@ describe.each(["postgres", "pglite"] as const)("the LLM call log on %s", (driver
     expect(lines).toEqual([]);
   });
 
+  it("writes records that arrive together in shared inserts, one bad row losing no other", async () => {
+    const { db } = dbs.handles[driver];
+    const { log, lines } = capturingLogger();
+    const calls = createLlmCallLog(db, log);
+    const groupId = newEventId();
+    const many = Array.from({ length: 450 }, (_, i) =>
+      call({ groupId, systemPrompt: i === 300 ? "nul\u0000" : `#${i}` }),
+    );
+    await Promise.all(many.map((c) => calls.record(c)));
+    const rows = await db.select({ id: llmCalls.id }).from(llmCalls).where(eq(llmCalls.groupId, groupId));
+    expect(rows).toHaveLength(449);
+    expect(lines.filter((l) => l.includes("llm call not recorded"))).toHaveLength(1);
+  });
+
   it("logs a record it could not write instead of failing the call", async () => {
     const { db } = dbs.handles[driver];
     const { log, lines } = capturingLogger();
