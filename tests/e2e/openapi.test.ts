@@ -115,6 +115,7 @@ describe("the OpenAPI document at /openapi.json", () => {
       "/v1/groups/{groupId}/agents",
       "/v1/groups/{groupId}/messages",
       "/v1/groups/{groupId}/turns/{turnId}",
+      "/v1/groups/{groupId}/turns/{turnId}/timeline",
       "/healthz",
       "/readyz",
       "/.well-known/jwks.json",

@@ -56,6 +56,11 @@ beforeAll(async () => {
   groupId = (group.body as { id: string }).id;
   const posted = await sys.post(`/v1/groups/${groupId}/messages`, { content: SECRET_WORDS });
   turnId = (posted.body as { turnId: string }).turnId;
+  // The timeline reads the recorded events: 200 once the recorder has the turn.
+  await waitUntil(
+    "the turn to be recorded",
+    async () => (await sys.get(`/v1/groups/${groupId}/turns/${turnId}/timeline`)).status === 200,
+  );
   const read = await sys.post("/v1/api-keys", { name: "reader", scopes: ["read"] });
   readKey = (read.body as { key: string }).key;
   const write = await sys.post("/v1/api-keys", { name: "writer", scopes: ["read", "write"] });
@@ -194,6 +199,12 @@ const routes = (): Route[] => [
     write: false,
     group: true,
     call: (t) => ndjson(`/v1/groups/${groupId}/replay?turnId=${turnId}`, t),
+  },
+  {
+    name: "GET turn timeline",
+    write: false,
+    group: true,
+    call: (t) => sys.get(`/v1/groups/${groupId}/turns/${turnId}/timeline`, t),
   },
   {
     name: "DELETE /v1/api-keys/:id",

@@ -21,6 +21,7 @@ import { createDatasetStore } from "./dataset-store.js";
 import { createFairAdmission } from "./fair-admission.js";
 import { healthApp } from "./health.js";
 import { createHistoryStore } from "./history-store.js";
+import { createLlmCallLog } from "./llm-call-log.js";
 import { createMemoryBlocks } from "./memory-blocks.js";
 import { buildProviders, type ProviderConfig, type ProviderSet } from "./providers.js";
 import { runLlmCall } from "./run-llm-call.js";
@@ -113,6 +114,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         tools,
         timeoutMs: config.LLM_TIMEOUT_MS,
         maxAttempts: config.LLM_MAX_ATTEMPTS,
+        calls: deps.db ? createLlmCallLog(deps.db, log) : undefined,
       };
       const common = {
         js,

@@ -14,6 +14,7 @@ import {
   toStorable,
 } from "@conclave/subjects";
 import { type ToolRegistry, toolCallKey } from "@conclave/tools";
+import type { LlmCallLog } from "./llm-call-log.js";
 
 export interface RunLlmCallDeps {
   js: JetStreamClient;
@@ -25,6 +26,8 @@ export interface RunLlmCallDeps {
   tools: ToolRegistry;
   timeoutMs: number;
   maxAttempts: number;
+  /** Keeps each call's prompt, reply and cost (absent without a database). */
+  calls?: LlmCallLog | undefined;
 }
 
 /**
@@ -48,8 +51,47 @@ export async function runLlmCall(
     causationId: work.id,
     actor: { kind: "agent" as const, id: agent.id, name: agent.name },
   };
-  const fail = (error: string) =>
-    publishEnvelope(
+  const started = new Date();
+  // Recorded before the outcome is published: a crash before the ack redelivers the item, and its
+  // second record is a no-op on the same id.
+  const record = async (
+    ended:
+      | { outcome: "ok"; reply: string; done: StreamDone | undefined }
+      | { outcome: "failed"; error: string },
+  ) => {
+    if (!deps.calls) return;
+    const endedAt = new Date();
+    const done = ended.outcome === "ok" ? ended.done : undefined;
+    // One pass over the whole record: text PostgreSQL cannot store (NUL) becomes U+FFFD.
+    await deps.calls.record(
+      toStorable({
+        id: work.id,
+        groupId: work.groupId,
+        turnId: work.turnId,
+        agentId: agent.id,
+        agentName: agent.name,
+        accountId: agent.ownerId ?? null,
+        askId: ask?.id ?? (summarize ? SUMMARY_ASK_ID : null),
+        purpose: summarize ? "summary" : (ask?.purpose ?? "reply"),
+        step: work.payload.step,
+        provider: done?.provider ?? provider?.name ?? agent.provider,
+        model: done?.model ?? agent.model,
+        systemPrompt: agent.systemPrompt,
+        messages: work.payload.messages,
+        reply: ended.outcome === "ok" ? ended.reply : null,
+        startedAt: started.toISOString(),
+        endedAt: endedAt.toISOString(),
+        durationMs: endedAt.getTime() - started.getTime(),
+        inputTokens: done?.usage.inputTokens ?? null,
+        outputTokens: done?.usage.outputTokens ?? null,
+        outcome: ended.outcome,
+        error: ended.outcome === "failed" ? ended.error : null,
+      }),
+    );
+  };
+  const fail = async (error: string) => {
+    await record({ outcome: "failed", error });
+    await publishEnvelope(
       deps.js,
       deps.names,
       makeEnvelope({
@@ -58,6 +100,7 @@ export async function runLlmCall(
         payload: { agentId: agent.id, ...askOf, agentName: agent.name, error: toStorable(error) },
       }),
     );
+  };
 
   if (!provider) {
     await fail(`provider ${agent.provider} is not configured in this executor`);
@@ -101,6 +144,7 @@ export async function runLlmCall(
     }
     if (summarize) {
       const summary = toStorable(content.trim()).slice(0, 40_000);
+      await record({ outcome: "ok", reply: content, done });
       await publishEnvelope(
         deps.js,
         deps.names,
@@ -125,6 +169,7 @@ export async function runLlmCall(
       // The model wants tools: the orchestrator runs them (one work item each) and asks it again.
       // One run per ask: an agent asked twice in a turn (debate rounds) may repeat a call, which must
       // run again rather than share the first one's work item and outcome ids.
+      await record({ outcome: "ok", reply: content, done });
       const run = `${work.turnId ?? work.groupId}:${agent.id}${ask ? `:${ask.id}` : ""}`;
       await publishEnvelope(
         deps.js,
@@ -150,6 +195,7 @@ export async function runLlmCall(
       meta.log.debug({ agentId: agent.id, tools: calls.map((c) => c.name) }, "agent asked for tools");
       return;
     }
+    await record({ outcome: "ok", reply: content, done });
     await publishEnvelope(
       deps.js,
       deps.names,

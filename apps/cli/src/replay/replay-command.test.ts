@@ -57,6 +57,13 @@ describe("conclave replay's command line", () => {
     expect(refused([g, "--follow", "--until", "2026-01-01T00:00:00Z"])).toMatch(/^--follow/);
     expect(refused([g, "--bogus"])).toMatch(/bogus/);
     expect(refused([g, "extra"])).toBe("unexpected extra");
+    expect(refused([g, "--prompts"])).toMatch(/^--prompts shows one turn/);
+    expect(refused([g, "--prompts", "--turn", "t", "--follow"])).toMatch(/^--prompts/);
+    expect(refused([g, "--prompts", "--turn", "t", "--from-seq", "3"])).toMatch(/^--prompts/);
+    expect(parseReplayArgs([g, "--prompts", "--turn", "t"], "USAGE")).toMatchObject({
+      prompts: true,
+      turnId: "t",
+    });
   });
 });
 

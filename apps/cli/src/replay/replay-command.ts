@@ -7,13 +7,15 @@ import { UsageError } from "../dlq-command.js";
 import { followGroup } from "../follow.js";
 import { createProgress } from "../term/progress.js";
 import { colourFor, createStyle } from "../term/style.js";
+import { promptLines, type TimelineStep } from "./prompt-lines.js";
 import { createTimeline, type ReplayedEvent } from "./timeline.js";
 
 export const REPLAY_USAGE = `replay <groupId> [--turn <turnId>] [--from-seq N] [--to-seq N] [--since ISO] [--until ISO]
-         [--follow] [--format pretty|json|ndjson]
+         [--follow] [--prompts] [--format pretty|json|ndjson]
                            a group's recorded events (all, a turn's, a seq or time range) from the API, then
                            with --follow the live ones; needs CONCLAVE_TOKEN (and CONCLAVE_URL, CONCLAVE_STREAM_URL
-                           when the edge and fanout are not on HOST:EDGE_PORT and HOST:FANOUT_PORT)`;
+                           when the edge and fanout are not on HOST:EDGE_PORT and HOST:FANOUT_PORT);
+                           --prompts (with --turn): each LLM call's prompt, time and tokens under its outcome`;
 
 const FORMATS = ["pretty", "json", "ndjson"] as const;
 type Format = (typeof FORMATS)[number];
@@ -26,6 +28,8 @@ export interface ReplayArgs {
   since?: string | undefined;
   until?: string | undefined;
   follow: boolean;
+  /** A turn's timeline: each LLM call's prompt printed with its outcome. */
+  prompts: boolean;
   format: Format;
 }
 
@@ -58,12 +62,19 @@ export function parseReplayArgs(argv: string[], usage: string): ReplayArgs {
     since: v.since,
     until: v.until,
     follow: v.follow ?? false,
+    prompts: v.prompts ?? false,
     format,
   };
+  if (args.prompts && (!args.turnId || args.follow || Object.keys(v).some((k) => RANGE_FLAGS.has(k))))
+    throw new UsageError(
+      `--prompts shows one turn: it needs --turn, and takes no range or --follow\n${usage}`,
+    );
   if (args.follow && (args.toSeq !== undefined || args.until !== undefined))
     throw new UsageError(`--follow goes on after the range: it cannot have --to-seq or --until\n${usage}`);
   return args;
 }
+
+const RANGE_FLAGS = new Set(["from-seq", "to-seq", "since", "until"]);
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -77,6 +88,7 @@ function parse(argv: string[]) {
       since: { type: "string" },
       until: { type: "string" },
       follow: { type: "boolean" },
+      prompts: { type: "boolean" },
       format: { type: "string" },
     },
   });
@@ -176,6 +188,23 @@ export async function replay(config: CliConfig, argv: string[], usage: string): 
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(0);
   });
+  if (args.prompts && args.turnId) {
+    const path = `/v1/groups/${encodeURIComponent(args.groupId)}/turns/${encodeURIComponent(args.turnId)}/timeline`;
+    const { steps } = await api.getJson<{ steps: TimelineStep[] }>(path);
+    const timeline = createTimeline({ style, directory });
+    const indent = "        ";
+    if (args.format === "json") await write(`${JSON.stringify(steps, null, 2)}\n`);
+    else
+      for (const step of steps) {
+        if (args.format === "ndjson") await write(`${JSON.stringify(step)}\n`);
+        else {
+          const lines = timeline.lines(step);
+          if (step.call) lines.push(...promptLines(step.call, style).map((l) => `${indent}${l}`));
+          if (lines.length > 0) await write(`${lines.join("\n")}\n`);
+        }
+      }
+    return;
+  }
   const progress = createProgress(process.stderr, "replaying", { minTotal: 1_000 });
   const stop = new AbortController();
   const onSigint = () => stop.abort();

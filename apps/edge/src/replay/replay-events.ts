@@ -168,7 +168,7 @@ async function lastRecordedSeq(ctx: EdgeContext, groupId: string): Promise<numbe
 }
 
 /** The envelope as it was published (its fields in the envelope's order), with its seq. */
-function lineOf(r: typeof events.$inferSelect): ReplayLine {
+export function lineOf(r: typeof events.$inferSelect): ReplayLine {
   const event = {
     id: r.id,
     type: r.type,

@@ -2,9 +2,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { EdgeContext } from "../context.js";
 import { GroupIdParam } from "../groups/schemas.js";
 import { groupAccess } from "../http/group-access.js";
-import { bearer, problems, router } from "../http/openapi.js";
+import { bearer, json, problems, router } from "../http/openapi.js";
 import { type ReplayInput, replayEvents } from "./replay-events.js";
-import { REPLAY_LIMITS, ReplayLine, ReplayQuery } from "./schemas.js";
+import { REPLAY_LIMITS, ReplayLine, ReplayQuery, TimelineView } from "./schemas.js";
+import { turnTimeline } from "./turn-timeline.js";
+
+const TimelineParams = GroupIdParam.extend({ turnId: z.uuid("must be a UUID") });
 
 export const NDJSON = "application/x-ndjson";
 
@@ -44,7 +47,29 @@ export function replayRoutes(ctx: EdgeContext) {
     },
   });
 
+  const timelineRoute = createRoute({
+    method: "get",
+    path: "/{groupId}/turns/{turnId}/timeline",
+    tags: ["Debugging"],
+    summary: "A turn's events with the prompt, reply, time and tokens of each LLM call",
+    description: [
+      "The turn's recorded events in seq order (as replay answers them); each outcome of an LLM call (`agent.replied`, `agent.failed`, `agent.tool_requested`, `memory.summarized`)",
+      "carries `call`: the call as the executor recorded it, with the system prompt and messages exactly as sent. Anyone who may read the group may read it; to anyone else the group does not exist (404), and so does a turn with no recorded events in this group.",
+    ].join(" "),
+    security: bearer,
+    middleware: [groupAccess(ctx, "read")],
+    request: { params: TimelineParams },
+    responses: {
+      200: json(TimelineView, "The turn's steps."),
+      ...problems(400, 401, 403, 404, 429, 503),
+    },
+  });
+
   const app = router();
+  app.openapi(timelineRoute, async (c) => {
+    const input = c.req.valid("param");
+    return c.json(await turnTimeline({ ctx, principal: c.get("principal"), input }), 200);
+  });
   app.openapi(route, async (c) => {
     const { groupId } = c.req.valid("param");
     const query = c.req.valid("query");

@@ -69,3 +69,49 @@ export const ReplayLine = z
   })
   .openapi("ReplayLine");
 export type ReplayLine = z.infer<typeof ReplayLine>;
+
+/** One LLM call as the executor recorded it: the prompt it sent, and how it ended. */
+export const TimelineCall = z
+  .object({
+    id: z.uuid().openapi({ description: "The call's `work.llm` item id (the outcome's `causationId`)." }),
+    agentId: z.uuid(),
+    agentName: z.string(),
+    askId: z.string().nullable(),
+    purpose: z.string().openapi({ description: "`reply`, `vote`, `select`…, or `summary`." }),
+    step: z.number().int().openapi({ description: "0, then +1 after each round of tool results." }),
+    provider: z.string(),
+    model: z.string(),
+    prompt: z.object({
+      system: z.string().openapi({ description: "The agent's system prompt as sent." }),
+      messages: z
+        .array(z.record(z.string(), z.unknown()))
+        .openapi({ description: "The conversation exactly as the call sent it (`ConversationMessage`s)." }),
+    }),
+    reply: z.string().nullable(),
+    startedAt: z.string(),
+    endedAt: z.string(),
+    durationMs: z.number().int(),
+    inputTokens: z.number().int().nullable(),
+    outputTokens: z.number().int().nullable(),
+    outcome: z.enum(["ok", "failed"]),
+    error: z.string().nullable(),
+  })
+  .openapi("TimelineCall");
+export type TimelineCall = z.infer<typeof TimelineCall>;
+
+/** A turn's events in seq order, each LLM call's outcome with the call that produced it. */
+export const TimelineView = z
+  .object({
+    groupId: z.uuid(),
+    turnId: z.uuid(),
+    steps: z.array(
+      ReplayLine.extend({
+        call: TimelineCall.nullable().openapi({
+          description:
+            "On an LLM call's outcome (reply, failure, tool request, summary): the call as recorded.",
+        }),
+      }),
+    ),
+  })
+  .openapi("Timeline");
+export type TimelineView = z.infer<typeof TimelineView>;

@@ -4,6 +4,7 @@ export * from "./credentials.js";
 export * from "./events.js";
 export * from "./files.js";
 export * from "./groups.js";
+export * from "./llm-calls.js";
 export * from "./messages.js";
 export * from "./turns.js";
 export * from "./votes.js";

@@ -1,0 +1,45 @@
+import { index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+
+/**
+ * One LLM call as the executor ran it, keyed by its `work.llm` item's id (a redelivered item adds
+ * nothing): the prompt it was sent, what it cost and how it ended. Written once, when the call ends.
+ * Retention and export of these rows are not settled yet: they hold prompts, so they grow fast.
+ */
+export const llmCalls = pgTable(
+  "llm_calls",
+  {
+    id: uuid("id").primaryKey(),
+    groupId: uuid("group_id").notNull(),
+    turnId: uuid("turn_id"),
+    agentId: uuid("agent_id").notNull(),
+    agentName: text("agent_name").notNull(),
+    /** The account charged for the call (the agent's owner), when the snapshot names one. */
+    accountId: uuid("account_id"),
+    askId: text("ask_id"),
+    /** `reply`, `vote`, `select`… (the ask's purpose), or `summary` for a memory summary. */
+    purpose: text("purpose").notNull(),
+    /** 0 for an agent's first call of an ask, +1 after each round of tool results. */
+    step: integer("step").notNull(),
+    provider: text("provider").notNull(),
+    model: text("model").notNull(),
+    systemPrompt: text("system_prompt").notNull(),
+    /** The conversation exactly as the work item carried it to the provider. */
+    messages: jsonb("messages").notNull(),
+    /** The answer's text (a tool request's text before its calls); null when the call failed. */
+    reply: text("reply"),
+    startedAt: timestamp("started_at", { withTimezone: true, mode: "string" }).notNull(),
+    endedAt: timestamp("ended_at", { withTimezone: true, mode: "string" }).notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    inputTokens: integer("input_tokens"),
+    outputTokens: integer("output_tokens"),
+    outcome: text("outcome", { enum: ["ok", "failed"] }).notNull(),
+    error: text("error"),
+    recordedAt: timestamp("recorded_at", { withTimezone: true, mode: "string" }).notNull().defaultNow(),
+  },
+  (t) => [
+    // A turn's timeline joins its calls by turn.
+    index("llm_calls_turn_idx").on(t.turnId),
+    // The usage ledger to come: an account's calls over time.
+    index("llm_calls_account_started_idx").on(t.accountId, t.startedAt),
+  ],
+);
