@@ -7,6 +7,7 @@ import { UsageError } from "../dlq-command.js";
 import {
   DEFAULT_BATCH,
   inspectProjections,
+  MAX_BATCH,
   PROJECTED_TABLES,
   type ProjectedTable,
   type RebuildProgress,
@@ -40,8 +41,8 @@ export async function projections(
   }
   const batchAt = rest.indexOf("--batch");
   const batchSize = batchAt >= 0 ? Number(rest[batchAt + 1]) : DEFAULT_BATCH;
-  if (!(Number.isSafeInteger(batchSize) && batchSize > 0 && batchSize <= 100_000))
-    throw new UsageError(`--batch is a number of events from 1 to 100000\n${usage}`);
+  if (!(Number.isSafeInteger(batchSize) && batchSize > 0 && batchSize <= MAX_BATCH))
+    throw new UsageError(`--batch is a number of events from 1 to ${MAX_BATCH}\n${usage}`);
 
   const nc = await connectBus({
     url: config.NATS_URL,

@@ -252,6 +252,12 @@ describe.each(["postgres", "pglite"] as const)("projections rebuild on %s", (kin
     const before = await snapshot(handle.db, false);
     for (const table of PROJECTED_TABLES) expect(before[table]?.length, table).toBeGreaterThan(0);
     const names = await catalog(handle.db);
+    // A reader role of its own (roles are per server): it keeps its grant on the new table.
+    const reader = `rebuild_reader_${bus.names.ns.toLowerCase()}`;
+    if (kind === "postgres") {
+      await handle.db.execute(sql`create role ${sql.identifier(reader)} nologin`);
+      await handle.db.execute(sql`grant select on messages to ${sql.identifier(reader)}`);
+    }
 
     await handle.db.execute(sql`truncate events, messages, turns, votes, vote_ballots`);
     expect(await countEvents(handle.db)).toBe(0);
@@ -259,6 +265,16 @@ describe.each(["postgres", "pglite"] as const)("projections rebuild on %s", (kin
 
     expect(await snapshot(handle.db, false)).toEqual(before);
     expect(await catalog(handle.db)).toEqual(names);
+    if (kind === "postgres") {
+      const [may] = await rows<{ select: boolean; insert: boolean }>(
+        handle.db,
+        sql`select has_table_privilege(${reader}, 'messages', 'select') as select,
+                   has_table_privilege(${reader}, 'messages', 'insert') as insert`,
+      );
+      expect(may).toEqual({ select: true, insert: false });
+      await handle.db.execute(sql`revoke all on messages from ${sql.identifier(reader)}`);
+      await handle.db.execute(sql`drop role ${sql.identifier(reader)}`);
+    }
     expect(r.read).toBe(published.length);
     expect(r.recorded).toBe(stored);
     expect(r.skipped.map((s) => s.reason)).toEqual([expect.stringMatching(/cannot be stored/)]);

@@ -68,7 +68,9 @@ export interface RebuildResult {
   ms: number;
 }
 
-export const DEFAULT_BATCH = 5000;
+export const DEFAULT_BATCH = 2000;
+/** A batch is one multi-row insert per table, and a statement holds at most 65,535 parameters (11 a message row). */
+export const MAX_BATCH = 5000;
 
 /** The conv stream's span and the live tables' row counts: what `--dry-run` prints. */
 export async function inspectProjections(
@@ -93,7 +95,7 @@ export async function rebuildProjections(
   options: RebuildOptions = {},
 ): Promise<RebuildResult> {
   const { db, log } = deps;
-  const batchSize = options.batchSize ?? DEFAULT_BATCH;
+  const batchSize = Math.min(MAX_BATCH, options.batchSize ?? DEFAULT_BATCH);
   const t0 = performance.now();
   const stream = await streamSpan(deps.jsm, deps.names);
   if (stream.messages > 0 && stream.firstSeq > 1 && !options.allowPartial)
@@ -141,8 +143,12 @@ export async function rebuildProjections(
     // What arrived while the bulk ran, still unlocked, so the locked tail is short.
     const caughtUp = (await streamSpan(deps.jsm, deps.names)).lastSeq;
     await readPhase(db, "catch-up", caughtUp);
-    await carryRecordedAt(db, live, 0);
-    await createSecondaryIndexes(db, live);
+    // Index builds and the bulk update outlast the pool's per-statement limit on a large stream.
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`set local statement_timeout = 0`);
+      await carryRecordedAt(tx as unknown as Db, live, 0);
+      await createSecondaryIndexes(tx as unknown as Db, live);
+    });
     let upToSeq = 0;
     await db.transaction(async (tx) => {
       await tx.execute(sql`lock table ${qualified(live, "events")} in exclusive mode`);
@@ -313,8 +319,8 @@ async function countRows(db: Db, schema: string): Promise<Record<ProjectedTable,
 }
 
 /**
- * Creates the shadow tables: the live tables' columns, defaults and checks, and their primary keys
- * and unique constraints under the same names (names are per schema, so they survive the move).
+ * Creates the shadow tables: the live tables' columns, defaults and checks, their primary keys and
+ * unique constraints under the same names (names are per schema, so they survive the move), and grants.
  */
 async function createShadowTables(db: Db, live: string): Promise<void> {
   await db.transaction(async (tx) => {
@@ -332,6 +338,18 @@ async function createShadowTables(db: Db, live: string): Promise<void> {
       for (const c of constraints)
         await tx.execute(
           sql`alter table ${qualified(REBUILD_SCHEMA, table)} add constraint ${sql.identifier(c.name)} ${sql.raw(c.def)}`,
+        );
+      // Roles the live table was granted to (the apps' own, when they are not its owner) keep their rights.
+      const grants = await rows<{ grantee: string; privilege: string }>(
+        tx as unknown as Db,
+        sql`select case when a.grantee = 0 then 'public' else quote_ident(pg_get_userbyid(a.grantee)) end as grantee,
+                   a.privilege_type as privilege
+            from pg_class c, aclexplode(c.relacl) a
+            where c.oid = ${`${live}.${table}`}::regclass and a.grantee <> c.relowner`,
+      );
+      for (const g of grants)
+        await tx.execute(
+          sql`grant ${sql.raw(g.privilege)} on ${qualified(REBUILD_SCHEMA, table)} to ${sql.raw(g.grantee)}`,
         );
     }
   });
