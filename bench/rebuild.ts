@@ -163,8 +163,10 @@ try {
     const ms = performance.now() - t0;
     if (n !== EVENTS) throw new Error(`${name} read ${n} events, not ${EVENTS}`);
     const used = cpu.stop();
-    (phases[name] ??= { ms: [], cpu: [] }).ms.push(ms);
-    phases[name].cpu.push(used);
+    const phase = phases[name] ?? { ms: [], cpu: [] };
+    phases[name] = phase;
+    phase.ms.push(ms);
+    phase.cpu.push(used);
     process.stderr.write(`${name}: ${Math.round(EVENTS / (ms / 1000))} events/s\n`);
   };
   const rawRead = (parse: boolean) => async () => {
