@@ -293,7 +293,31 @@ describe.each(["postgres", "pglite"] as const)("projections rebuild on %s", (kin
       "some conversations in flight",
       async () => (await countEvents(handle.db)) > published.length - 10,
     );
-    const during = await rebuildProjections(await withJsm(), { batchSize: 50 });
+    // Recorded live after the bulk's target (so read in the catch-up), and after the catch-up's (so
+    // read in the swap's locked tail): both must be in the swapped-in tables.
+    const late = { "catch-up": conversation(), tail: conversation() };
+    const recordedLive = async (events: AnyConvEnvelope[]) => {
+      await publish(events);
+      const id = events.at(-1)?.id ?? "";
+      await waitUntil(
+        "recorded live",
+        async () => (await rows(handle.db, sql`select 1 from events where id = ${id}`)).length === 1,
+        30_000,
+      );
+    };
+    const phasesSeen = new Set<string>();
+    const during = await rebuildProjections(await withJsm(), {
+      batchSize: 50,
+      onProgress: async (p) => {
+        if (p.phase === "bulk" && !phasesSeen.has("bulk")) await recordedLive(late["catch-up"]);
+        if (p.phase === "catch-up" && !phasesSeen.has("catch-up")) await recordedLive(late.tail);
+        phasesSeen.add(p.phase);
+      },
+    });
+    expect([...phasesSeen]).toEqual(["bulk", "catch-up", "tail"]);
+    expect(during.tail).toBeGreaterThanOrEqual(late.tail.length);
+    const rebuiltIds = await rows<{ id: string }>(handle.db, sql`select id from events`);
+    for (const e of [...late["catch-up"], ...late.tail]) expect(rebuiltIds.map((r) => r.id)).toContain(e.id);
     writing = false;
     await writer;
     const stored = published.length - 1;

@@ -49,7 +49,8 @@ export interface RebuildOptions {
   batchSize?: number;
   /** Rebuild from what the stream still holds when retention has dropped its first events. */
   allowPartial?: boolean;
-  onProgress?: (p: RebuildProgress) => void;
+  /** Called after each batch; the rebuild waits for a returned promise. */
+  onProgress?: (p: RebuildProgress) => void | Promise<void>;
 }
 
 export interface RebuildResult {
@@ -129,7 +130,7 @@ export async function rebuildProjections(
         }
         await projectBatch(tx, batch, result);
         result.read += msgs.length;
-        options.onProgress?.({
+        await options.onProgress?.({
           phase,
           seq: reader.lastSeq,
           target,
