@@ -92,7 +92,7 @@ const formatRows = (rows: Record<ProjectedTable, number>) =>
 
 /** Formats progress for a terminal (rewritten in place) or a log (a line every 5 s). */
 export function progressReporter(sink: ProgressSink, everyMs = 5000) {
-  let lastLine = 0;
+  let lastLine = Number.NEGATIVE_INFINITY;
   let wrote = false;
   return {
     update(p: RebuildProgress) {

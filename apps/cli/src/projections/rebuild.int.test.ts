@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { jetstream, jetstreamManager, publishEnvelope } from "@conclave/bus";
@@ -377,6 +379,28 @@ describe("conclave projections rebuild", () => {
     expect(done.stdout).toContain(`${events.length} events projected, 0 skipped`);
     expect(done.stdout).toContain(
       `rows: events ${events.length}, messages 8, turns 4, votes 2, vote_ballots 4`,
+    );
+    const unmigrated = await mkdtemp(join(tmpdir(), "conclave-rebuild-"));
+    const refused = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", main, "projections", "rebuild"],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "DATABASE_URL")),
+          CONCLAVE_NS: bus.names.ns,
+          PGLITE_DIR: unmigrated,
+          LOG_LEVEL: "warn",
+        },
+      },
+    ).then(
+      () => undefined,
+      (e: { code?: number; stderr?: string }) => e,
+    );
+    await rm(unmigrated, { recursive: true, force: true });
+    expect(refused?.code).toBe(1);
+    expect(refused?.stderr).toContain(
+      "the read model's tables are missing (events, messages, turns, votes, vote_ballots): run conclave migrate first",
     );
     const bad = await run("rebuild", "--frobnicate").then(
       () => undefined,

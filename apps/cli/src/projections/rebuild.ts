@@ -1,4 +1,11 @@
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager, readEnvelope } from "@conclave/bus";
+import {
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  readEnvelope,
+} from "@conclave/bus";
 import { type Db, type SQL, sql } from "@conclave/db";
 import type { Logger } from "@conclave/log";
 import { dataExceptionOf, recordEvents } from "@conclave/recorder";
@@ -289,7 +296,12 @@ async function openReader(js: JetStreamClient, names: Names, startSeq: number) {
 }
 
 async function streamSpan(jsm: JetStreamManager, names: Names): Promise<StreamSpan> {
-  const { state } = await jsm.streams.info(names.stream("conv"));
+  const stream = names.stream("conv");
+  const { state } = await jsm.streams.info(stream).catch((e: unknown) => {
+    if (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamNotFound)
+      throw new RebuildRefused(`there is no stream ${stream}: check CONCLAVE_NS, or run conclave provision`);
+    throw e;
+  });
   return { firstSeq: state.first_seq, lastSeq: state.last_seq, messages: state.messages };
 }
 
@@ -304,6 +316,18 @@ async function rows<T>(db: Db, q: SQL): Promise<T[]> {
 async function liveSchema(db: Db): Promise<string> {
   const [row] = await rows<{ schema: string }>(db, sql`select current_schema() as schema`);
   if (!row?.schema) throw new Error("the database has no current schema");
+  const missing: string[] = [];
+  for (const table of PROJECTED_TABLES) {
+    const [found] = await rows<{ t: string | null }>(
+      db,
+      sql`select to_regclass(${`${row.schema}.${table}`})::text as t`,
+    );
+    if (!found?.t) missing.push(table);
+  }
+  if (missing.length > 0)
+    throw new RebuildRefused(
+      `the read model's tables are missing (${missing.join(", ")}): run conclave migrate first`,
+    );
   return row.schema;
 }
 
