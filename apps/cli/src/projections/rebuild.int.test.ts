@@ -15,6 +15,7 @@ import {
   SYSTEM_ACTOR,
 } from "@conclave/subjects";
 import {
+  capturingLogger,
   createTestDatabase,
   openProvisionedBus,
   quietLogger,
@@ -288,7 +289,11 @@ describe.each(["postgres", "pglite"] as const)("projections rebuild on %s", (kin
   it("keeps recorded_at, and loses nothing the recorder writes during the rebuild", async () => {
     let writing = true;
     const writer = (async () => {
-      while (writing) await publish(conversation());
+      // A steady trickle, not a flood: the rebuild must overlap live recording, not race a firehose.
+      while (writing) {
+        await publish(conversation());
+        await new Promise((ok) => setTimeout(ok, 50));
+      }
     })();
     // Rebuild while conversations keep arriving (and the recorder keeps recording them).
     await waitUntil(
@@ -338,6 +343,51 @@ describe.each(["postgres", "pglite"] as const)("projections rebuild on %s", (kin
       new Set(published.filter((_, i) => i !== 14).map((e) => e.id)),
     );
   });
+
+  it.runIf(kind === "postgres")(
+    "swaps again when a reader of the live tables deadlocks the swap",
+    async () => {
+      const other = await openDb({ url: database?.url ?? "", poolSize: 1 });
+      const before = await snapshot(handle.db);
+      let go = () => {};
+      const gate = new Promise<void>((ok) => {
+        go = ok;
+      });
+      let holding = () => {};
+      const held = new Promise<void>((ok) => {
+        holding = ok;
+      });
+      // A reader holding vote_ballots, which later reads events: the swap has dropped events by then and
+      // waits for vote_ballots, a deadlock. The reader's own detection waits long, so the swap's fires.
+      const reader = other.db.transaction(async (tx) => {
+        await tx.execute(sql`set local deadlock_timeout = '60s'`);
+        await tx.execute(sql`select count(*) from vote_ballots`);
+        holding();
+        await gate;
+        await tx.execute(sql`select count(*) from events`);
+      });
+      await held;
+      const { log, lines } = capturingLogger("rebuild", "warn");
+      const rebuild = rebuildProjections({ ...(await withJsm()), log });
+      await waitUntil(
+        "the swap to wait for the reader",
+        async () =>
+          (
+            await rows(
+              handle.db,
+              sql`select 1 from pg_locks l join pg_class c on c.oid = l.relation where c.relname = 'vote_ballots' and not l.granted`,
+            )
+          ).length > 0,
+        60_000,
+      );
+      go();
+      await reader;
+      await rebuild;
+      await other.close();
+      expect(lines.join("")).toContain('"code":"40P01"');
+      expect(await snapshot(handle.db)).toEqual(before);
+    },
+  );
 
   it("refuses a stream whose first events retention dropped, unless partial is allowed", async () => {
     const jsm = await jetstreamManager(bus.nc);

@@ -77,6 +77,9 @@ export interface RebuildResult {
 }
 
 export const DEFAULT_BATCH = 2000;
+/** How long the swap waits for a lock (the recorder and readers wait for the swap meanwhile), and how often it tries. */
+const SWAP_LOCK_TIMEOUT_MS = 10_000;
+const SWAP_ATTEMPTS = 3;
 /** A batch is one multi-row insert per table, and a statement holds at most 65,535 parameters (11 a message row). */
 export const MAX_BATCH = 5000;
 
@@ -116,7 +119,7 @@ export async function rebuildProjections(
   // One rebuild at a time: a schema left by an interrupted one is dropped and built again.
   await createShadowTables(db, live);
   const result = { read: 0, recorded: 0, skipped: [] as { seq: number; reason: string }[], tail: 0 };
-  const reader = await openReader(deps.js, deps.names, Math.max(1, stream.firstSeq));
+  let reader = await openReader(deps.js, deps.names, Math.max(1, stream.firstSeq));
   try {
     const readPhase = async (tx: Db, phase: RebuildProgress["phase"], target: number) => {
       let read = 0;
@@ -157,20 +160,38 @@ export async function rebuildProjections(
       await carryRecordedAt(tx as unknown as Db, live, 0);
       await createSecondaryIndexes(tx as unknown as Db, live);
     });
+    // The swap waits for every reader of the live tables; a reader that then wants a table already
+    // swapped is a deadlock PostgreSQL breaks by failing one side. The tail read inside is rolled
+    // back with it, so a retry reads it again from where the catch-up ended.
+    const tailFrom = reader.lastSeq + 1;
+    const before = { ...result, skipped: [...result.skipped] };
     let upToSeq = 0;
-    await db.transaction(async (tx) => {
-      await tx.execute(sql`lock table ${qualified(live, "events")} in exclusive mode`);
-      upToSeq = (await streamSpan(deps.jsm, deps.names)).lastSeq;
-      result.tail = await readPhase(tx as unknown as Db, "tail", upToSeq);
-      await carryRecordedAt(tx as unknown as Db, live, caughtUp);
-      for (const table of PROJECTED_TABLES) {
-        await tx.execute(sql`drop table ${qualified(live, table)}`);
-        await tx.execute(
-          sql`alter table ${qualified(REBUILD_SCHEMA, table)} set schema ${sql.identifier(live)}`,
-        );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await db.transaction(async (tx) => {
+          await tx.execute(sql`select set_config('lock_timeout', ${`${SWAP_LOCK_TIMEOUT_MS}ms`}, true)`);
+          await tx.execute(sql`lock table ${qualified(live, "events")} in exclusive mode`);
+          upToSeq = (await streamSpan(deps.jsm, deps.names)).lastSeq;
+          result.tail = await readPhase(tx as unknown as Db, "tail", upToSeq);
+          await carryRecordedAt(tx as unknown as Db, live, caughtUp);
+          for (const table of PROJECTED_TABLES) {
+            await tx.execute(sql`drop table ${qualified(live, table)}`);
+            await tx.execute(
+              sql`alter table ${qualified(REBUILD_SCHEMA, table)} set schema ${sql.identifier(live)}`,
+            );
+          }
+          await tx.execute(sql`drop schema ${sql.identifier(REBUILD_SCHEMA)}`);
+        });
+        break;
+      } catch (e) {
+        const code = sqlStateOf(e);
+        if (attempt >= SWAP_ATTEMPTS || (code !== "40P01" && code !== "55P03")) throw e;
+        log.warn({ attempt, code }, "the swap met a reader of the live tables; trying again");
+        Object.assign(result, before, { skipped: [...before.skipped] });
+        reader.stop();
+        reader = await openReader(deps.js, deps.names, tailFrom);
       }
-      await tx.execute(sql`drop schema ${sql.identifier(REBUILD_SCHEMA)}`);
-    });
+    }
     for (const s of result.skipped.slice(0, 20))
       log.warn(s, "skipped a message the recorder would dead-letter");
     return {
@@ -293,6 +314,15 @@ async function openReader(js: JetStreamClient, names: Names, startSeq: number) {
       stop();
     },
   };
+}
+
+/** The SQLSTATE of a server error in `e`'s cause chain (drizzle wraps the driver's error). */
+function sqlStateOf(e: unknown): string | undefined {
+  for (let cur = e, depth = 0; cur instanceof Error && depth < 5; cur = cur.cause, depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
 }
 
 async function streamSpan(jsm: JetStreamManager, names: Names): Promise<StreamSpan> {
