@@ -99,7 +99,10 @@ export interface ServerPids {
  * "shared"), and what the rest of the machine used; `stop()` returns the ms each used since. Linux
  * only: elsewhere it is empty.
  */
-export function countCpu(sys: TestSystem, servers: ServerPids = {}): { stop(): Record<string, number> } {
+export function countCpu(
+  sys: Pick<TestSystem, "apps">,
+  servers: ServerPids = {},
+): { stop(): Record<string, number> } {
   const { natsServer, postgres } = servers;
   const groups: Groups = {
     bench: () => [process.pid],

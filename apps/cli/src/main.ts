@@ -6,6 +6,7 @@ import { loadConfig } from "./config.js";
 import { dlq, UsageError } from "./dlq-command.js";
 import { migrate } from "./migrate.js";
 import { natsAuth } from "./nats-auth.js";
+import { PROJECTIONS_USAGE, projections } from "./projections/projections-command.js";
 import { provisionBus } from "./provision.js";
 import { REPLAY_USAGE, replay } from "./replay/replay-command.js";
 import { rotateKeys } from "./rotate-keys.js";
@@ -23,7 +24,8 @@ const USAGE = `usage: conclave <command>
                            the newest dead letters: seq, time, source stream/consumer, subject and seq, reason
   dlq show <dlqSeq>        one dead letter's headers and body
   dlq requeue <dlqSeq> [--force]
-                           re-publish its original bytes on its original subject (once; see README)`;
+                           re-publish its original bytes on its original subject (once; see README)
+  ${PROJECTIONS_USAGE}`;
 
 const [command, ...args] = process.argv.slice(2);
 try {
@@ -57,6 +59,9 @@ try {
       break;
     case "dlq":
       process.stdout.write(await dlq(config, args, log, USAGE));
+      break;
+    case "projections":
+      process.stdout.write(await projections(config, args, log, USAGE));
       break;
     default:
       console.error(USAGE);

@@ -76,3 +76,6 @@ export function createRecorder(deps: RecorderDeps): Service {
   };
 }
 export { loadConfig } from "./config.js";
+// The projection itself, for `conclave projections rebuild` (which replays the stream through it).
+export { dataExceptionOf } from "./data-exception.js";
+export { recordEvents } from "./record-event.js";

@@ -12,6 +12,7 @@ export {
   lt,
   lte,
   or,
+  type SQL,
   sql,
 } from "drizzle-orm";
 export { type Db, type DbHandle, openDb, type Schema } from "./client.js";
