@@ -32,7 +32,7 @@ export async function exportAccount({
     .orderBy(asc(groupMembers.groupId));
   const extents: GroupExtent[] = [];
   for (const g of owned) extents.push(await groupExtent(ctx, g.groupId));
-  assertJsonFits(input.format, extents);
+  assertJsonFits(ctx.config, input.format, extents);
 
   async function* records(): AsyncGenerator<ExportRecord> {
     const [account] = await db.select().from(accounts).where(eq(accounts.id, me));

@@ -22,7 +22,7 @@ export async function exportGroup({
   requireScope(principal, "read");
   assertGroupRole(input.groupId, await groupRoleOf(ctx.db, principal.accountId, input.groupId), "manage");
   const extent = await groupExtent(ctx, input.groupId);
-  assertJsonFits(input.format, [extent]);
+  assertJsonFits(ctx.config, input.format, [extent]);
   return {
     scope: "group",
     id: input.groupId,

@@ -1,12 +1,7 @@
 import { AppError } from "@conclave/errors";
+import type { EdgeContext } from "../context.js";
 import type { GroupExtent } from "./group-records.js";
-import {
-  EXPORT_FORMAT,
-  EXPORT_LIMITS,
-  EXPORT_VERSION,
-  type ExportQuery,
-  type ExportRecord,
-} from "./schemas.js";
+import { EXPORT_FORMAT, EXPORT_VERSION, type ExportQuery, type ExportRecord } from "./schemas.js";
 
 /** An export ready to be written: its header, then its records, read as they are consumed. */
 export interface ExportPlan {
@@ -18,16 +13,23 @@ export interface ExportPlan {
   records(): AsyncGenerator<ExportRecord>;
 }
 
+/** What a JSON export may hold (the edge's config). */
+export type JsonLimits = Pick<EdgeContext["config"], "EXPORT_JSON_MAX_EVENTS" | "EXPORT_JSON_MAX_LLM_CALLS">;
+
 /** Refuses a JSON export over the limits, naming `format`: one document is held whole in memory. */
-export function assertJsonFits(format: ExportQuery["format"], extents: GroupExtent[]): void {
+export function assertJsonFits(
+  limits: JsonLimits,
+  format: ExportQuery["format"],
+  extents: GroupExtent[],
+): void {
   if (format !== "json") return;
   const events = extents.reduce((n, e) => n + e.events, 0);
   const calls = extents.reduce((n, e) => n + e.llmCalls, 0);
   const over: string[] = [];
-  if (events > EXPORT_LIMITS.jsonMaxEvents)
-    over.push(`${events} events (JSON holds at most ${EXPORT_LIMITS.jsonMaxEvents})`);
-  if (calls > EXPORT_LIMITS.jsonMaxLlmCalls)
-    over.push(`${calls} LLM calls (JSON holds at most ${EXPORT_LIMITS.jsonMaxLlmCalls})`);
+  if (events > limits.EXPORT_JSON_MAX_EVENTS)
+    over.push(`${events} events (JSON holds at most ${limits.EXPORT_JSON_MAX_EVENTS})`);
+  if (calls > limits.EXPORT_JSON_MAX_LLM_CALLS)
+    over.push(`${calls} LLM calls (JSON holds at most ${limits.EXPORT_JSON_MAX_LLM_CALLS})`);
   if (over.length > 0)
     throw new AppError(
       "validation",

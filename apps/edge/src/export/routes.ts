@@ -9,15 +9,15 @@ import { exportAccount } from "./export-account.js";
 import { jsonDocument, ndjsonStream } from "./export-body.js";
 import { exportGroup } from "./export-group.js";
 import type { ExportPlan } from "./export-plan.js";
-import { AccountExportJson, EXPORT_LIMITS, ExportQuery, ExportRecord, GroupExportJson } from "./schemas.js";
+import { AccountExportJson, ExportQuery, ExportRecord, GroupExportJson } from "./schemas.js";
 
 const tags = ["Data"];
 
-const FORMATS = [
+const formats = (ctx: EdgeContext) => [
   '`format=ndjson` (the default) streams one record per line (`{ "kind": "event", … }`), read from PostgreSQL in pages as the client takes them: the first line is the header, the last `end` with the count of each kind (an answer without it was cut short).',
-  `\`format=json\` is one document, refused (400 naming \`query.format\`) above ${EXPORT_LIMITS.jsonMaxEvents} events or ${EXPORT_LIMITS.jsonMaxLlmCalls} LLM calls.`,
+  `\`format=json\` is one document, refused (400 naming \`query.format\`) above ${ctx.config.EXPORT_JSON_MAX_EVENTS} events or ${ctx.config.EXPORT_JSON_MAX_LLM_CALLS} LLM calls (\`EXPORT_JSON_MAX_EVENTS\`, \`EXPORT_JSON_MAX_LLM_CALLS\`).`,
   "Events are those recorded up to the group's `throughSeq` when the export began. No secret is ever exported: no password hash, API key secret or provider credential.",
-].join(" ");
+];
 
 /** Answers a plan in its format, as an attachment. */
 async function answer(c: Context<EdgeEnv>, ctx: EdgeContext, plan: ExportPlan, name: string) {
@@ -47,7 +47,7 @@ export function groupExportRoutes(ctx: EdgeContext) {
       "Everything recorded of the group: its settings, seated agents (the caller's own with their whole definition, another account's by name, provider and model only), members (account id, email, role),",
       "file metadata (not the bytes), memory blocks and summaries, votes with their ballots, every event in seq order, and every LLM call with its prompt.",
       "Only the group's owners may export it (a read-scoped credential suffices); a member or viewer gets 403, anyone else 404.",
-      FORMATS,
+      ...formats(ctx),
     ].join(" "),
     security: bearer,
     request: { params: GroupIdParam, query: ExportQuery },
@@ -80,7 +80,7 @@ export function accountExportRoutes(ctx: EdgeContext) {
     description: [
       "The account (no password hash), its agents with their definitions, its API keys' metadata (revoked ones too; never a secret), then each group it owns as the group export gives it.",
       "Provider credentials are not exported. With an API key, the key needs the admin scope (as listing keys does).",
-      FORMATS,
+      ...formats(ctx),
     ].join(" "),
     security: bearer,
     request: { query: ExportQuery },

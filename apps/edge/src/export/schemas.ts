@@ -6,12 +6,11 @@ import { GroupSettingsView } from "../groups/schemas.js";
 import { MemoryBlockView } from "../memory/schemas.js";
 import { ReplayLine, TimelineCall } from "../replay/schemas.js";
 
-/** What an export reads at once and what a JSON export may hold; NDJSON streams any size. */
+/**
+ * What an export reads at once; what a JSON export may hold is configured (`EXPORT_JSON_MAX_EVENTS`,
+ * `EXPORT_JSON_MAX_LLM_CALLS`), and NDJSON streams any size.
+ */
 export const EXPORT_LIMITS = {
-  /** Events (over every group exported) a JSON export may hold; above it, ask for NDJSON. */
-  jsonMaxEvents: 5_000,
-  /** LLM calls (over every group exported) a JSON export may hold: each carries a whole prompt. */
-  jsonMaxLlmCalls: 1_000,
   /** Rows per query while an export streams (events, votes, summaries). */
   batch: 500,
   /** LLM calls per query: each row holds a prompt, so fewer at once. */
@@ -22,12 +21,10 @@ export const EXPORT_FORMAT = "conclave-export";
 export const EXPORT_VERSION = 1;
 
 export const ExportQuery = z.strictObject({
-  format: z
-    .enum(["json", "ndjson"], "must be json or ndjson")
-    .default("ndjson")
-    .openapi({
-      description: `\`ndjson\` (the default) streams one record per line, any size; \`json\` is one document, for at most ${EXPORT_LIMITS.jsonMaxEvents} events and ${EXPORT_LIMITS.jsonMaxLlmCalls} LLM calls.`,
-    }),
+  format: z.enum(["json", "ndjson"], "must be json or ndjson").default("ndjson").openapi({
+    description:
+      "`ndjson` (the default) streams one record per line, any size; `json` is one document, for small exports only.",
+  }),
 });
 export type ExportQuery = z.infer<typeof ExportQuery>;
 
