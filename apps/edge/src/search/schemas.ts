@@ -22,7 +22,7 @@ export const SearchQuery = z.strictObject({
     .min(1, "must not be empty")
     .max(SEARCH_LIMITS.maxQueryChars, `must be at most ${SEARCH_LIMITS.maxQueryChars} characters`)
     // The `simple` parser makes words of letters and digits; a query of neither matches nothing.
-    .regex(/[\p{L}\p{N}]/u, "must contain a letter or a digit")
+    .refine((q) => q === "" || /[\p{L}\p{N}]/u.test(q), "must contain a letter or a digit")
     .openapi({
       description:
         "Words to find; a message matches when it holds every one (case-insensitive, no stemming).",
