@@ -207,6 +207,25 @@ const routes = (): Route[] => [
     call: (t) => sys.get(`/v1/groups/${groupId}/turns/${turnId}/timeline`, t),
   },
   {
+    name: "GET group export",
+    write: false,
+    group: true,
+    call: (t) => ndjson(`/v1/groups/${groupId}/export`, t),
+  },
+  {
+    name: "GET /v1/me/export",
+    write: false,
+    group: false,
+    keys: true,
+    call: (t) => ndjson("/v1/me/export", t),
+  },
+  {
+    name: "GET /v1/search",
+    write: false,
+    group: false,
+    call: (t) => sys.get(`/v1/search?q=${SECRET_WORDS}`, t),
+  },
+  {
     name: "DELETE /v1/api-keys/:id",
     write: true,
     group: false,
@@ -233,7 +252,8 @@ async function ndjson(path: string, token: string | null): Promise<Response> {
     headers: token ? { authorization: `Bearer ${token}` } : {},
   });
   const text = await res.text();
-  const body = res.status === 200 ? { lines: text.split("\n").filter(Boolean).length } : JSON.parse(text);
+  const body =
+    res.status === 200 ? { lines: text.split("\n").filter(Boolean).length, text } : JSON.parse(text);
   return { status: res.status, headers: res.headers, body };
 }
 
@@ -282,6 +302,12 @@ describe("every route and stream refuses whoever may not", () => {
           expect(res.headers.get("content-type"), r.name).toMatch(/problem\+json/);
           expect(JSON.stringify(res.body), r.name).not.toContain(SECRET_WORDS);
         }
+        // Whatever a stranger may read (their account, their groups, a search) holds nothing of the group.
+        if (c === "other group's member")
+          expect(JSON.stringify(res.body), r.name).not.toContain(SECRET_WORDS);
+        // The control: the owner's search does find the words the stranger's does not.
+        if (c === "read-only key" && r.name === "GET /v1/search")
+          expect((res.body.items as unknown[]).length, r.name).toBeGreaterThan(0);
       }
       // The stream: bad credentials are refused at the upgrade; a valid one may still not read others' groups.
       if (["none"].includes(c)) expect(await wsStatus(token)).toBe(101);

@@ -33,6 +33,7 @@ import { createEdgeCaches } from "./cache/edge-caches.js";
 import type { EdgeConfig } from "./config.js";
 import type { EdgeContext } from "./context.js";
 import { credentialRoutes } from "./credentials/routes.js";
+import { accountExportRoutes, groupExportRoutes } from "./export/routes.js";
 import { fileRoutes } from "./files/routes.js";
 import { contextRoutes } from "./groups/context-routes.js";
 import { memberRoutes } from "./groups/member-routes.js";
@@ -49,6 +50,7 @@ import { createWaitSlots } from "./messages/wait-slots.js";
 import { mountDocs } from "./ops/docs.js";
 import { opsRoutes } from "./ops/routes.js";
 import { replayRoutes } from "./replay/routes.js";
+import { searchRoutes } from "./search/routes.js";
 
 export type EdgeAppConfig = Omit<
   EdgeConfig,
@@ -179,8 +181,11 @@ function buildEdgeApp(
       messageRoutes(ctx),
       memoryRoutes(ctx),
       replayRoutes(ctx),
+      groupExportRoutes(ctx),
     ),
   );
+  app.route("/v1/me", signedIn(accountExportRoutes(ctx)));
+  app.route("/v1/search", signedIn(searchRoutes(ctx)));
   // Fixed paths (/export, /import) before `/{id}`, which would match them too.
   app.route("/v1/agents", signedIn(transferRoutes(ctx), agentRoutes(ctx)));
   app.route("/v1/agent-templates", signedIn(templateRoutes(ctx)));

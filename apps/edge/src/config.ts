@@ -31,6 +31,10 @@ const schema = z.object({
   PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(3000),
   /** Requests of this edge waiting at once for a turn's outcome (`?wait=`); beyond it they answer 202 at once. */
   EDGE_MAX_WAITS: z.coerce.number().int().min(0).max(100_000).default(1000),
+  /** Events (over every group exported) a `format=json` export may hold; larger exports must stream NDJSON. */
+  EXPORT_JSON_MAX_EVENTS: z.coerce.number().int().min(0).max(1_000_000).default(5000),
+  /** LLM calls (each with its whole prompt) a `format=json` export may hold. */
+  EXPORT_JSON_MAX_LLM_CALLS: z.coerce.number().int().min(0).max(100_000).default(1000),
   /**
    * How long the edge answers from memory what every post reads (principal, group role, group
    * policy); changes are announced to every edge, this bounds a lost announcement. 0 turns it off.

@@ -27,6 +27,8 @@ export interface EdgeContext {
     | "LOGIN_WINDOW_S"
     | "TRUST_PROXY"
     | "EDGE_MAX_WAITS"
+    | "EXPORT_JSON_MAX_EVENTS"
+    | "EXPORT_JSON_MAX_LLM_CALLS"
   >;
   db: Db;
   js: JetStreamClient;

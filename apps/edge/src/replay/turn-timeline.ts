@@ -48,7 +48,8 @@ export async function turnTimeline({
   };
 }
 
-function callOf(c: typeof llmCalls.$inferSelect): TimelineCall {
+/** A recorded LLM call as the API shows it. */
+export function callOf(c: typeof llmCalls.$inferSelect): TimelineCall {
   const iso = (v: string) => new Date(v).toISOString();
   return {
     id: c.id,

@@ -3,7 +3,7 @@ import { index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-o
 /**
  * One LLM call as the executor ran it, keyed by its `work.llm` item's id (a redelivered item adds
  * nothing): the prompt it was sent, what it cost and how it ended. Written once, when the call ends.
- * Retention and export of these rows are not settled yet: they hold prompts, so they grow fast.
+ * They hold prompts, so they grow fast; a group's owner exports them (`GET /v1/groups/:id/export`).
  */
 export const llmCalls = pgTable(
   "llm_calls",
@@ -39,6 +39,8 @@ export const llmCalls = pgTable(
   (t) => [
     // A turn's timeline joins its calls by turn.
     index("llm_calls_turn_idx").on(t.turnId),
+    // A group's export reads its calls in keyset pages by id (UUIDv7: in time order).
+    index("llm_calls_group_idx").on(t.groupId, t.id),
     // The usage ledger to come: an account's calls over time.
     index("llm_calls_account_started_idx").on(t.accountId, t.startedAt),
   ],

@@ -1,0 +1,1 @@
+CREATE INDEX "llm_calls_group_idx" ON "llm_calls" USING btree ("group_id","id");
