@@ -52,7 +52,9 @@ export interface BenchSystem {
  * Starts a nats-server and a PostgreSQL (fsync and synchronous commit on, as in production) of the
  * benchmark's own, so their CPU is this system's alone, then every app on them.
  */
-export async function startBenchSystem(options: { nodeArgs?: string[] } = {}): Promise<BenchSystem> {
+export async function startBenchSystem(
+  options: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+): Promise<BenchSystem> {
   let nats: OwnNatsServer | undefined;
   let pg: OwnPostgres | undefined;
   try {
@@ -64,7 +66,7 @@ export async function startBenchSystem(options: { nodeArgs?: string[] } = {}): P
       pgAdminUrl: pg.url,
       ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
       // The benchmark posts faster than the default per-user limit allows; lift it, auth stays on.
-      env: { RATE_LIMIT_PER_MINUTE: "1000000", RATE_LIMIT_BURST: "100000" },
+      env: { RATE_LIMIT_PER_MINUTE: "1000000", RATE_LIMIT_BURST: "100000", ...options.env },
     });
     const ownNats = nats;
     const ownPg = pg;

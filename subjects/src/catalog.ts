@@ -98,6 +98,8 @@ export interface Envelope<T extends EventType = EventType> {
   at: string;
   actor: Actor;
   payload: PayloadOf<T>;
+  /** The W3C trace context it was decided in (absent on events of earlier versions). */
+  traceparent?: string;
 }
 /** An envelope of any type, narrowed by `type`. */
 export type AnyEnvelope = { [K in EventType]: Envelope<K> }[EventType];
@@ -113,6 +115,12 @@ const Head = z.object({
   at: z.iso.datetime(),
   actor: Actor,
   payload: z.unknown(),
+  // A malformed trace context is dropped, never a reason to refuse the event.
+  traceparent: z
+    .string()
+    .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+    .optional()
+    .catch(undefined),
 });
 
 export type ParseResult =
@@ -134,7 +142,9 @@ export function parseEnvelope(raw: unknown): ParseResult {
   if (!payload.success) {
     return { ok: false, issues: flatten(payload.error).map((i) => ({ ...i, path: `payload.${i.path}` })) };
   }
-  return { ok: true, envelope: { ...head.data, payload: payload.data } as AnyEnvelope };
+  const { traceparent, ...rest } = head.data;
+  const envelope = { ...rest, payload: payload.data, ...(traceparent ? { traceparent } : {}) };
+  return { ok: true, envelope: envelope as AnyEnvelope };
 }
 
 function flatten(error: z.ZodError): { path: string; message: string }[] {
@@ -151,6 +161,7 @@ export function makeEnvelope<T extends EventType>(input: {
   actor: Actor;
   payload: PayloadOf<T>;
   at?: string;
+  traceparent?: string | undefined;
 }): Envelope<T> {
   const entry = catalog[input.type];
   const payload = entry.payload.parse(input.payload) as PayloadOf<T>;
@@ -164,6 +175,7 @@ export function makeEnvelope<T extends EventType>(input: {
     at: input.at ?? new Date().toISOString(),
     actor: input.actor,
     payload,
+    ...(input.traceparent ? { traceparent: input.traceparent } : {}),
   };
 }
 

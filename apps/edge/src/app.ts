@@ -24,6 +24,7 @@ import { createMemoryStore } from "@conclave/memory";
 import { names as namesOf } from "@conclave/subjects";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
 import { templateRoutes } from "./agent-templates/routes.js";
 import { agentRoutes } from "./agents/routes.js";
 import { transferRoutes } from "./agents/transfer-routes.js";
@@ -44,6 +45,7 @@ import type { EdgeEnv } from "./http/env.js";
 import { authenticated } from "./http/guards.js";
 import { noRoute } from "./http/no-route.js";
 import { router } from "./http/openapi.js";
+import { traceRequests } from "./http/trace-requests.js";
 import { memoryRoutes } from "./memory/routes.js";
 import { messageRoutes } from "./messages/routes.js";
 import { createWaitSlots } from "./messages/wait-slots.js";
@@ -134,6 +136,8 @@ function buildEdgeApp(
     new AppError("payload_too_large", `request body is over ${config.MAX_BODY_BYTES} bytes`),
   );
   const app = router();
+  // First: every response carries its request id, and every line logged for it too.
+  app.use("*", requestId(), traceRequests(log));
   app.onError(onError(log, { isUnavailable: isDatabaseUnreachable }));
   const unrouted = noRoute(app);
   app.notFound(unrouted.notFound);
@@ -142,9 +146,16 @@ function buildEdgeApp(
       "*",
       cors({
         origin: config.CORS_ORIGINS,
-        allowHeaders: ["authorization", "content-type", "idempotency-key", "if-match"],
+        allowHeaders: [
+          "authorization",
+          "content-type",
+          "idempotency-key",
+          "if-match",
+          "traceparent",
+          "x-request-id",
+        ],
         // A memory block's version, for its next If-Match; a replay's extent and its next part.
-        exposeHeaders: ["etag", "replay-count", "replay-through-seq", "link"],
+        exposeHeaders: ["etag", "replay-count", "replay-through-seq", "link", "x-request-id"],
         maxAge: 600,
       }),
     );

@@ -13,7 +13,9 @@ import {
   type TokenDelta,
   toStorable,
 } from "@conclave/subjects";
+import { inSpan, SpanKind } from "@conclave/telemetry";
 import { type ToolRegistry, toolCallKey } from "@conclave/tools";
+import { chatAttributes, usageAttributes } from "./chat-span.js";
 import type { LlmCallLog } from "./llm-call-log.js";
 
 export interface RunLlmCallDeps {
@@ -108,40 +110,49 @@ export async function runLlmCall(
   }
   const t0 = Date.now();
   try {
-    let content = "";
-    let index = 0;
-    let done: StreamDone | undefined;
-    const calls: ToolCall[] = [];
     // A summary is plain text for the group's memory: no tools, nothing streamed to the room.
     const tools = summarize ? [] : deps.tools.definitions(agent.allowedTools);
-    for await (const ev of provider.stream({
-      agent,
-      messages: work.payload.messages,
-      ...(tools.length > 0 ? { tools } : {}),
-      turnIndex: work.payload.turnIndex,
-      askIndex: ask?.index ?? 0,
-      purpose: ask?.purpose ?? "reply",
-      ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
-      ...(agent.maxTokens !== undefined ? { maxOutputTokens: agent.maxTokens } : {}),
-      signal: AbortSignal.any([AbortSignal.timeout(deps.timeoutMs), meta.signal]),
-    })) {
-      if (ev.type === "text") {
-        // Model output may hold NUL, which no history can store: it becomes U+FFFD, live and recorded
-        // alike. Unpaired surrogates are replaced on the whole answer (a pair may span two deltas).
-        const delta = ev.delta.replaceAll("\u0000", REPLACEMENT_CHARACTER);
-        content += delta;
-        if (!summarize)
-          deps.publishDelta({
-            groupId: work.groupId,
-            turnId: work.turnId,
-            agentId: agent.id,
-            workId: work.id,
-            index: index++,
-            text: delta,
-          });
-      } else if (ev.type === "tool_call") calls.push(toStorable(ev.call));
-      else if (ev.type === "done") done = ev;
-    }
+    const { content, calls, done } = await inSpan(
+      "conclave.executor",
+      `chat ${agent.model}`,
+      { kind: SpanKind.CLIENT, attributes: chatAttributes(agent, provider.name) },
+      async (span) => {
+        let content = "";
+        let index = 0;
+        let done: StreamDone | undefined;
+        const calls: ToolCall[] = [];
+        for await (const ev of provider.stream({
+          agent,
+          messages: work.payload.messages,
+          ...(tools.length > 0 ? { tools } : {}),
+          turnIndex: work.payload.turnIndex,
+          askIndex: ask?.index ?? 0,
+          purpose: ask?.purpose ?? "reply",
+          ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
+          ...(agent.maxTokens !== undefined ? { maxOutputTokens: agent.maxTokens } : {}),
+          signal: AbortSignal.any([AbortSignal.timeout(deps.timeoutMs), meta.signal]),
+        })) {
+          if (ev.type === "text") {
+            // Model output may hold NUL, which no history can store: it becomes U+FFFD, live and recorded
+            // alike. Unpaired surrogates are replaced on the whole answer (a pair may span two deltas).
+            const delta = ev.delta.replaceAll("\u0000", REPLACEMENT_CHARACTER);
+            content += delta;
+            if (!summarize)
+              deps.publishDelta({
+                groupId: work.groupId,
+                turnId: work.turnId,
+                agentId: agent.id,
+                workId: work.id,
+                index: index++,
+                text: delta,
+              });
+          } else if (ev.type === "tool_call") calls.push(toStorable(ev.call));
+          else if (ev.type === "done") done = ev;
+        }
+        if (done && span.isRecording()) span.setAttributes(usageAttributes(done));
+        return { content, calls, done };
+      },
+    );
     if (summarize) {
       const summary = toStorable(content.trim()).slice(0, 40_000);
       await record({ outcome: "ok", reply: content, done });

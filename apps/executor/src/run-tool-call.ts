@@ -1,5 +1,6 @@
 import { type JetStreamClient, type KV, type MessageMeta, publishEnvelope } from "@conclave/bus";
 import { deriveEventId, type Envelope, makeEnvelope, type Names } from "@conclave/subjects";
+import { inSpan, SpanKind } from "@conclave/telemetry";
 import { runTool, type ToolRegistry, type ToolRunResult } from "@conclave/tools";
 
 export interface RunToolCallDeps {
@@ -64,18 +65,35 @@ export async function runToolCall(
       JSON.stringify({ status: "pending", startedAt: new Date().toISOString() } satisfies LedgerEntry),
     );
     const t0 = Date.now();
-    const outcome = await runTool(deps.tools, {
-      name: call.name,
-      args: call.args,
-      allowedTools: agent.allowedTools,
-      groupId: work.groupId,
-      ...(agent.ownerId ? { accountId: agent.ownerId } : {}),
-      idempotencyKey: key,
-      agent: { id: agent.id, name: agent.name },
-      ...(work.turnId ? { turnId: work.turnId } : {}),
-      ...(work.payload.approved ? { approved: true } : {}),
-      signal: meta.signal,
-    });
+    const outcome = await inSpan(
+      "conclave.executor",
+      `execute_tool ${call.name}`,
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: {
+          "gen_ai.operation.name": "execute_tool",
+          "gen_ai.tool.name": call.name,
+          "gen_ai.tool.call.id": call.id,
+          "gen_ai.agent.id": agent.id,
+        },
+      },
+      async (span) => {
+        const result = await runTool(deps.tools, {
+          name: call.name,
+          args: call.args,
+          allowedTools: agent.allowedTools,
+          groupId: work.groupId,
+          ...(agent.ownerId ? { accountId: agent.ownerId } : {}),
+          idempotencyKey: key,
+          agent: { id: agent.id, name: agent.name },
+          ...(work.turnId ? { turnId: work.turnId } : {}),
+          ...(work.payload.approved ? { approved: true } : {}),
+          signal: meta.signal,
+        });
+        if (!result.ok) span.setAttribute("error.type", result.error.code);
+        return result;
+      },
+    );
     entry = {
       status: "committed",
       startedAt: new Date(t0).toISOString(),

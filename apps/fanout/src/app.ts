@@ -11,10 +11,11 @@ import {
 import { assertProvisioned, busConnected, groupFeeds, type NatsConnection } from "@conclave/bus";
 import { type DbHandle, isDatabaseUnreachable } from "@conclave/db";
 import { onError } from "@conclave/http";
-import type { Logger } from "@conclave/log";
+import { type Logger, withLogFields } from "@conclave/log";
 import { names as namesOf } from "@conclave/subjects";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
 import { WebSocketServer } from "ws";
 import { createAccessWatch } from "./access-watch.js";
 import type { FanoutConfig } from "./config.js";
@@ -90,6 +91,8 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
 
   const shutdown = new AbortController();
   const app = new Hono();
+  // Every response carries a request id (the caller's, if valid), and so does every line logged for it.
+  app.use("*", requestId(), (c, next) => withLogFields({ requestId: c.var.requestId }, next));
   app.onError(onError(log, { isUnavailable: isDatabaseUnreachable }));
   if (config.CORS_ORIGINS.length > 0) {
     app.use(

@@ -2,6 +2,7 @@ import type { FeedOpener, GroupFeed, NatsConnection } from "@conclave/bus";
 import { describeError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import { type AnyEnvelope, type Names, TokenDelta } from "@conclave/subjects";
+import { inSpanSync, SpanKind } from "@conclave/telemetry";
 
 /** One event as every subscriber of its group gets it: validated and serialized once. */
 export interface EventFrame {
@@ -216,7 +217,19 @@ export function createGroupHubs(deps: {
         hub.floor = gone.seq;
       }
       hub.position = seq;
-      for (const m of hub.live) deliver(hub, m, frame);
+      inSpanSync(
+        "conclave.fanout",
+        `deliver ${event.type}`,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: event.traceparent,
+          attributes: { "messaging.system": "nats", "conclave.group.id": groupId, "conclave.seq": seq },
+        },
+        (span) => {
+          for (const m of hub.live) deliver(hub, m, frame);
+          span.setAttribute("conclave.subscribers", hub.live.size);
+        },
+      );
     };
 
     const onDelta = (msg: { json(): unknown }) => {

@@ -1,6 +1,7 @@
 import { describeError, isAppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import type { AnyEnvelope, Names } from "@conclave/subjects";
+import { inSpan, markFailed, type Span, SpanKind } from "@conclave/telemetry";
 import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { readEnvelope } from "./read-envelope.js";
@@ -146,6 +147,31 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
       turnId: e.turnId,
       seq: msg.seq,
     });
+    // A child of the span that decided the envelope: what the handler logs and publishes joins its trace.
+    await inSpan(
+      "conclave.bus",
+      `process ${e.type}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: e.traceparent,
+        attributes: {
+          "messaging.system": "nats",
+          "messaging.operation.type": "process",
+          "messaging.destination.name": msg.subject,
+          "messaging.consumer.group.name": o.consumer,
+          "messaging.message.id": e.id,
+          "conclave.group.id": e.groupId,
+          ...(e.turnId ? { "conclave.turn.id": e.turnId } : {}),
+          "conclave.delivery": deliveryCount,
+        },
+      },
+      (span) => settle(msg, e, mlog, span),
+    );
+  };
+
+  /** Runs the handler on one valid envelope and acks, naks or terminates its message. */
+  const settle = async (msg: JsMsg, e: AnyEnvelope, mlog: Logger, span: Span) => {
+    const deliveryCount = msg.info.deliveryCount;
     const keepAlive = setInterval(() => msg.working(), workingEveryMs);
     try {
       const result = await o.handle(e, {
@@ -170,6 +196,7 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
         msg.nak();
         return;
       }
+      markFailed(span, error);
       const decision = decideFailure(error, deliveryCount, policy);
       if (decision.action === "term") await terminate(msg, decision.reason, mlog);
       else {

@@ -44,7 +44,7 @@ export {
   provision,
   streamConfigs,
 } from "./provision.js";
-export { type Published, publishEnvelope, subjectOf } from "./publish.js";
+export { type Published, publishEnvelope, subjectOf, traced } from "./publish.js";
 export {
   createRateLimiter,
   type Decision as RateDecision,

@@ -1,5 +1,6 @@
 import { AppError } from "@conclave/errors";
 import { type AnyEnvelope, isConvEvent, type Names } from "@conclave/subjects";
+import { currentTraceparent } from "@conclave/telemetry";
 import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 
@@ -23,18 +24,28 @@ export interface Published {
   stream: string;
 }
 
+/** The envelope with the trace context it is decided in: its own, else the active span's. */
+export function traced<E extends AnyEnvelope>(e: E): E {
+  if (e.traceparent) return e;
+  const traceparent = currentTraceparent();
+  return traceparent ? { ...e, traceparent } : e;
+}
+
 /**
  * Publishes an envelope and waits for JetStream's ack. The envelope id is the `Nats-Msg-Id`, so a
  * re-publish of the same event is deduplicated. A connection or timeout failure is `unavailable`.
+ * An envelope without a trace context gets the active span's, in its body and its `traceparent`
+ * header.
  */
 export async function publishEnvelope(
   js: JetStreamClient,
   n: Names,
-  e: AnyEnvelope,
-  options: { traceparent?: string; timeoutMs?: number } = {},
+  envelope: AnyEnvelope,
+  options: { timeoutMs?: number } = {},
 ): Promise<Published> {
+  const e = traced(envelope);
   const h = headers();
-  if (options.traceparent) h.set("traceparent", options.traceparent);
+  if (e.traceparent) h.set("traceparent", e.traceparent);
   h.set("Conclave-Type", e.type);
   let ack: PubAck;
   try {

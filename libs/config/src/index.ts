@@ -30,6 +30,10 @@ export const baseEnv = {
   NATS_USER: z.string().optional(),
   NATS_PASSWORD: z.string().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** OTLP/HTTP collector (`http://otel-collector:4318`); unset, spans are not recorded (trace ids still travel). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** Share of new traces recorded when exporting (a caller's sampled `traceparent` is always followed). */
+  OTEL_TRACES_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
   /** How long JetStream waits for an ack before redelivering to another worker. */
   NATS_ACK_WAIT_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
   /** Replicas of each stream and bucket: 1 for development, 3 on a production NATS cluster. */

@@ -1,6 +1,8 @@
 import { loggableError } from "@conclave/errors";
 import { type DestinationStream, type Logger, pino } from "pino";
+import { contextFields } from "./context.js";
 
+export { contextFields, type LogFields, withLogFields } from "./context.js";
 export type { Logger };
 
 /** Paths that never reach a log line. */
@@ -43,6 +45,8 @@ export function createLogger(options: {
       redact: { paths: REDACT, censor: "[redacted]" },
       serializers: { err: serializeErr, cause: serializeErr },
       base: { app: options.app },
+      // The trace, span and request a line was written under; a line's own fields win.
+      mixin: contextFields,
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     options.destination ?? process.stdout,

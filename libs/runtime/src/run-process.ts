@@ -2,6 +2,7 @@ import { type BusUser, busInboxPrefix, connectBus, type NatsConnection } from "@
 import { redactConfig } from "@conclave/config";
 import { type DbHandle, openDb } from "@conclave/db";
 import { createLogger, type Logger } from "@conclave/log";
+import { startTracing } from "@conclave/telemetry";
 import { runUntilSignal, type Service } from "./run-until-signal.js";
 
 /** The variables every app process reads to reach its dependencies. */
@@ -13,6 +14,8 @@ export interface ProcessConfig {
   NATS_PASSWORD?: string | undefined;
   DATABASE_URL?: string | undefined;
   PGLITE_DIR?: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
+  OTEL_TRACES_SAMPLE_RATIO?: number;
 }
 
 export interface ProcessResources<C> {
@@ -46,6 +49,11 @@ export async function runProcess<C extends ProcessConfig>(o: {
   const { app, config } = o;
   const log = createLogger({ app, level: config.LOG_LEVEL });
   log.info({ config: redactConfig(config) }, "config");
+  const tracing = startTracing({
+    service: `conclave-${app}`,
+    endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    sampleRatio: config.OTEL_TRACES_SAMPLE_RATIO ?? 1,
+  });
   const nc = await connectBus({
     url: config.NATS_URL,
     user: config.NATS_USER,
@@ -72,6 +80,7 @@ export async function runProcess<C extends ProcessConfig>(o: {
         await service.stop();
         await nc.drain();
         await db?.close();
+        await tracing.shutdown();
       },
     },
     log,

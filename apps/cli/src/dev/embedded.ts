@@ -9,6 +9,7 @@ import type { Logger } from "@conclave/log";
 import { createOrchestrator, loadConfig as orchestratorConfig } from "@conclave/orchestrator";
 import { createRecorder, loadConfig as recorderConfig } from "@conclave/recorder";
 import type { Service } from "@conclave/runtime";
+import { startTracing, type Tracing } from "@conclave/telemetry";
 import { serve } from "@hono/node-server";
 
 /**
@@ -27,6 +28,7 @@ export function embeddedApps(deps: {
   const conns: NatsConnection[] = [];
   const servers: Server[] = [];
   const services: Service[] = [];
+  let tracing: Tracing | undefined;
   const connect = async (name: BusUser) => {
     const nc = await connectBus({
       url: env.NATS_URL ?? "nats://127.0.0.1:4222",
@@ -49,6 +51,12 @@ export function embeddedApps(deps: {
   return {
     async start() {
       const ec = edgeConfig(env);
+      // One tracer provider for the process: the spans' tracer names tell the apps apart.
+      tracing = startTracing({
+        service: "conclave",
+        endpoint: ec.OTEL_EXPORTER_OTLP_ENDPOINT,
+        sampleRatio: ec.OTEL_TRACES_SAMPLE_RATIO,
+      });
       const edge = await createEdge({ config: ec, nc: await connect("edge"), db, log: log("edge") });
       await listen(edge.fetch, ec.HOST, ec.EDGE_PORT);
       const fc = fanoutConfig(env);
@@ -88,6 +96,7 @@ export function embeddedApps(deps: {
       for (const s of servers) s.closeIdleConnections();
       await Promise.all(closed);
       await Promise.all(conns.map((nc) => nc.drain().catch(() => undefined)));
+      await tracing?.shutdown();
     },
   };
 }

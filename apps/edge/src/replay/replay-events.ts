@@ -179,6 +179,7 @@ export function lineOf(r: typeof events.$inferSelect): ReplayLine {
     at: new Date(r.at).toISOString(),
     actor: r.actor,
     payload: r.payload,
+    ...(r.traceparent ? { traceparent: r.traceparent } : {}),
   } as AnyConvEnvelope;
   return { seq: r.seq, event: event as ReplayLine["event"] };
 }

@@ -65,6 +65,10 @@ export const ReplayLine = z
       payload: z
         .record(z.string(), z.unknown())
         .openapi({ description: "The type's payload (see `subjects/`)." }),
+      traceparent: z
+        .string()
+        .optional()
+        .openapi({ description: "The W3C trace context the event was decided in (absent on older events)." }),
     }),
   })
   .openapi("ReplayLine");

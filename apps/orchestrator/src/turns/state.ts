@@ -68,6 +68,8 @@ export const GroupState = z.object({
       startedAt: z.string(),
       /** When the turn's deadline timer fires (absent in states of earlier versions). */
       deadline: z.string().optional(),
+      /** The trace context of the message's post: every event of the turn joins its trace. */
+      traceparent: z.string().optional(),
       strategy: StrategyName,
       /** The group's concurrent-input policy when the turn started (a `reject` turn holds the edge's claim). */
       policy: z.enum(["enqueue", "reject", "interrupt"]).default("enqueue"),
@@ -232,6 +234,7 @@ export function beginTurn(input: {
     messageSeq: seq,
     startedAt: now.toISOString(),
     deadline,
+    ...(message.traceparent ? { traceparent: message.traceparent } : {}),
     strategy: spec.strategy,
     policy: input.policy,
     thread: input.step.thread,

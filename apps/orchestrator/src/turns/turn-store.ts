@@ -2,7 +2,9 @@ import { isRevisionConflict, type JetStreamClient, type KV, publishEnvelope } fr
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import { type AnyEnvelope, type Names, parseEnvelope } from "@conclave/subjects";
+import { traceIdOf } from "@conclave/telemetry";
 import { type Decision, emptyState, GroupState } from "./state.js";
+import { traceEvents } from "./trace-events.js";
 
 const MAX_ATTEMPTS = 16;
 /** Groups whose last stored state this process keeps (for deciding without reading it first). */
@@ -172,7 +174,8 @@ export function createTurnStore(deps: {
         remembered(groupId, state, rev);
         return null;
       }
-      const emit: AnyEnvelope[] = decision.emit;
+      // Stamped before they are stored: a re-publish from the outbox carries the same context.
+      const emit: AnyEnvelope[] = traceEvents(decision.emit, [state.active, decision.state.active]);
       const stored = await cas(groupId, { ...decision.state, outbox: emit }, rev, existed);
       if (stored === null) {
         conflict();
@@ -189,7 +192,12 @@ export function createTurnStore(deps: {
       await publishAll(emit);
       for (const e of emit) {
         if (e.type === "turn.started" || e.type === "turn.completed" || e.type === "turn.failed") {
-          deps.log.info({ groupId, turnId: e.turnId, eventId: e.id }, e.type);
+          // The turn's trace, which is not the active one when another turn's step started it.
+          const traceId = traceIdOf(e.traceparent);
+          deps.log.info(
+            { groupId, turnId: e.turnId, eventId: e.id, ...(traceId ? { traceId } : {}) },
+            e.type,
+          );
         }
       }
       const cleared = { ...decision.state, outbox: [], remember: [] };

@@ -15,6 +15,8 @@ export const events = pgTable(
     actor: jsonb("actor").notNull(),
     payload: jsonb("payload").notNull(),
     at: timestamp("at", { withTimezone: true, mode: "string" }).notNull(),
+    /** The W3C trace context the event was decided in (null for events of earlier versions). */
+    traceparent: text("traceparent"),
     recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().default(sql`now()`),
   },
   (t) => [
