@@ -8,6 +8,7 @@ import {
   AgentToolRequested,
 } from "./agent.js";
 import { Actor, Id } from "./common.js";
+import { ForkOrigin } from "./fork.js";
 import {
   MEMORY_RESET,
   MEMORY_SUMMARIZED,
@@ -98,6 +99,8 @@ export interface Envelope<T extends EventType = EventType> {
   at: string;
   actor: Actor;
   payload: PayloadOf<T>;
+  /** Set on the copies a fork makes of another group's history (absent on every other event). */
+  forkedFrom?: ForkOrigin;
 }
 /** An envelope of any type, narrowed by `type`. */
 export type AnyEnvelope = { [K in EventType]: Envelope<K> }[EventType];
@@ -113,6 +116,7 @@ const Head = z.object({
   at: z.iso.datetime(),
   actor: Actor,
   payload: z.unknown(),
+  forkedFrom: ForkOrigin.optional(),
 });
 
 export type ParseResult =
@@ -134,7 +138,12 @@ export function parseEnvelope(raw: unknown): ParseResult {
   if (!payload.success) {
     return { ok: false, issues: flatten(payload.error).map((i) => ({ ...i, path: `payload.${i.path}` })) };
   }
-  return { ok: true, envelope: { ...head.data, payload: payload.data } as AnyEnvelope };
+  // An absent `forkedFrom` stays absent (not `undefined`): envelopes compare and serialize as published.
+  const { forkedFrom, ...rest } = head.data;
+  return {
+    ok: true,
+    envelope: { ...rest, ...(forkedFrom ? { forkedFrom } : {}), payload: payload.data } as AnyEnvelope,
+  };
 }
 
 function flatten(error: z.ZodError): { path: string; message: string }[] {
@@ -151,6 +160,7 @@ export function makeEnvelope<T extends EventType>(input: {
   actor: Actor;
   payload: PayloadOf<T>;
   at?: string;
+  forkedFrom?: ForkOrigin;
 }): Envelope<T> {
   const entry = catalog[input.type];
   const payload = entry.payload.parse(input.payload) as PayloadOf<T>;
@@ -164,6 +174,7 @@ export function makeEnvelope<T extends EventType>(input: {
     at: input.at ?? new Date().toISOString(),
     actor: input.actor,
     payload,
+    ...(input.forkedFrom ? { forkedFrom: ForkOrigin.parse(input.forkedFrom) } : {}),
   };
 }
 
