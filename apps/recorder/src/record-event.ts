@@ -42,6 +42,7 @@ export async function recordEvents(
           actor: e.actor,
           payload: e.payload,
           at: e.at,
+          forkedFrom: e.forkedFrom ?? null,
         });
     const inserted = await tx
       .insert(events)

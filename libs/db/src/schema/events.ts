@@ -15,6 +15,8 @@ export const events = pgTable(
     actor: jsonb("actor").notNull(),
     payload: jsonb("payload").notNull(),
     at: timestamp("at", { withTimezone: true, mode: "string" }).notNull(),
+    /** A fork's copy: the original group, seq and event id it was copied from (null otherwise). */
+    forkedFrom: jsonb("forked_from").$type<{ groupId: string; seq: number; eventId: string }>(),
     recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().default(sql`now()`),
   },
   (t) => [
