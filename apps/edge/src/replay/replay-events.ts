@@ -179,6 +179,7 @@ export function lineOf(r: typeof events.$inferSelect): ReplayLine {
     at: new Date(r.at).toISOString(),
     actor: r.actor,
     payload: r.payload,
+    ...(r.forkedFrom ? { forkedFrom: r.forkedFrom } : {}),
   } as AnyConvEnvelope;
   return { seq: r.seq, event: event as ReplayLine["event"] };
 }

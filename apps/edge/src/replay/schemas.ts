@@ -65,6 +65,10 @@ export const ReplayLine = z
       payload: z
         .record(z.string(), z.unknown())
         .openapi({ description: "The type's payload (see `subjects/`)." }),
+      forkedFrom: z
+        .object({ groupId: z.uuid(), seq: z.number().int(), eventId: z.uuid() })
+        .optional()
+        .openapi({ description: "On a fork's copies only: the original group, seq and event id." }),
     }),
   })
   .openapi("ReplayLine");
