@@ -116,6 +116,7 @@ describe("the OpenAPI document at /openapi.json", () => {
       "/v1/groups/{groupId}/messages",
       "/v1/groups/{groupId}/turns/{turnId}",
       "/v1/groups/{groupId}/turns/{turnId}/timeline",
+      "/v1/groups/{groupId}/fork",
       "/healthz",
       "/readyz",
       "/.well-known/jwks.json",
