@@ -59,7 +59,7 @@ export async function forkGroup({
   if (!original) throw new AppError("not_found", `no group ${groupId}`);
 
   const forkId = input.idempotencyKey
-    ? deriveEventId(groupId, `fork:${principal.accountId}:${input.idempotencyKey}`)
+    ? forkIdOf(groupId, principal.accountId, input.idempotencyKey)
     : newEventId();
   const done = await finishedFork(ctx, principal, forkId, { groupId, fromSeq });
   if (done) return { group: done, created: false };
@@ -132,6 +132,10 @@ export async function forkGroup({
   if (!group) throw new AppError("internal", `fork ${forkId} was not stored`);
   return { group, created: true };
 }
+
+/** The id of the fork one caller's `Idempotency-Key` makes of a group: every retry makes the same one. */
+export const forkIdOf = (groupId: string, accountId: string, key: string): string =>
+  deriveEventId(groupId, `fork:${accountId}:${key}`);
 
 /** The fork's view when it exists already (a retried request); 422 when the key made another fork. */
 async function finishedFork(
