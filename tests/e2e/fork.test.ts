@@ -255,7 +255,9 @@ describe("a member's fork", () => {
     expect(live.every((l) => l.event.forkedFrom === undefined && l.seq > (copies.at(-1)?.seq ?? 0))).toBe(
       true,
     );
-    // The original's own next turn is untouched by the fork.
+    // The original is untouched by the fork, and an agent's record counts copied answers once.
     expect(await replay(groupId)).toEqual(original);
+    const status = await sys.get(`/v1/agents/${agentIds[0]}/status`);
+    expect((status.body.window as { replies: number }).replies).toBe(3 + 1);
   });
 });
