@@ -65,7 +65,7 @@ export async function forkGroup({
   if (done) return { group: done, created: false };
 
   const [range] = await db
-    .select({ last: sql<number | null>`max(${events.seq})`.mapWith(Number), n: count() })
+    .select({ n: count() })
     .from(events)
     .where(and(eq(events.groupId, groupId), lte(events.seq, fromSeq)));
   const [last] = await db
@@ -150,12 +150,15 @@ async function finishedFork(
     .where(eq(groups.id, forkId));
   if (!row) return null;
   if (row.forkedFrom?.groupId !== origin.groupId || row.forkedFrom.fromSeq !== origin.fromSeq)
-    throw new AppError("unprocessable", "this Idempotency-Key was used for another fork", {
-      fields: [{ path: "header.idempotency-key", message: "already used with a different fromSeq" }],
-    });
+    throw keyReused();
   const role = await requireGroupAccess(ctx.db, principal, forkId, "read");
   return loadGroupView(ctx.db, forkId, role);
 }
+
+const keyReused = () =>
+  new AppError("unprocessable", "this Idempotency-Key was used for another fork", {
+    fields: [{ path: "header.idempotency-key", message: "already used with a different fromSeq" }],
+  });
 
 const forkName = (name: string) => {
   const suffix = " (fork)";
@@ -235,7 +238,9 @@ async function copyHistory(
   const publish = (e: Parameters<typeof publishEnvelope>[2]) =>
     publishEnvelope(ctx.js, names, e, { timeoutMs: ctx.config.PUBLISH_TIMEOUT_MS });
 
-  const { copies: already, ids: onStream } = await readFork(ctx, forkId);
+  const { copies: already, ids: onStream, lastOrigin } = await readFork(ctx, forkId);
+  // An earlier attempt under the same key that copied further was another request.
+  if (lastOrigin > fromSeq) throw keyReused();
   // Every id of the original's events, turns, messages and votes: the payload ids a copy moves.
   const heads = await db
     .select({
@@ -317,26 +322,29 @@ async function copyHistory(
 }
 
 /**
- * What an earlier attempt of this fork published: each copy's seq by its original's event id, and
- * every event id (so a retry long after the stream's duplicate window still sends nothing twice).
+ * What an earlier attempt of this fork published: each copy's seq by its original's event id, every
+ * event id (so a retry long after the stream's duplicate window still sends nothing twice), and
+ * the latest original seq copied.
  */
 async function readFork(
   ctx: EdgeContext,
   forkId: string,
-): Promise<{ copies: Map<string, number>; ids: Set<string> }> {
+): Promise<{ copies: Map<string, number>; ids: Set<string>; lastOrigin: number }> {
   const jsm = await ctx.js.jetstreamManager(false);
   const stream = ctx.names.stream("conv");
   const copies = new Map<string, number>();
   const ids = new Set<string>();
+  let lastOrigin = 0;
   for (let from = 1; ; ) {
     const m = await jsm.direct.getMessage(stream, {
       seq: from,
       next_by_subj: ctx.names.groupFilter(forkId),
     });
-    if (!m) return { copies, ids };
-    const e = m.json<{ id?: string; forkedFrom?: { eventId?: string } }>();
+    if (!m) return { copies, ids, lastOrigin };
+    const e = m.json<{ id?: string; forkedFrom?: { eventId?: string; seq?: number } }>();
     if (e.id) ids.add(e.id);
     if (e.forkedFrom?.eventId) copies.set(e.forkedFrom.eventId, m.seq);
+    lastOrigin = Math.max(lastOrigin, e.forkedFrom?.seq ?? 0);
     from = m.seq + 1;
   }
 }

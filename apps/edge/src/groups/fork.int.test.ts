@@ -159,6 +159,20 @@ describe("forking a recorded history", () => {
     expect(await readGroupEvents(edge.bus, forkId)).toHaveLength(onStream.length);
   });
 
+  it("refuses a key whose interrupted attempt copied further than asked (422), and makes nothing", async () => {
+    const key = "copied-further";
+    const forkId = forkIdOf(groupId, owner.accountId, key);
+    const row = (await edge.db.db.select().from(events)).find((r) => r.id === history[3]?.event.id);
+    if (!row) throw new Error("no recorded row");
+    const copy = copyEvent(row, { forkId, known: new Set([row.id]), seqs: createSeqMap() });
+    await publishEnvelope(jetstream(edge.bus.nc), edge.bus.names, copy);
+    const res = await fork(key, history[1]?.seq as number);
+    expect(res.status, JSON.stringify(res.body)).toBe(422);
+    expect(res.body.errors).toEqual([{ path: "header.idempotency-key", message: expect.any(String) }]);
+    expect(await readGroupEvents(edge.bus, forkId)).toHaveLength(1);
+    expect((await edge.request("GET", `/v1/groups/${forkId}`, { token: owner.token })).status).toBe(404);
+  });
+
   it("makes one fork of concurrent requests with the same key", async () => {
     const key = "concurrent";
     const fromSeq = history[3]?.seq as number;
