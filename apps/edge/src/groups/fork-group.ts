@@ -18,7 +18,13 @@ import {
 } from "@conclave/db";
 import { AppError, type FieldIssue } from "@conclave/errors";
 import { agentBudget, forkMemory, loadAgent, resolveMemory } from "@conclave/memory";
-import { deriveEventId, makeEnvelope, newEventId, SYSTEM_ACTOR } from "@conclave/subjects";
+import {
+  type AnyConvEnvelope,
+  deriveEventId,
+  makeEnvelope,
+  newEventId,
+  SYSTEM_ACTOR,
+} from "@conclave/subjects";
 import { assertNoIssues } from "../agents/agent-row.js";
 import type { EdgeContext } from "../context.js";
 import { copyEvent, createSeqMap } from "./fork-copy.js";
@@ -29,6 +35,10 @@ import { summarizerIssue } from "./summarizer.js";
 
 /** Rows of the original's history read at once while copying. */
 const PAGE = 500;
+/** Copies published before their acks are awaited. */
+const BATCH = 100;
+/** Events whose payload names stream seqs, which a copy moves to the fork's. */
+const NAMES_SEQS: ReadonlySet<string> = new Set(["turn.started", "memory.summarized"]);
 
 /**
  * Forks a group at `fromSeq`: a new group whose history is a copy of the original's recorded
@@ -270,6 +280,20 @@ async function copyHistory(
   // The open turns' messages and answers so far: their ending names them.
   const turns = new Map<string, { messageId: string; causationId: string; replyIds: string[] }>();
   let published = 0;
+  // Copies go out in batches, sent in order on one connection (so stored in order) with their acks
+  // awaited together; a copy whose payload names seqs (a turn's start, a summary) waits for the
+  // batch before it, since it needs their seqs in the fork.
+  let batch: { originalSeq: number; copy: AnyConvEnvelope; seq: Promise<number> }[] = [];
+  const flush = async () => {
+    const sent = batch;
+    batch = [];
+    const acked = await Promise.all(sent.map((b) => b.seq));
+    sent.forEach(({ originalSeq, copy }, i) => {
+      const seq = acked[i] as number;
+      seqs.set(originalSeq, seq);
+      folder.add(seq, copy);
+    });
+  };
   for (let cursor = 0; ; ) {
     const rows = await db
       .select()
@@ -278,18 +302,20 @@ async function copyHistory(
       .orderBy(asc(events.seq))
       .limit(PAGE);
     for (const row of rows) {
+      if (NAMES_SEQS.has(row.type) || batch.length >= BATCH) await flush();
       const copy = copyEvent(row, { forkId, known, seqs });
-      let seq = already.get(row.id);
-      if (seq === undefined) {
-        seq = (await publish(copy)).seq;
-        published++;
-      }
-      seqs.set(row.seq, seq);
-      folder.add(seq, copy);
+      const seen = already.get(row.id);
+      if (seen === undefined) published++;
+      batch.push({
+        originalSeq: row.seq,
+        copy,
+        seq: seen === undefined ? publish(copy).then((p) => p.seq) : Promise.resolve(seen),
+      });
       if (copy.type === "message.posted" && copy.turnId)
         turns.set(copy.turnId, { messageId: copy.payload.messageId, causationId: copy.id, replyIds: [] });
       if (copy.type === "agent.replied" && copy.turnId) turns.get(copy.turnId)?.replyIds.push(copy.id);
     }
+    await flush();
     const tail = rows.at(-1);
     if (!tail || rows.length < PAGE) break;
     cursor = tail.seq;
