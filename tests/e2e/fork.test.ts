@@ -261,3 +261,45 @@ describe("a member's fork", () => {
     expect((status.body.window as { replies: number }).replies).toBe(3 + 1);
   });
 });
+
+describe("a fork of a debate", () => {
+  it("copies the vote, its ballots and consensus into the fork's read model, and remembers the outcome", async () => {
+    const ballots = (choice: string) => [{ choice, confidence: 0.9, rationale: `for ${choice}` }];
+    const created = await sys.post("/v1/groups", {
+      name: "a debate",
+      strategy: "debate_vote",
+      settings: { turnLimits: { maxRounds: 1 } },
+      agents: [
+        { name: "Cy", scripted: { replies: ["Cy opens", "Cy closes"], votes: ballots("Dee") } },
+        { name: "Dee", scripted: { replies: ["Dee opens", "Dee closes"], votes: ballots("Dee") } },
+      ],
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const debate = created.body.id as string;
+    const turnId = await ask(debate, "which way?");
+    const lines = await recorded(debate);
+    const before = await sys.get(`/v1/groups/${debate}/turns/${turnId}`);
+    const res = await sys.post(`/v1/groups/${debate}/fork`, { fromSeq: lines.at(-1)?.seq });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const forkId = res.body.id as string;
+    const copies = await recorded(forkId);
+    expect(copies.map((l) => l.event.type)).toEqual(lines.map((l) => l.event.type));
+    const copiedTurn = copies[0]?.event.turnId as string;
+    const after = await sys.get(`/v1/groups/${forkId}/turns/${copiedTurn}`);
+    expect(after.status, JSON.stringify(after.body)).toBe(200);
+    const vote = (b: Record<string, unknown>) => {
+      const [v] = b.votes as Record<string, unknown>[];
+      const { voteId: _id, ...rest } = v ?? {};
+      return rest;
+    };
+    expect(after.body).toMatchObject({ status: "completed", strategy: "debate_vote" });
+    expect(vote(after.body)).toEqual(vote(before.body));
+    expect((vote(after.body).ballots as unknown[]).length).toBe(2);
+    // The fork's next turn remembers the debate and the group's choice.
+    const next = await ask(forkId, "and now?");
+    const first = work.items.find((w) => w.groupId === forkId && w.turnId === next);
+    const text = JSON.stringify(first?.payload.messages);
+    for (const said of ["which way?", "Dee closes", "The group chose Dee's answer"])
+      expect(text, said).toContain(said);
+  });
+});
