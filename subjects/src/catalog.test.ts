@@ -21,6 +21,25 @@ describe("envelope", () => {
     expect(parsed).toEqual({ ok: true, envelope: e });
   });
 
+  it("keeps a copy's origin, and parses events that have none as before", () => {
+    const base = {
+      id: newEventId(),
+      type: "message.posted" as const,
+      groupId,
+      turnId: null,
+      causationId: null,
+      actor: SYSTEM_ACTOR,
+      payload: { messageId: newEventId(), content: "hi" },
+    };
+    const origin = { groupId: newEventId(), seq: 7, eventId: newEventId() };
+    const copy = makeEnvelope({ ...base, forkedFrom: origin });
+    expect(parseEnvelope(JSON.parse(JSON.stringify(copy)))).toEqual({ ok: true, envelope: copy });
+    const plain = parseEnvelope(JSON.parse(JSON.stringify(makeEnvelope(base))));
+    expect(plain.ok && "forkedFrom" in plain.envelope).toBe(false);
+    const bad = parseEnvelope({ ...copy, forkedFrom: { ...origin, seq: 0 } });
+    expect(bad.ok ? [] : bad.issues.map((i) => i.path)).toEqual(["forkedFrom.seq"]);
+  });
+
   it("names the failing payload paths", () => {
     const parsed = parseEnvelope({
       id: newEventId(),

@@ -8,6 +8,7 @@ import {
   AgentToolRequested,
 } from "./agent.js";
 import { Actor, Id } from "./common.js";
+import { ForkOrigin } from "./fork.js";
 import {
   MEMORY_RESET,
   MEMORY_SUMMARIZED,
@@ -100,6 +101,8 @@ export interface Envelope<T extends EventType = EventType> {
   payload: PayloadOf<T>;
   /** The W3C trace context it was decided in (absent on events of earlier versions). */
   traceparent?: string;
+  /** Set on the copies a fork makes of another group's history (absent on every other event). */
+  forkedFrom?: ForkOrigin;
 }
 /** An envelope of any type, narrowed by `type`. */
 export type AnyEnvelope = { [K in EventType]: Envelope<K> }[EventType];
@@ -121,6 +124,7 @@ const Head = z.object({
     .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
     .optional()
     .catch(undefined),
+  forkedFrom: ForkOrigin.optional(),
 });
 
 export type ParseResult =
@@ -142,9 +146,17 @@ export function parseEnvelope(raw: unknown): ParseResult {
   if (!payload.success) {
     return { ok: false, issues: flatten(payload.error).map((i) => ({ ...i, path: `payload.${i.path}` })) };
   }
-  const { traceparent, ...rest } = head.data;
-  const envelope = { ...rest, payload: payload.data, ...(traceparent ? { traceparent } : {}) };
-  return { ok: true, envelope: envelope as AnyEnvelope };
+  // Absent optional fields stay absent (not `undefined`): envelopes compare and serialize as published.
+  const { forkedFrom, traceparent, ...rest } = head.data;
+  return {
+    ok: true,
+    envelope: {
+      ...rest,
+      ...(forkedFrom ? { forkedFrom } : {}),
+      payload: payload.data,
+      ...(traceparent ? { traceparent } : {}),
+    } as AnyEnvelope,
+  };
 }
 
 function flatten(error: z.ZodError): { path: string; message: string }[] {
@@ -162,6 +174,7 @@ export function makeEnvelope<T extends EventType>(input: {
   payload: PayloadOf<T>;
   at?: string;
   traceparent?: string | undefined;
+  forkedFrom?: ForkOrigin;
 }): Envelope<T> {
   const entry = catalog[input.type];
   const payload = entry.payload.parse(input.payload) as PayloadOf<T>;
@@ -176,6 +189,7 @@ export function makeEnvelope<T extends EventType>(input: {
     actor: input.actor,
     payload,
     ...(input.traceparent ? { traceparent: input.traceparent } : {}),
+    ...(input.forkedFrom ? { forkedFrom: ForkOrigin.parse(input.forkedFrom) } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ export * from "./agent.js";
 export * from "./catalog.js";
 export * from "./common.js";
 export * from "./delta.js";
+export * from "./fork.js";
 export * from "./ids.js";
 export * from "./memory.js";
 export * from "./message.js";

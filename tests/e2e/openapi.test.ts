@@ -119,6 +119,7 @@ describe("the OpenAPI document at /openapi.json", () => {
       "/v1/groups/{groupId}/export",
       "/v1/me/export",
       "/v1/search",
+      "/v1/groups/{groupId}/fork",
       "/healthz",
       "/readyz",
       "/.well-known/jwks.json",

@@ -226,6 +226,12 @@ const routes = (): Route[] => [
     call: (t) => sys.get(`/v1/search?q=${SECRET_WORDS}`, t),
   },
   {
+    name: "POST fork",
+    write: true,
+    group: true,
+    call: (t) => sys.post(`/v1/groups/${groupId}/fork`, { fromSeq: 1 }, t),
+  },
+  {
     name: "DELETE /v1/api-keys/:id",
     write: true,
     group: false,
@@ -339,6 +345,20 @@ describe("every route and stream refuses whoever may not", () => {
 
   afterAll(() => {
     console.log(`security matrix (case | route | status):\n${matrix.join("\n")}`);
+  });
+});
+
+describe("forks", () => {
+  it("lets a viewer read the group but not fork it (403), and creates nothing", async () => {
+    const viewer = await sys.register();
+    const joined = await sys.post(`/v1/groups/${groupId}/members`, { email: viewer.email, role: "viewer" });
+    expect(joined.status, JSON.stringify(joined.body)).toBe(201);
+    expect((await sys.get(`/v1/groups/${groupId}`, viewer.accessToken)).status).toBe(200);
+    const res = await sys.post(`/v1/groups/${groupId}/fork`, { fromSeq: 1 }, viewer.accessToken);
+    expect(res.status, JSON.stringify(res.body)).toBe(403);
+    expect(res.headers.get("content-type")).toMatch(/problem\+json/);
+    expect(JSON.stringify(res.body)).not.toContain(SECRET_WORDS);
+    expect((await sys.get("/v1/groups", viewer.accessToken)).body.items).toHaveLength(1);
   });
 });
 

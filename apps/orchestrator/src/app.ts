@@ -123,6 +123,9 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
         "turn.completed": ignore,
         "turn.failed": ignore,
       };
+      // A fork's copies are history: their turns ran in the original group, and the fork's memory
+      // is written with them (the edge's forkGroup), so nothing here acts on them.
+      const dispatch = dispatchTo(handlers);
       running.push(
         await runConsumer({
           js,
@@ -133,7 +136,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
           concurrency: config.ORCHESTRATOR_CONCURRENCY,
           failpoint: config.FAULT_CRASH_BEFORE_ACK,
           workingEveryMs: config.NATS_ACK_WAIT_MS / 3,
-          handle: dispatchTo(handlers),
+          handle: (e, meta) => (e.forkedFrom ? ignore() : dispatch(e, meta)),
         }),
       );
       running.push(

@@ -43,6 +43,7 @@ export async function recordEvents(
           payload: e.payload,
           at: e.at,
           traceparent: e.traceparent ?? null,
+          forkedFrom: e.forkedFrom ?? null,
         });
     const inserted = await tx
       .insert(events)

@@ -10,6 +10,7 @@ export {
 export { type BlockEdit, type BlockEdited, editBlock, refusalError } from "./edit-block.js";
 export { attributed, ENTRY_MAX_CHARS, memoryEntry, speakerName, voteOutcome } from "./entries.js";
 export { describeFile, FILES_CONTEXT_MAX_CHARS, filesContext } from "./files-context.js";
+export { type ForkMemory, forkMemory } from "./fork-memory.js";
 export { loadAgent, loadAgents, loadGroup } from "./load-agents.js";
 export { type GroupFile, loadFiles } from "./load-files.js";
 export { createMemoryStore, type MemoryDecision, type MemoryStore } from "./memory-store.js";

@@ -21,7 +21,8 @@ export async function agentStatus({
   requireScope(principal, "read");
   const agent = await ownAgent(ctx.db, principal.accountId, id);
   // Outcomes are recorded events; the agent id in their payload is unique, whatever the group.
-  const ofAgent = sql`(${events.payload}->>'agentId') = ${id} and ${OUTCOMES}`;
+  // A fork's copies are the original's outcomes again: counted once, where they happened.
+  const ofAgent = sql`(${events.payload}->>'agentId') = ${id} and ${OUTCOMES} and ${events.forkedFrom} is null`;
   const since = new Date(Date.now() - windowHours * 3_600_000).toISOString();
   const [[last], [tally], [seats]] = await Promise.all([
     ctx.db.select({ at: events.at }).from(events).where(ofAgent).orderBy(desc(events.at)).limit(1),

@@ -68,5 +68,6 @@ export async function loadGroupView(db: Db, groupId: string, role: GroupRole): P
     updatedAt: group.updatedAt.toISOString(),
     role,
     agents: await loadRoster(db, groupId),
+    ...(group.forkedFrom ? { forkedFrom: group.forkedFrom } : {}),
   };
 }

@@ -1,13 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { EdgeContext } from "../context.js";
+import { groupAccess } from "../http/group-access.js";
 import { bearer, json, jsonBody, problems, router } from "../http/openapi.js";
 import { requireJson } from "../http/validate.js";
+import { IdempotencyHeader } from "../messages/schemas.js";
 import { createGroup } from "./create-group.js";
 import { deleteGroup } from "./delete-group.js";
+import { forkGroup } from "./fork-group.js";
 import { getGroup } from "./get-group.js";
 import { listGroups } from "./list-groups.js";
 import {
   createGroupBody,
+  FORK_LIMITS,
+  forkGroupBody,
   GroupIdParam,
   GroupPatch,
   GroupSummaryView,
@@ -85,7 +90,48 @@ export function groupRoutes(ctx: EdgeContext) {
       ...problems(400, 401, 403, 404, 409, 413, 429),
     },
   });
+  const forkRoute = createRoute({
+    method: "post",
+    path: "/{groupId}/fork",
+    tags,
+    summary: "Fork a group at a seq into a new live group (owners and members); the caller owns the fork",
+    description: [
+      "The fork's history is a copy of the original's recorded events up to `fromSeq` (same types, payloads and order;",
+      "new ids, each copy's `forkedFrom` naming the original's group, seq and event id), its agents' memory is that history",
+      "(summary, blocks, window), and its next message runs a turn with the original's current agents or the `agents` given.",
+      "A turn still running at `fromSeq` ends in the fork as failed (`cancelled`). Settings, strategy and description are copied;",
+      "files and people are not: the caller is the owner, the owners of the seated agents are members.",
+      `At most ${FORK_LIMITS.maxEvents} events per fork. With an \`Idempotency-Key\`, a retry answers (or finishes) the same fork.`,
+    ].join(" "),
+    security,
+    middleware: [groupAccess(ctx, "post"), requireJson],
+    request: {
+      params: GroupIdParam,
+      headers: IdempotencyHeader,
+      ...jsonBody(forkGroupBody(ctx.config.MAX_AGENTS_PER_GROUP)),
+    },
+    responses: {
+      201: { ...json(GroupView, "The fork, live."), headers: z.object({ location: z.string() }) },
+      200: {
+        ...json(GroupView, "The fork a retry with this Idempotency-Key made before."),
+        headers: z.object({ location: z.string() }),
+      },
+      ...problems(400, 401, 403, 404, 413, 422, 429, 503),
+    },
+  });
   const app = router();
+  app.openapi(forkRoute, async (c) => {
+    const { group, created } = await forkGroup({
+      ctx,
+      principal: c.get("principal"),
+      input: {
+        ...c.req.valid("json"),
+        groupId: c.req.valid("param").groupId,
+        idempotencyKey: c.req.valid("header")["idempotency-key"],
+      },
+    });
+    return c.json(group, created ? 201 : 200, { location: `/v1/groups/${group.id}` });
+  });
   app.openapi(createGroupRoute, async (c) => {
     const group = await createGroup({ ctx, principal: c.get("principal"), input: c.req.valid("json") });
     return c.json(group, 201, { location: `/v1/groups/${group.id}` });

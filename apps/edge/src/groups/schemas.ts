@@ -256,6 +256,39 @@ export const createGroupBody = (maxAgents: number) =>
     .openapi("CreateGroup");
 export type CreateGroupInput = z.infer<ReturnType<typeof createGroupBody>>;
 
+/** What one fork may copy: the events of the original up to `fromSeq`, at most this many. */
+export const FORK_LIMITS = { maxEvents: 5_000 } as const;
+
+export const forkGroupBody = (maxAgents: number) =>
+  z
+    .strictObject({
+      fromSeq: z
+        .number()
+        .int("must be an integer")
+        .min(1)
+        .max(Number.MAX_SAFE_INTEGER)
+        .openapi({
+          description: `The last stream seq of the original's history the fork copies (at most its last recorded seq; at most ${FORK_LIMITS.maxEvents} events).`,
+        }),
+      name: GroupName.optional().openapi({ description: "Default: the original's name with ` (fork)`." }),
+      agents: z
+        .array(z.uuid("must be a UUID"))
+        .min(1)
+        .max(maxAgents, `at most ${maxAgents} agents per group`)
+        .optional()
+        .openapi({
+          description:
+            "The fork's agents in seat order: agents seated in the original or the caller's own. Default: the original's current seats.",
+        }),
+    })
+    .superRefine((f, ctx) => {
+      for (const [i, id] of (f.agents ?? []).entries())
+        if (f.agents?.indexOf(id) !== i)
+          ctx.addIssue({ code: "custom", path: ["agents", i], message: "an agent may sit once" });
+    })
+    .openapi("ForkGroup");
+export type ForkGroupInput = z.infer<ReturnType<typeof forkGroupBody>>;
+
 export const GroupPatch = z
   .strictObject({
     name: GroupName.optional(),
@@ -293,6 +326,10 @@ export const GroupView = z
     updatedAt: z.string(),
     role: Role.openapi({ description: "The caller's role in the group." }),
     agents: z.array(SeatedAgentView),
+    forkedFrom: z
+      .object({ groupId: z.uuid(), fromSeq: z.number().int() })
+      .optional()
+      .openapi({ description: "A fork only: the group and seq its history was copied from." }),
   })
   .openapi("Group");
 export type GroupView = z.infer<typeof GroupView>;

@@ -180,6 +180,7 @@ export function lineOf(r: typeof events.$inferSelect): ReplayLine {
     actor: r.actor,
     payload: r.payload,
     ...(r.traceparent ? { traceparent: r.traceparent } : {}),
+    ...(r.forkedFrom ? { forkedFrom: r.forkedFrom } : {}),
   } as AnyConvEnvelope;
   return { seq: r.seq, event: event as ReplayLine["event"] };
 }

@@ -69,6 +69,10 @@ export const ReplayLine = z
         .string()
         .optional()
         .openapi({ description: "The W3C trace context the event was decided in (absent on older events)." }),
+      forkedFrom: z
+        .object({ groupId: z.uuid(), seq: z.number().int(), eventId: z.uuid() })
+        .optional()
+        .openapi({ description: "On a fork's copies only: the original group, seq and event id." }),
     }),
   })
   .openapi("ReplayLine");

@@ -132,7 +132,8 @@ export function createTurnEngine(deps: {
       if (!found) return skipped ?? (s.cursor === state.cursor ? null : { state: s, emit: [] });
       const { seq, message } = found;
       const turnId = message.turnId ?? message.id;
-      if (s.recent.includes(message.id)) {
+      // A fork's copy of another group's message: its turn ran there, so the queue moves past it.
+      if (s.recent.includes(message.id) || message.forkedFrom) {
         s = { ...s, cursor: seq };
         continue;
       }

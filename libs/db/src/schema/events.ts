@@ -17,6 +17,8 @@ export const events = pgTable(
     at: timestamp("at", { withTimezone: true, mode: "string" }).notNull(),
     /** The W3C trace context the event was decided in (null for events of earlier versions). */
     traceparent: text("traceparent"),
+    /** A fork's copy: the original group, seq and event id it was copied from (null otherwise). */
+    forkedFrom: jsonb("forked_from").$type<{ groupId: string; seq: number; eventId: string }>(),
     recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().default(sql`now()`),
   },
   (t) => [

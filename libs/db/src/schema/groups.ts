@@ -61,6 +61,8 @@ export const groups = pgTable("groups", {
   description: text("description").notNull().default(""),
   strategy: text("strategy", { enum: STRATEGIES }).notNull().default("broadcast"),
   settings: jsonb("settings").$type<GroupSettings>().notNull().default({}),
+  /** A fork: the group and seq its history was copied from (null for a group started afresh). */
+  forkedFrom: jsonb("forked_from").$type<{ groupId: string; fromSeq: number }>(),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().default(sql`now()`),
 });

@@ -1,0 +1,2 @@
+ALTER TABLE "events" ADD COLUMN "forked_from" jsonb;--> statement-breakpoint
+ALTER TABLE "groups" ADD COLUMN "forked_from" jsonb;
