@@ -150,7 +150,9 @@ describe("verify over recorded turns", () => {
       [
         "--import",
         "tsx",
-        "apps/orchestrator/src/verify/verify-main.ts",
+        "apps/cli/src/main.ts",
+        "replay",
+        "--verify",
         g.id,
         "--turn",
         first[0]?.event.turnId ?? "",

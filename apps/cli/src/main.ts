@@ -9,6 +9,7 @@ import { natsAuth } from "./nats-auth.js";
 import { PROJECTIONS_USAGE, projections } from "./projections/projections-command.js";
 import { provisionBus } from "./provision.js";
 import { REPLAY_USAGE, replay } from "./replay/replay-command.js";
+import { VERIFY_USAGE, verifyReplay } from "./replay/verify-command.js";
 import { rotateKeys } from "./rotate-keys.js";
 import { WATCH_USAGE, watch } from "./watch.js";
 
@@ -20,6 +21,7 @@ const USAGE = `usage: conclave <command>
   nats-auth                print a nats-server authorization block with one user per app (CONCLAVE_NS)
   ${WATCH_USAGE}
   ${REPLAY_USAGE}
+  ${VERIFY_USAGE}
   dlq list [--stream conv|work] [--limit N]
                            the newest dead letters: seq, time, source stream/consumer, subject and seq, reason
   dlq show <dlqSeq>        one dead letter's headers and body
@@ -55,7 +57,8 @@ try {
       await watch(config, args, USAGE);
       break;
     case "replay":
-      await replay(config, args, USAGE);
+      if (args.includes("--verify")) await verifyReplay(config, args, process.env);
+      else await replay(config, args, USAGE);
       break;
     case "dlq":
       process.stdout.write(await dlq(config, args, log, USAGE));

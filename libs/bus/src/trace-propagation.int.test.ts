@@ -13,7 +13,7 @@ let tracing: Tracing;
 const spans = new InMemorySpanExporter();
 
 beforeAll(async () => {
-  tracing = startTracing({ service: "test", exporter: spans });
+  tracing = await startTracing({ service: "test", exporter: spans });
   bus = await openTestBus();
   await provision(bus.nc, bus.names, { ackWaitMs: 2000 });
 });

@@ -49,7 +49,7 @@ export async function runProcess<C extends ProcessConfig>(o: {
   const { app, config } = o;
   const log = createLogger({ app, level: config.LOG_LEVEL });
   log.info({ config: redactConfig(config) }, "config");
-  const tracing = startTracing({
+  const tracing = await startTracing({
     service: `conclave-${app}`,
     endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     sampleRatio: config.OTEL_TRACES_SAMPLE_RATIO ?? 1,

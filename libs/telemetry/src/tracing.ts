@@ -1,7 +1,6 @@
 import { context, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
@@ -41,12 +40,13 @@ let installed: { tracing: Tracing; users: number } | undefined;
  * parent's trace, so trace ids reach events and log lines at the cost of an id. Apps composed in
  * one process share the first installation.
  */
-export function startTracing(o: TracingOptions): Tracing {
+export async function startTracing(o: TracingOptions): Promise<Tracing> {
+  const exporter = o.exporter ?? (o.endpoint && !installed ? await otlp(o.endpoint) : undefined);
+  // The first start wins, also over one that finished while this one loaded its exporter.
   if (installed) {
     installed.users++;
     return shared(installed.tracing);
   }
-  const exporter = o.exporter ?? (o.endpoint ? otlp(o.endpoint) : undefined);
   const processors: SpanProcessor[] = [];
   if (o.exporter) processors.push(new SimpleSpanProcessor(o.exporter));
   else if (exporter) processors.push(new BatchSpanProcessor(exporter, { maxQueueSize: 8192 }));
@@ -81,6 +81,8 @@ function shared(first: Tracing): Tracing {
   return { recording: first.recording, shutdown: () => first.shutdown() };
 }
 
-function otlp(endpoint: string): SpanExporter {
+/** Loaded only when spans are exported: it is a large part of the start-up otherwise. */
+async function otlp(endpoint: string): Promise<SpanExporter> {
+  const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
   return new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, "")}/v1/traces` });
 }

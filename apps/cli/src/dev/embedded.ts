@@ -52,7 +52,7 @@ export function embeddedApps(deps: {
     async start() {
       const ec = edgeConfig(env);
       // One tracer provider for the process: the spans' tracer names tell the apps apart.
-      tracing = startTracing({
+      tracing = await startTracing({
         service: "conclave",
         endpoint: ec.OTEL_EXPORTER_OTLP_ENDPOINT,
         sampleRatio: ec.OTEL_TRACES_SAMPLE_RATIO,
