@@ -344,9 +344,9 @@ describe.each(["postgres", "pglite"] as const)("projections rebuild on %s", (kin
     );
   });
 
-  it.runIf(kind === "postgres")(
-    "swaps again when a reader of the live tables deadlocks the swap",
-    async () => {
+  // PGlite is one connection: there is no second reader to deadlock with, so this is PostgreSQL's alone.
+  if (kind === "postgres")
+    it("swaps again when a reader of the live tables deadlocks the swap", async () => {
       const other = await openDb({ url: database?.url ?? "", poolSize: 1 });
       const before = await snapshot(handle.db);
       let go = () => {};
@@ -386,8 +386,7 @@ describe.each(["postgres", "pglite"] as const)("projections rebuild on %s", (kin
       await other.close();
       expect(lines.join("")).toContain('"code":"40P01"');
       expect(await snapshot(handle.db)).toEqual(before);
-    },
-  );
+    });
 
   it("refuses a stream whose first events retention dropped, unless partial is allowed", async () => {
     const jsm = await jetstreamManager(bus.nc);
