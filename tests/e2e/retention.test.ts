@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { Kvm, Objm } from "@conclave/bus";
 import {
   and,
@@ -24,7 +26,15 @@ import {
   type RetentionReport,
 } from "@conclave/recorder";
 import { MemoryRecord } from "@conclave/subjects";
-import { quietLogger, readGroupEvents, startSystem, type TestSystem, waitUntil } from "@conclave/testing";
+import {
+  quietLogger,
+  REPO_ROOT,
+  readGroupEvents,
+  startSystem,
+  type TestSystem,
+  testEnv,
+  waitUntil,
+} from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Retention end to end: groups with `retentionDays`, swept with a clock moved a day forward so the
@@ -99,6 +109,20 @@ const memoryOf = async (groupId: string) => {
 
 const fileBytes = async (groupId: string, fileId: string) =>
   (await new Objm(sys.bus.nc).open(sys.bus.names.bucket("files"))).getBlob(`${groupId}/${fileId}`);
+
+/** `conclave retention …` as an operator runs it (the admin NATS identity of the test bus). */
+async function cli(args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", "apps/cli/src/main.ts", "retention", ...args],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, CONCLAVE_NS: sys.ns, NATS_URL: testEnv.TEST_NATS_URL, DATABASE_URL: sys.db.url },
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  return stdout;
+}
 
 /** A report without what differs between a dry run and the run that follows it. */
 const comparable = (r: RetentionReport) => r.groups;
@@ -266,6 +290,12 @@ describe("retention", () => {
       );
 
     const dry = await retention.run({ now, dryRun: true });
+    // The CLI's dry run lists the same, as JSON or one paragraph per group.
+    const fromCli = JSON.parse(await cli(["run", "--dry-run", "--json", "--now", now.toISOString()]));
+    expect(fromCli.groups).toEqual(comparable(dry));
+    const text = await cli(["run", "--dry-run", "--group", groupA, "--now", now.toISOString()]);
+    expect(text).toContain(`group ${groupA} (1 day, cut-off ${mid.toISOString()})`);
+    expect(text).toContain(`would remove ${oldSeqs.length} message(s) below seq ${firstKept}`);
     const planA = ofGroup(dry, groupA);
     expect(planA).toMatchObject({
       keepFromSeq: firstKept,

@@ -66,7 +66,7 @@ try {
       process.stdout.write(await projections(config, args, log, USAGE));
       break;
     case "retention":
-      process.stdout.write(await retention(config, args, log, USAGE));
+      process.stdout.write(await retention(config, args, USAGE));
       break;
     default:
       console.error(USAGE);

@@ -1,6 +1,6 @@
 import { connectBus } from "@conclave/bus";
 import { openDb } from "@conclave/db";
-import type { Logger } from "@conclave/log";
+import { createLogger, type Logger } from "@conclave/log";
 import {
   createRetention,
   type GroupRetention,
@@ -46,8 +46,9 @@ export function parseRetentionArgs(args: string[], usage: string) {
 export async function retention(
   config: CliConfig,
   args: string[],
-  log: Logger,
   usage: string,
+  // The report is stdout's; what happened along the way (per group) is logged beside it on stderr.
+  log: Logger = createLogger({ app: "conclave", level: config.LOG_LEVEL, destination: process.stderr }),
 ): Promise<string> {
   const { json, ...options } = parseRetentionArgs(args, usage);
   const nc = await connectBus({
@@ -80,7 +81,8 @@ export function formatReport(report: RetentionReport): string {
 }
 
 function formatGroup(g: GroupRetention, verb: string): string {
-  const lines = [`group ${g.groupId} (${g.retentionDays} days, cut-off ${g.cutoff}):`];
+  const days = `${g.retentionDays} ${g.retentionDays === 1 ? "day" : "days"}`;
+  const lines = [`group ${g.groupId} (${days}, cut-off ${g.cutoff}):`];
   if (g.keepFromSeq === null) return `${lines[0]} nothing recorded\n`;
   const held = g.heldBy.length > 0 ? ` (held back by: ${g.heldBy.join(", ")})` : "";
   lines.push(
