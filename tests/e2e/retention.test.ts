@@ -289,6 +289,14 @@ describe("retention", () => {
         ),
       );
 
+    // A cut inside the second turn moves back to its start: a turn goes whole or not at all.
+    const lastOfA2 = beforeA.filter((e) => e.turnId === turnA2).at(-1);
+    const inside = new Date(new Date(lastOfA2?.at ?? 0).getTime() + DAY_MS);
+    const straddled = ofGroup(await retention.run({ now: inside, groupId: groupA, dryRun: true }), groupA);
+    expect(straddled.keepFromSeq).toBe(firstKept);
+    expect(straddled.heldBy).toContain("turn boundary");
+    expect(straddled.turnIds).toEqual([turnA1]);
+
     const dry = await retention.run({ now, dryRun: true });
     // The CLI's dry run lists the same, as JSON or one paragraph per group.
     const fromCli = JSON.parse(await cli(["run", "--dry-run", "--json", "--now", now.toISOString()]));

@@ -42,6 +42,8 @@ const DAY_MS = 86_400_000;
 const MAX_ALIGN_ROUNDS = 64;
 /** Compare-and-set attempts on a group's memory record before the sweep leaves it to the next one. */
 const MEMORY_ATTEMPTS = 8;
+/** Old files removed per group and sweep (each is an object delete); the rest go in the next sweeps. */
+const FILES_PER_SWEEP = 500;
 
 /** The tables retention deletes from, per group. */
 export const RETAINED_TABLES = [
@@ -216,15 +218,13 @@ export function createRetention(deps: RetentionDeps): Retention {
       }
     }
     // A turn goes whole or not at all: lower the cut to the first event of any turn it would split.
+    // (It reads only the events that would go, each turn's later events through the turn index.)
     for (let round = 0; round < MAX_ALIGN_ROUNDS; round++) {
-      const split = db
-        .select({ id: events.turnId })
-        .from(events)
-        .where(and(inGroup, gte(events.seq, keep), isNotNull(events.turnId)));
+      const split = sql`exists (select 1 from ${events} as later where later.turn_id = ${events.turnId} and later.seq >= ${keep})`;
       const [first] = await db
         .select({ seq: min(events.seq) })
         .from(events)
-        .where(and(inGroup, lt(events.seq, keep), inArray(events.turnId, split)));
+        .where(and(inGroup, lt(events.seq, keep), isNotNull(events.turnId), split));
       if (first?.seq == null) break;
       keep = first.seq;
       if (!plan.heldBy.includes("turn boundary")) plan.heldBy.push("turn boundary");
@@ -238,11 +238,16 @@ export function createRetention(deps: RetentionDeps): Retention {
     return plan;
   };
 
-  // The rows of each table a plan removes, as one condition per table (the same for counting and deleting).
+  // The rows of each table a plan removes, as one condition per table (the same for counting and
+  // deleting). The turns are a subquery on the events that go (a list could outgrow a statement's
+  // parameters), so they are deleted before the events.
   const where = (p: Plan) => {
     const keep = p.keepFromSeq ?? 0;
     const cut = p.cutoff.toISOString();
-    const ofTurns = p.turnIds;
+    const ofTurns = db
+      .selectDistinct({ id: events.turnId })
+      .from(events)
+      .where(and(eq(events.groupId, p.groupId), lt(events.seq, keep), isNotNull(events.turnId)));
     const turnVotes = db
       .select({ id: votes.voteId })
       .from(votes)
@@ -267,7 +272,7 @@ export function createRetention(deps: RetentionDeps): Retention {
     };
   };
 
-  const countRows = async (p: Plan): Promise<Record<RetainedTable, number>> => {
+  const countRows = async (p: Plan, fileIds: string[]): Promise<Record<RetainedTable, number>> => {
     const w = where(p);
     const n = async (q: Promise<{ n: number }[]>) => (await q)[0]?.n ?? 0;
     return {
@@ -277,12 +282,21 @@ export function createRetention(deps: RetentionDeps): Retention {
       votes: await n(db.select({ n: count() }).from(votes).where(w.votes)),
       vote_ballots: await n(db.select({ n: count() }).from(voteBallots).where(w.vote_ballots)),
       llm_calls: await n(db.select({ n: count() }).from(llmCalls).where(w.llm_calls)),
-      files: await n(db.select({ n: count() }).from(files).where(w.files)),
+      files: fileIds.length,
     };
   };
 
   const filesOf = async (p: Plan) =>
-    (await db.select({ id: files.id }).from(files).where(where(p).files)).map((f) => f.id).sort();
+    (
+      await db
+        .select({ id: files.id })
+        .from(files)
+        .where(where(p).files)
+        .orderBy(files.createdAt, files.id)
+        .limit(FILES_PER_SWEEP)
+    )
+      .map((f) => f.id)
+      .sort();
 
   /** Keys of the checkpoints bucket whose thread (`<turnId>_…`) is one of the plan's turns. */
   const checkpointKeysOf = async (jsm: JetStreamManager, p: Plan): Promise<string[]> => {
@@ -338,17 +352,20 @@ export function createRetention(deps: RetentionDeps): Retention {
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`retention:${p.groupId}`}))`);
       const w = where(p);
       const n = async (q: Promise<unknown[]>) => (await q).length;
-      // Ballots before their votes (their condition reads the votes).
-      const voteBallotsGone = await n(
+      // Ballots before their votes, and everything of a turn before the events that name the turns.
+      const vote_ballots = await n(
         tx.delete(voteBallots).where(w.vote_ballots).returning({ id: voteBallots.eventId }),
       );
+      const votesGone = await n(tx.delete(votes).where(w.votes).returning({ id: votes.voteId }));
+      const llm_calls = await n(tx.delete(llmCalls).where(w.llm_calls).returning({ id: llmCalls.id }));
+      const turnsGone = await n(tx.delete(turns).where(w.turns).returning({ id: turns.id }));
       return {
-        events: await n(tx.delete(events).where(w.events).returning({ id: events.id })),
+        vote_ballots,
+        votes: votesGone,
+        llm_calls,
+        turns: turnsGone,
         messages: await n(tx.delete(messages).where(w.messages).returning({ id: messages.id })),
-        turns: await n(tx.delete(turns).where(w.turns).returning({ id: turns.id })),
-        votes: await n(tx.delete(votes).where(w.votes).returning({ id: votes.voteId })),
-        vote_ballots: voteBallotsGone,
-        llm_calls: await n(tx.delete(llmCalls).where(w.llm_calls).returning({ id: llmCalls.id })),
+        events: await n(tx.delete(events).where(w.events).returning({ id: events.id })),
         files: await n(
           tx
             .delete(files)
@@ -404,7 +421,7 @@ export function createRetention(deps: RetentionDeps): Retention {
           result = {
             ...base,
             stream: { filter, messages: keep > 1 ? await countStream(live.jsm, g.id, keep) : 0 },
-            rows: await countRows(plan),
+            rows: await countRows(plan, fileIds),
             memoryEntries: record ? record.record.entries.filter((e) => e.seq < keep).length : 0,
           };
         } else {
