@@ -98,6 +98,8 @@ export interface RetentionOptions {
   groupId?: string;
   /** List what would go and change nothing. */
   dryRun?: boolean;
+  /** Stops the sweep between groups (the groups not reached wait for the next sweep). */
+  signal?: AbortSignal;
 }
 
 export interface RetentionDeps {
@@ -397,6 +399,7 @@ export function createRetention(deps: RetentionDeps): Retention {
       const acked = await ackedBelow(live.jsm);
       const report: GroupRetention[] = [];
       for (const g of limited) {
+        if (options.signal?.aborted) break;
         const retentionDays = Number(g.retentionDays);
         if (!(retentionDays > 0)) continue;
         const plan = await planGroup({ id: g.id, retentionDays }, now, acked);

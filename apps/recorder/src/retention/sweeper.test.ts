@@ -7,11 +7,12 @@ const report = (): RetentionReport => ({ dryRun: false, now: new Date().toISOStr
 
 /** A retention whose runs take `ms` and fail when `fail` says so, counting starts and ends. */
 function fakeRetention(ms: number, fail: (n: number) => boolean = () => false) {
-  const calls = { started: 0, ended: 0 };
+  const calls = { started: 0, ended: 0, aborted: false };
   const retention: Retention = {
-    async run() {
+    async run(options) {
       const n = ++calls.started;
       await new Promise((r) => setTimeout(r, ms));
+      calls.aborted = options?.signal?.aborted ?? false;
       calls.ended++;
       if (fail(n)) throw new Error(`sweep ${n} failed`);
       return report();
@@ -51,6 +52,8 @@ describe("the retention sweeper", () => {
     await waitUntil("a sweep to start", () => calls.started === 1);
     await sweeper.stop();
     expect(calls.ended).toBe(1);
+    // The sweep was told to stop after the group it was at.
+    expect(calls.aborted).toBe(true);
     await new Promise((r) => setTimeout(r, 100));
     expect(calls.started).toBe(1);
   });

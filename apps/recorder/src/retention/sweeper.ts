@@ -7,7 +7,7 @@ const FIRST_SWEEP_MS = 60_000;
 
 export interface Sweeper {
   start(): void;
-  /** Waits for a sweep under way and schedules no more. */
+  /** Lets a sweep under way finish the group it is at, waits for it, and schedules no more. */
   stop(): Promise<void>;
 }
 
@@ -25,6 +25,7 @@ export function createSweeper(deps: {
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;
   let stopped = false;
+  const stopping = new AbortController();
   const jittered = (ms: number) => Math.round(ms * (0.9 + Math.random() * 0.2));
   const schedule = (ms: number) => {
     if (stopped) return;
@@ -38,7 +39,7 @@ export function createSweeper(deps: {
   };
   const sweep = async () => {
     try {
-      const report = await retention.run();
+      const report = await retention.run({ signal: stopping.signal });
       const removed = report.groups.reduce((n, g) => n + g.rows.events, 0);
       log.info({ groups: report.groups.length, events: removed, ms: report.ms }, "retention sweep done");
       deps.onSweep?.(report);
@@ -56,6 +57,7 @@ export function createSweeper(deps: {
     },
     async stop() {
       stopped = true;
+      stopping.abort();
       clearTimeout(timer);
       await sweeping;
     },
