@@ -10,6 +10,8 @@ import {
   natsAuthorizationConfig,
   publishEnvelope,
 } from "@conclave/bus";
+import { openDb } from "@conclave/db";
+import { createRetention } from "@conclave/recorder";
 import { CONSUMERS, makeEnvelope, names, newEventId } from "@conclave/subjects";
 import {
   capturingLogger,
@@ -19,6 +21,7 @@ import {
   startSystem,
   type TestSystem,
   uniqueNamespace,
+  waitUntil,
 } from "@conclave/testing";
 import { AckPolicy, type JetStreamManager } from "@nats-io/jetstream";
 import { PermissionViolationError } from "@nats-io/transport-node";
@@ -34,7 +37,13 @@ let sys: TestSystem;
 
 beforeAll(async () => {
   nats = await startOwnNatsServer({ config: natsAuthorizationConfig(n, passwords, admin), ...admin });
-  sys = await startSystem({ ns, natsUrl: nats.url, natsAuth: { admin, apps: passwords } });
+  sys = await startSystem({
+    ns,
+    natsUrl: nats.url,
+    natsAuth: { admin, apps: passwords },
+    // The recorder's periodic retention sweep runs under its user too.
+    envFor: { recorder: { RETENTION_INTERVAL_MS: "2000" } },
+  });
 });
 afterAll(async () => {
   await sys?.stop();
@@ -168,6 +177,49 @@ describe("per-app NATS users", () => {
     // No app was refused anything it does (the ordered feeds, acks, KV, checkpoint listing, files).
     for (const a of sys.apps) expect(a.lines.filter((l) => l.includes("Permissions Violation"))).toEqual([]);
     await client.close();
+  });
+
+  it("let the recorder sweep retention under its own user: stream, tables, memory window and files", async () => {
+    const group = (
+      await sys.post("/v1/groups", {
+        name: "perms retention",
+        settings: { retentionDays: 1 },
+        agents: [{ name: "Ada" }],
+      })
+    ).body as { id: string };
+    const uploaded = await fetch(`${sys.edgeUrl}/v1/groups/${group.id}/files?name=a.csv`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${sys.user.accessToken}`, "content-type": "text/csv" },
+      body: "a,b\n1,2\n",
+    });
+    expect(uploaded.status).toBe(201);
+    const client = await sys.openStream();
+    await client.subscribe(group.id, 0);
+    expect((await sys.post(`/v1/groups/${group.id}/messages`, { content: "hi" })).status).toBe(202);
+    await client.waitFor("the turn to end", (f) => f.event?.type === "turn.completed");
+    await client.close();
+    const handle = await openDb({ url: sys.db.url, poolSize: 1 });
+    const nc = await connectAs("recorder");
+    try {
+      const retention = createRetention({ db: handle.db, nc, names: n, log: quietLogger() });
+      const now = new Date(Date.now() + 2 * 86_400_000);
+      const swept = await waitUntil("the turn recorded and swept", async () => {
+        const g = (await retention.run({ now, groupId: group.id })).groups[0];
+        return g && g.rows.turns > 0 ? g : undefined;
+      });
+      expect(swept.stream.messages).toBe(4);
+      expect(swept.rows).toMatchObject({ events: 4, messages: 2, turns: 1, files: 1 });
+      expect(swept.memoryEntries).toBeGreaterThan(0);
+      const info = await (await jetstreamManager(sys.bus.nc)).streams.info(n.stream("conv"), {
+        subjects_filter: n.groupFilter(group.id),
+      });
+      expect(info.state.subjects ?? {}).toEqual({});
+      await sys.app("recorder").waitForLog("retention sweep done", 20_000);
+      expect(sys.app("recorder").lines.filter((l) => l.includes("retention sweep failed"))).toEqual([]);
+    } finally {
+      await nc.close();
+      await handle.close();
+    }
   });
 
   it("refuse an edge forging an agent reply or a turn's end, and an executor forging a turn's end", async () => {

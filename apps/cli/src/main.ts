@@ -10,6 +10,7 @@ import { PROJECTIONS_USAGE, projections } from "./projections/projections-comman
 import { provisionBus } from "./provision.js";
 import { REPLAY_USAGE, replay } from "./replay/replay-command.js";
 import { VERIFY_USAGE, verifyReplay } from "./replay/verify-command.js";
+import { RETENTION_USAGE, retention } from "./retention-command.js";
 import { rotateKeys } from "./rotate-keys.js";
 import { WATCH_USAGE, watch } from "./watch.js";
 
@@ -27,7 +28,8 @@ const USAGE = `usage: conclave <command>
   dlq show <dlqSeq>        one dead letter's headers and body
   dlq requeue <dlqSeq> [--force]
                            re-publish its original bytes on its original subject (once; see README)
-  ${PROJECTIONS_USAGE}`;
+  ${PROJECTIONS_USAGE}
+  ${RETENTION_USAGE}`;
 
 const [command, ...args] = process.argv.slice(2);
 try {
@@ -65,6 +67,9 @@ try {
       break;
     case "projections":
       process.stdout.write(await projections(config, args, log, USAGE));
+      break;
+    case "retention":
+      process.stdout.write(await retention(config, args, USAGE));
       break;
     default:
       console.error(USAGE);

@@ -14,22 +14,33 @@ import type { RecorderConfig } from "./config.js";
 import { dataExceptionOf } from "./data-exception.js";
 import { createGroupCommit } from "./group-commit.js";
 import { recordEvents } from "./record-event.js";
+import { createRetention } from "./retention/retention.js";
+import { createSweeper } from "./retention/sweeper.js";
 
 export interface RecorderDeps {
   config: Pick<
     RecorderConfig,
-    "CONCLAVE_NS" | "NATS_ACK_WAIT_MS" | "RECORDER_CONCURRENCY" | "FAULT_CRASH_BEFORE_ACK"
+    | "CONCLAVE_NS"
+    | "NATS_ACK_WAIT_MS"
+    | "RECORDER_CONCURRENCY"
+    | "FAULT_CRASH_BEFORE_ACK"
+    | "RETENTION_INTERVAL_MS"
   >;
   nc: NatsConnection;
   db: Db;
   log: Logger;
 }
 
-/** The recorder: projects every conversation event into PostgreSQL, acking after commit. */
+/** The recorder: projects every conversation event into PostgreSQL, acking after commit, and sweeps retention. */
 export function createRecorder(deps: RecorderDeps): Service {
   const { config, nc, db, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
   let running: RunningConsumer | undefined;
+  const sweeper = createSweeper({
+    retention: createRetention({ db, nc, names, log: log.child({ part: "retention" }) }),
+    intervalMs: config.RETENTION_INTERVAL_MS,
+    log,
+  });
   // Events delivered while a transaction runs are recorded together in the next one; each is acked
   // after the commit that holds it.
   const record = createGroupCommit({
@@ -68,9 +79,11 @@ export function createRecorder(deps: RecorderDeps): Service {
           if (!fresh) meta.log.info("already recorded; skipped");
         },
       });
+      sweeper.start();
       log.info({ ns: names.ns }, "recorder started");
     },
     async stop() {
+      await sweeper.stop();
       await running?.stop();
     },
   };
@@ -79,3 +92,13 @@ export { loadConfig } from "./config.js";
 // The projection itself, for `conclave projections rebuild` (which replays the stream through it).
 export { dataExceptionOf } from "./data-exception.js";
 export { recordEvents } from "./record-event.js";
+// Retention, for `conclave retention run` (the recorder sweeps it periodically too).
+export {
+  createRetention,
+  type GroupRetention,
+  RETAINED_TABLES,
+  type RetainedTable,
+  type Retention,
+  type RetentionOptions,
+  type RetentionReport,
+} from "./retention/retention.js";

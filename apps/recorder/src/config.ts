@@ -6,6 +6,13 @@ const schema = z.object({
   ...dbEnv,
   /** Events one recorder process holds at once; those delivered while a transaction runs go into the next one together. */
   RECORDER_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(128),
+  /** How often the recorder sweeps away history older than each group's `retentionDays` (0: never). */
+  RETENTION_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400_000)
+    .default(3_600_000),
 });
 
 export type RecorderConfig = z.infer<typeof schema>;

@@ -31,6 +31,9 @@ describe("each app's NATS permissions", () => {
       ]),
     );
     expect(perms.recorder.publish.some((s) => s.includes(CONSUMERS.orchestrator))).toBe(false);
+    // Retention: only the recorder may purge the conversation stream.
+    for (const user of BUS_USERS)
+      expect(perms[user].publish.includes("$JS.API.STREAM.PURGE.prod_CONV"), user).toBe(user === "recorder");
     // No worker may write the operator's requeue records (`dlq.requeued.<seq>`).
     for (const user of BUS_USERS)
       expect(perms[user].publish.some((s) => s.startsWith("prod.dlq.r"))).toBe(false);

@@ -55,7 +55,16 @@ export const BUS_NEEDS: Record<BusUser, BusNeeds> = {
     ],
     files: "read",
   },
-  recorder: { streams: ["conv", "dlq"], durables: [durable("conv", CONSUMERS.recorder)], buckets: [] },
+  recorder: {
+    streams: ["conv", "dlq"],
+    durables: [durable("conv", CONSUMERS.recorder)],
+    // Retention: each group's memory window, finished turns' checkpoints, and old files.
+    buckets: [
+      { key: "memory", write: true },
+      { key: "checkpoints", write: false },
+    ],
+    files: "write",
+  },
   fanout: { streams: ["conv"], durables: [], buckets: [], groupFeeds: true },
 };
 
@@ -186,7 +195,11 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
       conv("memory.summarized"),
       n.deltaFilter(),
     ]),
-    recorder: own("recorder", []),
+    recorder: own("recorder", [
+      // Retention purges a group's subject below its first kept seq, and finished turns' checkpoints.
+      `${API}.STREAM.PURGE.${convStream}`,
+      `${API}.STREAM.PURGE.${checkpoints}`,
+    ]),
     fanout: own("fanout", [], { subscribe: [n.deltaFilter()] }),
   };
 }

@@ -11,6 +11,8 @@ export {
   isNull,
   lt,
   lte,
+  max,
+  min,
   or,
   type SQL,
   sql,

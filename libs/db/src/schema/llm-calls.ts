@@ -3,7 +3,8 @@ import { index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-o
 /**
  * One LLM call as the executor ran it, keyed by its `work.llm` item's id (a redelivered item adds
  * nothing): the prompt it was sent, what it cost and how it ended. Written once, when the call ends.
- * They hold prompts, so they grow fast; a group's owner exports them (`GET /v1/groups/:id/export`).
+ * They hold prompts, so they grow fast: they go with their turn under the group's retention, and
+ * a group's owner exports them (`GET /v1/groups/:id/export`).
  */
 export const llmCalls = pgTable(
   "llm_calls",
