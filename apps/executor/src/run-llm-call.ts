@@ -15,6 +15,7 @@ import {
 } from "@conclave/subjects";
 import { type ToolRegistry, toolCallKey } from "@conclave/tools";
 import type { LlmCallLog } from "./llm-call-log.js";
+import type { LlmCallObservation } from "./metrics.js";
 
 export interface RunLlmCallDeps {
   js: JetStreamClient;
@@ -28,6 +29,8 @@ export interface RunLlmCallDeps {
   maxAttempts: number;
   /** Keeps each call's prompt, reply and cost (absent without a database). */
   calls?: LlmCallLog | undefined;
+  /** Told of each ended call (metrics). */
+  observe?: ((c: LlmCallObservation) => void) | undefined;
 }
 
 /**
@@ -59,9 +62,17 @@ export async function runLlmCall(
       | { outcome: "ok"; reply: string; done: StreamDone | undefined }
       | { outcome: "failed"; error: string },
   ) => {
-    if (!deps.calls) return;
     const endedAt = new Date();
     const done = ended.outcome === "ok" ? ended.done : undefined;
+    deps.observe?.({
+      provider: done?.provider ?? provider?.name ?? agent.provider,
+      model: done?.model ?? agent.model,
+      outcome: ended.outcome,
+      durationMs: endedAt.getTime() - started.getTime(),
+      inputTokens: done?.usage.inputTokens ?? null,
+      outputTokens: done?.usage.outputTokens ?? null,
+    });
+    if (!deps.calls) return;
     // One pass over the whole record: text PostgreSQL cannot store (NUL) becomes U+FFFD.
     await deps.calls.record(
       toStorable({

@@ -1,7 +1,7 @@
 import { isRevisionConflict, type JetStreamClient, type KV, publishEnvelope } from "@conclave/bus";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
-import { type AnyEnvelope, type Names, parseEnvelope } from "@conclave/subjects";
+import { type AnyEnvelope, type Envelope, type Names, parseEnvelope } from "@conclave/subjects";
 import { type Decision, emptyState, GroupState } from "./state.js";
 
 const MAX_ATTEMPTS = 16;
@@ -39,6 +39,11 @@ export function createTurnStore(deps: {
    */
   lingerMs?: number;
   now?: () => number;
+  /** Told of each ended turn and each lost compare-and-set (metrics). */
+  observe?: {
+    turnEnded(e: Envelope<"turn.completed" | "turn.failed">, strategy: string): void;
+    conflict(): void;
+  };
 }): TurnStore {
   const { kv, js, names } = deps;
   const remember = deps.remember ?? (async () => undefined);
@@ -142,6 +147,7 @@ export function createTurnStore(deps: {
       let { state, rev } = loaded;
       let existed = rev > 0;
       const conflict = () => {
+        deps.observe?.conflict();
         // Deciding on what this process knew lost to another replica: read fresh for a while.
         if (cached) contended.set(groupId, CONTENDED_TRANSACTIONS);
       };
@@ -191,6 +197,8 @@ export function createTurnStore(deps: {
         if (e.type === "turn.started" || e.type === "turn.completed" || e.type === "turn.failed") {
           deps.log.info({ groupId, turnId: e.turnId, eventId: e.id }, e.type);
         }
+        if (e.type === "turn.completed" || e.type === "turn.failed")
+          deps.observe?.turnEnded(e, state.active?.strategy ?? "none");
       }
       const cleared = { ...decision.state, outbox: [], remember: [] };
       if (mayLinger(decision.state)) {
