@@ -6,6 +6,7 @@ export { openProvisionedBus, openTestBus, type TestBus, uniqueNamespace } from "
 export { type OwnNatsServer, startOwnNatsServer } from "./nats-server.js";
 export { type OwnPostgres, startPostgres } from "./postgres-server.js";
 export { type AppName, AppProcess, freePort, OPS_PORT_VAR, REPO_ROOT } from "./processes.js";
+export { type OwnPrometheus, prometheusBin, startPrometheus } from "./prometheus.js";
 export {
   type Response,
   type SystemOptions,
