@@ -143,7 +143,9 @@ describe(`a real Prometheus (${bin}) scraping every app's ops port`, () => {
         consumers: { details: Record<string, { pending: number; ackPending: number; redelivered: number }> };
       };
     };
-    expect(Object.keys(recorder.checks.consumers.details)).toEqual([`${sys.bus.names.stream("conv")}/recorder`]);
+    expect(Object.keys(recorder.checks.consumers.details)).toEqual([
+      `${sys.bus.names.stream("conv")}/recorder`,
+    ]);
     // The public edge keeps the detailed view and the metrics to the ops port.
     expect((await fetch(`${sys.edgeUrl}/health/detailed`)).status).toBe(404);
     expect((await fetch(`${sys.edgeUrl}/metrics`)).status).toBe(404);
