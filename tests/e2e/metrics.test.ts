@@ -1,6 +1,8 @@
+import { readFile } from "node:fs/promises";
 import {
   type OwnPrometheus,
   prometheusBin,
+  REPO_ROOT,
   startPrometheus,
   startSystem,
   type TestSystem,
@@ -149,5 +151,19 @@ describe(`a real Prometheus (${bin}) scraping every app's ops port`, () => {
     // The public edge keeps the detailed view and the metrics to the ops port.
     expect((await fetch(`${sys.edgeUrl}/health/detailed`)).status).toBe(404);
     expect((await fetch(`${sys.edgeUrl}/metrics`)).status).toBe(404);
+  });
+
+  it("has the Grafana dashboard query only series the apps expose", async () => {
+    const exposed = new Set<string>();
+    for (const a of sys.apps) {
+      const text = await (await fetch(`${a.opsUrl}/metrics`)).text();
+      for (const m of text.matchAll(/^# TYPE (\S+) /gm)) if (m[1]) exposed.add(m[1]);
+    }
+    const dashboard = await readFile(`${REPO_ROOT}deploy/grafana/conclave.json`, "utf8");
+    const used = new Set(
+      [...dashboard.matchAll(/conclave_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, "")),
+    );
+    expect(used.size).toBeGreaterThan(15);
+    expect([...used].filter((name) => !exposed.has(name))).toEqual([]);
   });
 });
