@@ -4,7 +4,8 @@ import type { AppMetrics } from "./app-metrics.js";
 
 /**
  * A Hono middleware timing every request by its route pattern (`/v1/groups/:groupId`, never the
- * raw path: label values stay bounded), method and status. Unmatched paths share one label.
+ * raw path: label values stay bounded), method and status. Unmatched paths share one label. A
+ * stream (SSE) is timed to its response headers, not over its lifetime.
  */
 export function httpMetrics(m: AppMetrics): MiddlewareHandler {
   const duration = m.histogram(

@@ -32,9 +32,10 @@ export interface OpsWiring {
  */
 export function withOps(service: Service, o: OpsWiring): Service & { readonly opsPort: number | undefined } {
   let http: Listening | undefined;
+  const db = o.db;
   const checks: HealthCheck[] = [
     natsCheck(o.nc),
-    ...(o.db ? [databaseCheck(() => o.db?.ping() ?? Promise.resolve())] : []),
+    ...(db ? [databaseCheck(() => db.ping())] : []),
     consumersCheck(o.metrics.consumers),
     ...(o.checks ?? []),
   ];
