@@ -198,7 +198,7 @@ export function createTurnStore(deps: {
           deps.log.info({ groupId, turnId: e.turnId, eventId: e.id }, e.type);
         }
         if (e.type === "turn.completed" || e.type === "turn.failed")
-          deps.observe?.turnEnded(e, state.active?.strategy ?? "none");
+          deps.observe?.turnEnded(e, strategyOf(e.turnId, state, emit));
       }
       const cleared = { ...decision.state, outbox: [], remember: [] };
       if (mayLinger(decision.state)) {
@@ -212,4 +212,10 @@ export function createTurnStore(deps: {
     }
     throw new AppError("unavailable", `turn state of group ${groupId} kept changing; will retry`);
   }
+}
+
+/** The strategy of an ending turn: the running one's, or the one it started with in this same decision. */
+function strategyOf(turnId: string | null, before: GroupState, emit: readonly AnyEnvelope[]): string {
+  for (const e of emit) if (e.type === "turn.started" && e.turnId === turnId) return e.payload.strategy;
+  return before.active?.turnId === turnId ? (before.active?.strategy ?? "none") : "none";
 }
