@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { testEnv } from "./env.js";
 import { freePort } from "./processes.js";
 import { waitUntil } from "./wait.js";
 
@@ -23,8 +24,13 @@ export interface OwnPrometheus {
 
 /** The prometheus binary: `PROMETHEUS_BIN`, Debian's path, or on PATH; a clear error when missing. */
 export function prometheusBin(): string {
-  const given = process.env.PROMETHEUS_BIN;
-  if (given) return given;
+  const given = testEnv.PROMETHEUS_BIN;
+  if (given) {
+    if (existsSync(given)) return given;
+    throw new Error(
+      `PROMETHEUS_BIN=${given} does not exist: install prometheus (Debian: \`apt-get install -y prometheus\`)`,
+    );
+  }
   if (existsSync(DEFAULT_BIN)) return DEFAULT_BIN;
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {
     const candidate = join(dir, "prometheus");
