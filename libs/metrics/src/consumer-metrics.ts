@@ -1,4 +1,6 @@
-import type { Counter, Gauge, Histogram } from "prom-client";
+import type { Histogram } from "prom-client";
+import type { AppMetrics } from "./app-metrics.js";
+import { withTimeout } from "./timeout.js";
 
 /** What JetStream's consumer info says about a durable consumer's backlog. */
 export interface ConsumerLag {
@@ -39,18 +41,8 @@ export interface ConsumerMetrics {
 const LAG_CACHE_MS = 2000;
 const LAG_TIMEOUT_MS = 2000;
 
-interface Factory {
-  counter<L extends string>(name: string, help: string, labelNames?: readonly L[]): Counter<L>;
-  gauge<L extends string>(
-    name: string,
-    help: string,
-    labelNames?: readonly L[],
-    collect?: (g: Gauge<L>) => void | Promise<void>,
-  ): Gauge<L>;
-  histogram<L extends string>(name: string, help: string, labelNames?: readonly L[]): Histogram<L>;
-}
-
-export function consumerMetrics(m: Factory): ConsumerMetrics {
+/** The consumer wrapper's series on one app's registry. */
+export function consumerMetrics(m: Pick<AppMetrics, "counter" | "gauge" | "histogram">): ConsumerMetrics {
   const labels = ["stream", "consumer"] as const;
   const tracked = new Set<TrackedConsumer>();
   let sampled: { at: number; lags: Promise<Map<TrackedConsumer, ConsumerLag | undefined>> } | undefined;
@@ -121,13 +113,4 @@ export function consumerMetrics(m: Factory): ConsumerMetrics {
       };
     },
   };
-}
-
-/** Rejects when `p` takes longer than `ms`. */
-export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,5 +1,5 @@
 import type { ConsumerMetrics } from "./consumer-metrics.js";
-import { withTimeout } from "./consumer-metrics.js";
+import { withTimeout } from "./timeout.js";
 
 /** One dependency's state, as `/health/detailed` reports it. */
 export interface CheckResult {

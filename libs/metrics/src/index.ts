@@ -1,11 +1,10 @@
 export { type AppMetrics, createAppMetrics, LATENCY_BUCKETS, LONG_BUCKETS } from "./app-metrics.js";
-export {
-  type ConsumerLag,
-  type ConsumerMetrics,
-  type ConsumerObserver,
-  type ConsumerOutcome,
-  type TrackedConsumer,
-  withTimeout,
+export type {
+  ConsumerLag,
+  ConsumerMetrics,
+  ConsumerObserver,
+  ConsumerOutcome,
+  TrackedConsumer,
 } from "./consumer-metrics.js";
 export {
   CHECK_TIMEOUT_MS,
@@ -18,3 +17,4 @@ export {
 } from "./health.js";
 export { httpMetrics } from "./http-metrics.js";
 export { type OpsOptions, opsApp, serveOps } from "./ops-server.js";
+export { withTimeout } from "./timeout.js";
