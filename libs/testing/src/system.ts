@@ -77,12 +77,13 @@ export interface TestSystem {
   stop(): Promise<void>;
 }
 
+// The ops port opens once the app has started: after it, metrics and health answer too.
 const READY_LOG: Record<AppName, string> = {
-  edge: "edge listening",
-  fanout: "fanout listening",
-  orchestrator: "orchestrator started",
-  executor: "executor started",
-  recorder: "recorder started",
+  edge: "edge ops listening",
+  fanout: "fanout ops listening",
+  orchestrator: "orchestrator ops listening",
+  executor: "executor ops listening",
+  recorder: "recorder ops listening",
 };
 
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
