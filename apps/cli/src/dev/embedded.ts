@@ -6,7 +6,7 @@ import { createEdge, loadConfig as edgeConfig } from "@conclave/edge";
 import { createExecutor, loadConfig as executorConfig } from "@conclave/executor";
 import { createFanout, loadConfig as fanoutConfig } from "@conclave/fanout";
 import type { Logger } from "@conclave/log";
-import { type AppMetrics, createAppMetrics } from "@conclave/metrics";
+import { createAppMetrics } from "@conclave/metrics";
 import { createOrchestrator, loadConfig as orchestratorConfig } from "@conclave/orchestrator";
 import { createRecorder, loadConfig as recorderConfig } from "@conclave/recorder";
 import { type OpsWiring, type Service, withOps } from "@conclave/runtime";
@@ -56,17 +56,17 @@ export function embeddedApps(deps: {
     port: number,
     more: Partial<OpsWiring> = {},
   ): Omit<OpsWiring, "metrics"> => ({ nc, db, hostname, port, log: log(name), ...more });
-  const metricsOf = (): Record<"edge" | "fanout" | "recorder" | "orchestrator" | "executor", AppMetrics> => ({
-    edge: createAppMetrics("edge"),
-    fanout: createAppMetrics("fanout"),
-    recorder: createAppMetrics("recorder"),
-    orchestrator: createAppMetrics("orchestrator"),
-    executor: createAppMetrics("executor"),
-  });
 
   return {
     async start() {
-      const m = metricsOf();
+      // One registry per app, each on its own ops port: the same series names never collide.
+      const m = {
+        edge: createAppMetrics("edge"),
+        fanout: createAppMetrics("fanout"),
+        recorder: createAppMetrics("recorder"),
+        orchestrator: createAppMetrics("orchestrator"),
+        executor: createAppMetrics("executor"),
+      };
       const ec = edgeConfig(env);
       const edgeNc = await connect("edge");
       const edge = await createEdge({ config: ec, nc: edgeNc, db, log: log("edge"), metrics: m.edge });
