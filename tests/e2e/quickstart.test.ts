@@ -47,6 +47,12 @@ describe("the README quick start", () => {
       PGLITE_DIR: join(dataDir, "pglite"),
       EDGE_PORT: String(await freePort()),
       FANOUT_PORT: String(await freePort()),
+      // Not the fixed defaults: another run on this machine may hold them.
+      EDGE_OPS_PORT: String(await freePort()),
+      FANOUT_OPS_PORT: String(await freePort()),
+      RECORDER_OPS_PORT: String(await freePort()),
+      ORCHESTRATOR_OPS_PORT: String(await freePort()),
+      EXECUTOR_OPS_PORT: String(await freePort()),
     };
     // exec: npm itself receives the Ctrl-C, as in a terminal.
     const dev = start("exec npm start", env);
@@ -88,6 +94,29 @@ describe("the README quick start", () => {
       return body.items.length === 3 ? body.items : undefined;
     });
     expect(history).toHaveLength(3);
+
+    // Every app's ops port, as printed, in this one process: its own registry, health and readiness.
+    const opsPort: Record<string, string> = {
+      edge: env.EDGE_OPS_PORT,
+      fanout: env.FANOUT_OPS_PORT,
+      recorder: env.RECORDER_OPS_PORT,
+      orchestrator: env.ORCHESTRATOR_OPS_PORT,
+      executor: env.EXECUTOR_OPS_PORT,
+    };
+    for (const [app, port] of Object.entries(opsPort)) {
+      const url = `http://127.0.0.1:${port}`;
+      expect(printed(app)).toBe(`${app.padEnd(12)} ${url}`);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toContain(`conclave_process_cpu_seconds_total{app="${app}"}`);
+      expect(metrics).not.toMatch(new RegExp(`app="(?!${app}")`));
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      const detailed = (await (await fetch(`${url}/health/detailed`)).json()) as { status: string };
+      expect(["ok", "degraded"]).toContain(detailed.status);
+    }
+    const turns = await (await fetch(`http://127.0.0.1:${opsPort.orchestrator}/metrics`)).text();
+    expect(turns).toMatch(
+      /conclave_turns_total\{outcome="completed",strategy="[a-z_]+",app="orchestrator"\} [1-9]/,
+    );
 
     // The debate demo, its two printed commands after the first ones.
     const lines = banner.split("\n").map((l) => l.trim());

@@ -21,6 +21,7 @@ import { AppError } from "@conclave/errors";
 import { onError, problemOf } from "@conclave/http";
 import type { Logger } from "@conclave/log";
 import { createMemoryStore } from "@conclave/memory";
+import { type AppMetrics, httpMetrics } from "@conclave/metrics";
 import { names as namesOf } from "@conclave/subjects";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
@@ -71,6 +72,8 @@ export interface EdgeDeps {
   authenticator?: Authenticator;
   /** Aborted when the process stops: requests waiting for a turn's outcome answer at once. */
   stopping?: AbortSignal;
+  /** Request latency by route goes here (served on the ops port, not this app). */
+  metrics?: AppMetrics | undefined;
 }
 
 /** Checks that the deployment's streams and buckets are provisioned and builds the edge's HTTP app. */
@@ -139,6 +142,8 @@ function buildEdgeApp(
   // First: every response carries its request id, and every line logged for it too.
   app.use("*", requestId(), traceRequests(log));
   app.onError(onError(log, { isUnavailable: isDatabaseUnreachable }));
+  // First: every request is timed, refusals and errors included.
+  if (deps.metrics) app.use("*", httpMetrics(deps.metrics));
   const unrouted = noRoute(app);
   app.notFound(unrouted.notFound);
   if (config.CORS_ORIGINS.length > 0) {

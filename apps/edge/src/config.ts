@@ -7,6 +7,8 @@ const schema = z.object({
   ...authEnv,
   HOST: z.string().default("127.0.0.1"),
   EDGE_PORT: port(3000),
+  /** Serves /metrics, /healthz, /readyz and /health/detailed, apart from the public port (0: any free one). */
+  EDGE_OPS_PORT: port(9101),
   /** Largest request body accepted, with or without Content-Length. */
   MAX_BODY_BYTES: z.coerce
     .number()

@@ -1,5 +1,6 @@
 import { listen } from "@conclave/http";
-import { runProcess } from "@conclave/runtime";
+import { createAppMetrics } from "@conclave/metrics";
+import { runProcess, withOps } from "@conclave/runtime";
 import { createEdge } from "./app.js";
 import { loadConfig } from "./config.js";
 
@@ -10,9 +11,10 @@ await runProcess({
   service: ({ config, nc, db, log }) => {
     let http: Awaited<ReturnType<typeof listen>> | undefined;
     const stopping = new AbortController();
-    return {
+    const metrics = createAppMetrics("edge");
+    const edge = {
       async start() {
-        const app = await createEdge({ config, nc, db, log, stopping: stopping.signal });
+        const app = await createEdge({ config, nc, db, log, stopping: stopping.signal, metrics });
         http = await listen({
           fetch: app.fetch,
           hostname: config.HOST,
@@ -27,5 +29,6 @@ await runProcess({
         await http?.close();
       },
     };
+    return withOps(edge, { metrics, nc, db, hostname: config.HOST, port: config.EDGE_OPS_PORT, log });
   },
 });

@@ -12,17 +12,18 @@ import {
 import type { Db } from "@conclave/db";
 import type { Logger } from "@conclave/log";
 import { createMemoryStore } from "@conclave/memory";
+import { type AppMetrics, createAppMetrics, type HealthCheck } from "@conclave/metrics";
 import type { Service } from "@conclave/runtime";
 import { CONSUMERS, type Envelope, names as namesOf, type TokenDelta } from "@conclave/subjects";
-import type { Hono } from "hono";
 import { createProviderResolver, type ProviderResolver } from "./account-providers.js";
 import type { ExecutorConfig } from "./config.js";
 import { createDatasetStore } from "./dataset-store.js";
 import { createFairAdmission } from "./fair-admission.js";
-import { healthApp } from "./health.js";
+import { executorHealth } from "./health.js";
 import { createHistoryStore } from "./history-store.js";
 import { createLlmCallLog } from "./llm-call-log.js";
 import { createMemoryBlocks } from "./memory-blocks.js";
+import { executorMetrics } from "./metrics.js";
 import { buildProviders, type ProviderConfig, type ProviderSet } from "./providers.js";
 import { runLlmCall } from "./run-llm-call.js";
 import { runToolCall } from "./run-tool-call.js";
@@ -51,6 +52,8 @@ export interface ExecutorDeps {
    * executor's own keys are used and that tool is not offered.
    */
   db?: Db | undefined;
+  /** Where its series go (served on its ops port); a private registry otherwise. */
+  metrics?: AppMetrics | undefined;
 }
 
 /**
@@ -58,8 +61,8 @@ export interface ExecutorDeps {
  * answer or tool request) and `work.tool` items (through the ledger, so a side effect happens once).
  */
 export interface Executor extends Service {
-  /** Health routes (/healthz, /readyz, /health/detailed with the provider circuits). */
-  health: Hono;
+  /** Its own health checks (the providers) and detailed view (circuits, work in flight). */
+  health: { checks: HealthCheck[]; extra: () => Record<string, unknown> };
 }
 
 export function createExecutor(deps: ExecutorDeps): Executor {
@@ -67,9 +70,10 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   const names = namesOf(config.CONCLAVE_NS);
   const running: RunningConsumer[] = [];
   let providerSet: ProviderSet | undefined;
+  const metrics = deps.metrics ?? createAppMetrics("executor", { defaults: false });
+  const observe = executorMetrics(metrics, () => providerSet);
   return {
-    health: healthApp({
-      nc,
+    health: executorHealth({
       providers: () => providerSet,
       inFlight: () => running.reduce((n, c) => n + c.inFlight, 0),
     }),
@@ -115,6 +119,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         timeoutMs: config.LLM_TIMEOUT_MS,
         maxAttempts: config.LLM_MAX_ATTEMPTS,
         calls: deps.db ? createLlmCallLog(deps.db, log) : undefined,
+        observe: observe.llmCall,
       };
       const common = {
         js,
@@ -123,6 +128,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         stream: names.stream("work"),
         failpoint: config.FAULT_CRASH_BEFORE_ACK,
         workingEveryMs: config.NATS_ACK_WAIT_MS / 3,
+        metrics: metrics.consumers,
       };
       // Half the deliveries stay for real failures: deferring for fairness never dead-letters an item.
       const fairness = {
@@ -146,7 +152,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           concurrency: toolSlots.window,
           handle: dispatchTo({
             "work.tool": toolSlots.admit(accountOf, (e, meta) =>
-              runToolCall({ js, names, tools, ledger }, e, meta),
+              runToolCall({ js, names, tools, ledger, observe: observe.toolRun }, e, meta),
             ),
           }),
         }),

@@ -1,4 +1,4 @@
-import { authEnv, baseEnv, dbEnv, type Env, envFlag, parseConfig } from "@conclave/config";
+import { authEnv, baseEnv, dbEnv, type Env, envFlag, parseConfig, port } from "@conclave/config";
 import { z } from "zod";
 
 const schema = z.object({
@@ -15,7 +15,9 @@ const schema = z.object({
    * agent's owner) may hold at once; at least one. Another account's work never waits behind a flood.
    */
   EXECUTOR_ACCOUNT_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
-  /** Serves /healthz, /readyz and /health/detailed (provider circuits) on this port; unset: no HTTP. */
+  /** Serves /metrics, /healthz, /readyz and /health/detailed (provider circuits) on this port (0: any free one). */
+  EXECUTOR_OPS_PORT: port(9105),
+  /** The former name of EXECUTOR_OPS_PORT; when set, it wins. */
   EXECUTOR_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HOST: z.string().default("127.0.0.1"),
   /** One LLM call may take at most this long. */

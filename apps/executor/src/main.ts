@@ -1,5 +1,5 @@
-import { listen } from "@conclave/http";
-import { runProcess } from "@conclave/runtime";
+import { createAppMetrics } from "@conclave/metrics";
+import { runProcess, withOps } from "@conclave/runtime";
 import { createExecutor } from "./app.js";
 import { loadConfig } from "./config.js";
 
@@ -8,25 +8,17 @@ await runProcess({
   config: loadConfig(process.env),
   database: { poolSize: 5 },
   service: ({ config, nc, db, log }) => {
-    const executor = createExecutor({ config, nc, db: db.db, log });
-    let http: Awaited<ReturnType<typeof listen>> | undefined;
-    return {
-      async start() {
-        await executor.start();
-        if (config.EXECUTOR_HEALTH_PORT !== undefined) {
-          http = await listen({
-            fetch: executor.health.fetch,
-            hostname: config.HOST,
-            port: config.EXECUTOR_HEALTH_PORT,
-            log,
-            name: "executor health",
-          });
-        }
-      },
-      async stop() {
-        await http?.close();
-        await executor.stop();
-      },
-    };
+    const metrics = createAppMetrics("executor");
+    const executor = createExecutor({ config, nc, db: db.db, log, metrics });
+    return withOps(executor, {
+      metrics,
+      nc,
+      db,
+      hostname: config.HOST,
+      port: config.EXECUTOR_HEALTH_PORT ?? config.EXECUTOR_OPS_PORT,
+      log,
+      checks: executor.health.checks,
+      extra: executor.health.extra,
+    });
   },
 });

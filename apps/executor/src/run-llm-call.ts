@@ -17,6 +17,7 @@ import { inSpan, SpanKind } from "@conclave/telemetry";
 import { type ToolRegistry, toolCallKey } from "@conclave/tools";
 import { chatAttributes, usageAttributes } from "./chat-span.js";
 import type { LlmCallLog } from "./llm-call-log.js";
+import type { LlmCallObservation } from "./metrics.js";
 
 export interface RunLlmCallDeps {
   js: JetStreamClient;
@@ -30,6 +31,8 @@ export interface RunLlmCallDeps {
   maxAttempts: number;
   /** Keeps each call's prompt, reply and cost (absent without a database). */
   calls?: LlmCallLog | undefined;
+  /** Told of each ended call (metrics). */
+  observe?: ((c: LlmCallObservation) => void) | undefined;
 }
 
 /**
@@ -61,9 +64,17 @@ export async function runLlmCall(
       | { outcome: "ok"; reply: string; done: StreamDone | undefined }
       | { outcome: "failed"; error: string },
   ) => {
-    if (!deps.calls) return;
     const endedAt = new Date();
     const done = ended.outcome === "ok" ? ended.done : undefined;
+    deps.observe?.({
+      provider: done?.provider ?? provider?.name ?? agent.provider,
+      model: done?.model ?? agent.model,
+      outcome: ended.outcome,
+      durationMs: endedAt.getTime() - started.getTime(),
+      inputTokens: done?.usage.inputTokens ?? null,
+      outputTokens: done?.usage.outputTokens ?? null,
+    });
+    if (!deps.calls) return;
     // One pass over the whole record: text PostgreSQL cannot store (NUL) becomes U+FFFD.
     await deps.calls.record(
       toStorable({

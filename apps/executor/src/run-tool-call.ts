@@ -9,6 +9,10 @@ export interface RunToolCallDeps {
   tools: ToolRegistry;
   /** The tool ledger: idempotency key → pending, then committed with the result. */
   ledger: KV;
+  /** Told of each answered call (metrics). */
+  observe?:
+    | ((tool: string, ok: boolean, durationMs: number | undefined, replayed: boolean) => void)
+    | undefined;
 }
 
 interface LedgerEntry {
@@ -132,4 +136,6 @@ export async function runToolCall(
     { tool: call.name, ok: outcome.ok, replayed, durationMs: entry.durationMs },
     "tool call done",
   );
+  // A model may name any tool: only registered names become label values.
+  deps.observe?.(deps.tools.get(call.name) ? call.name : "unknown", outcome.ok, entry.durationMs, replayed);
 }

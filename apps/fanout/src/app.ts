@@ -12,6 +12,7 @@ import { assertProvisioned, busConnected, groupFeeds, type NatsConnection } from
 import { type DbHandle, isDatabaseUnreachable } from "@conclave/db";
 import { onError } from "@conclave/http";
 import { type Logger, withLogFields } from "@conclave/log";
+import { type AppMetrics, httpMetrics } from "@conclave/metrics";
 import { names as namesOf } from "@conclave/subjects";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
@@ -20,6 +21,7 @@ import { WebSocketServer } from "ws";
 import { createAccessWatch } from "./access-watch.js";
 import type { FanoutConfig } from "./config.js";
 import { createGroupHubs, HUB_LIMITS, type HubLimits } from "./group-hub.js";
+import { streamMetrics } from "./metrics.js";
 import { CLOSE } from "./protocol.js";
 import { startSocketSession } from "./socket-session.js";
 import { sseHandler } from "./sse-route.js";
@@ -43,6 +45,8 @@ export interface FanoutDeps {
   db: DbHandle;
   log: Logger;
   limits?: Partial<FanoutLimits>;
+  /** Request latency, open streams and slow clients go here (served on the ops port). */
+  metrics?: AppMetrics | undefined;
 }
 
 export interface Fanout {
@@ -94,6 +98,8 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   // Every response carries a request id (the caller's, if valid), and so does every line logged for it.
   app.use("*", requestId(), (c, next) => withLogFields({ requestId: c.var.requestId }, next));
   app.onError(onError(log, { isUnavailable: isDatabaseUnreachable }));
+  const observe = deps.metrics ? streamMetrics(deps.metrics) : undefined;
+  if (deps.metrics) app.use("*", httpMetrics(deps.metrics));
   if (config.CORS_ORIGINS.length > 0) {
     app.use(
       "/v1/*",
@@ -118,6 +124,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
       reauthMs: config.WS_REAUTH_MS,
       maxQueued: limits.sseQueuedFrames,
       shutdown: shutdown.signal,
+      observe,
     }),
   );
 
@@ -157,9 +164,14 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
         access,
         principal,
         credential,
+        observe,
       });
       sessions.add(session);
-      ws.on("close", () => sessions.delete(session));
+      observe?.opened("ws");
+      ws.on("close", () => {
+        sessions.delete(session);
+        observe?.closed("ws");
+      });
     });
   };
 

@@ -7,6 +7,8 @@ const schema = z.object({
   ...authEnv,
   HOST: z.string().default("127.0.0.1"),
   FANOUT_PORT: port(3001),
+  /** Serves /metrics, /healthz, /readyz and /health/detailed, apart from the public port (0: any free one). */
+  FANOUT_OPS_PORT: port(9102),
   /** Seconds between heartbeats on an idle socket; a client that misses two pongs is dropped. */
   WS_HEARTBEAT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   /** Bytes queued for one socket before it is closed as a slow consumer (4008). */

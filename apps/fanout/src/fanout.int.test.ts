@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import { createApiKey, hashPassword } from "@conclave/auth";
 import { jetstream, provision, publishEnvelope } from "@conclave/bus";
 import { accounts, type DbHandle, groupMembers, groups, openDb } from "@conclave/db";
+import { type AppMetrics, createAppMetrics } from "@conclave/metrics";
 import { makeEnvelope, newEventId } from "@conclave/subjects";
 import {
   capturingLogger,
@@ -47,9 +48,9 @@ const open = (opts: WebSocket.ClientOptions = {}) =>
   StreamClient.open(url, { headers: { authorization: `Bearer ${key}` }, ...opts });
 
 /** A fanout on its own port, with `env` over the defaults. */
-async function startFanout(env: Record<string, string>) {
+async function startFanout(env: Record<string, string>, metrics?: AppMetrics) {
   const config = loadConfig({ CONCLAVE_NS: bus.names.ns, ...env });
-  const f = await createFanout({ config, nc: bus.nc, db, log: logged.log });
+  const f = await createFanout({ config, nc: bus.nc, db, log: logged.log, metrics });
   const s = await new Promise<Server>((resolve) => {
     const srv = serve({ fetch: f.app.fetch, hostname: "127.0.0.1", port: 0 }, () =>
       resolve(srv as Server),
@@ -183,10 +184,14 @@ describe("fanout WebSocket: delivery", () => {
   it("closes a client that does not read with 4008 instead of buffering without bound", async () => {
     // A heartbeat slower than the flood: a paused client never answers pings, and a 200 ms
     // heartbeat would end it (1006) before its buffer fills on a busy machine.
-    const slow = await startFanout({ WS_HEARTBEAT_MS: "120000", WS_MAX_BUFFERED_BYTES: "65536" });
+    const metrics = createAppMetrics("fanout", { defaults: false });
+    const slow = await startFanout({ WS_HEARTBEAT_MS: "120000", WS_MAX_BUFFERED_BYTES: "65536" }, metrics);
     const groupId = await newGroup();
     const c = await StreamClient.open(slow.url, { headers: { authorization: `Bearer ${key}` } });
     await c.subscribe(groupId, 0);
+    expect((await metrics.render()).body).toMatch(
+      /conclave_fanout_connections\{transport="ws",app="fanout"\} 1/,
+    );
     // Stop reading: the kernel buffers fill, then the server's queue for this socket grows.
     const socket = (c.ws as unknown as { _socket: Socket })._socket;
     socket.pause();
@@ -204,6 +209,9 @@ describe("fanout WebSocket: delivery", () => {
     expect(c.closed?.code).toBe(4008);
     expect(c.closed?.reason).toMatch(/slow consumer/);
     expect(c.events(groupId).length).toBeLessThan(2400);
+    const after = (await metrics.render()).body;
+    expect(after).toMatch(/conclave_fanout_slow_clients_total\{transport="ws",app="fanout"\} 1/);
+    expect(after).toMatch(/conclave_fanout_connections\{transport="ws",app="fanout"\} 0/);
     await slow.fanout.stop();
     await new Promise((r) => slow.server.close(r));
   });

@@ -1,5 +1,6 @@
 import { listen } from "@conclave/http";
-import { runProcess } from "@conclave/runtime";
+import { createAppMetrics } from "@conclave/metrics";
+import { runProcess, withOps } from "@conclave/runtime";
 import { createFanout, type Fanout } from "./app.js";
 import { loadConfig } from "./config.js";
 
@@ -10,9 +11,10 @@ await runProcess({
   service: ({ config, nc, db, log }) => {
     let fanout: Fanout | undefined;
     let http: Awaited<ReturnType<typeof listen>> | undefined;
-    return {
+    const metrics = createAppMetrics("fanout");
+    const service = {
       async start() {
-        fanout = await createFanout({ config, nc, db, log });
+        fanout = await createFanout({ config, nc, db, log, metrics });
         http = await listen({
           fetch: fanout.app.fetch,
           hostname: config.HOST,
@@ -30,5 +32,6 @@ await runProcess({
         await closed;
       },
     };
+    return withOps(service, { metrics, nc, db, hostname: config.HOST, port: config.FANOUT_OPS_PORT, log });
   },
 });

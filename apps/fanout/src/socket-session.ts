@@ -5,6 +5,7 @@ import type { Logger } from "@conclave/log";
 import type { WebSocket } from "ws";
 import type { AccessWatch } from "./access-watch.js";
 import type { GroupHubs } from "./group-hub.js";
+import type { StreamObserver } from "./metrics.js";
 import { CLOSE, ClientFrame } from "./protocol.js";
 
 export interface SessionLimits {
@@ -39,6 +40,7 @@ export function startSocketSession(deps: {
   /** Set when the upgrade request carried a valid `Authorization` header. */
   principal?: Principal | undefined;
   credential?: string | undefined;
+  observe?: StreamObserver | undefined;
 }): { close(code: number, reason: string): void } {
   const { ws, log, limits } = deps;
   let principal = deps.principal;
@@ -52,6 +54,7 @@ export function startSocketSession(deps: {
     if (ws.readyState !== ws.OPEN) return false;
     if (ws.bufferedAmount > limits.maxBufferedBytes) {
       log.warn({ buffered: ws.bufferedAmount }, "slow consumer: closing socket");
+      deps.observe?.slow("ws");
       close(CLOSE.slowConsumer, "slow consumer: too many events waiting");
       return false;
     }

@@ -7,6 +7,7 @@ import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { AccessWatch } from "./access-watch.js";
 import type { EventFrame, GroupHubs, HubSubscriber, HubSubscription } from "./group-hub.js";
+import type { StreamObserver } from "./metrics.js";
 
 const Params = z.object({ groupId: z.uuid("must be a UUID") });
 const Resume = z.coerce.number().int().min(0);
@@ -30,6 +31,7 @@ export function sseHandler(deps: {
   maxQueued: number;
   /** Aborted when the process stops: each stream gets a reconnect hint and ends. */
   shutdown: AbortSignal;
+  observe?: StreamObserver | undefined;
 }) {
   // A catch-up waits while more than this many frames wait to be written.
   const paceAbove = Math.max(1, Math.min(64, Math.floor(deps.maxQueued / 4)));
@@ -71,6 +73,7 @@ export function sseHandler(deps: {
         if (queue.length > deps.maxQueued && !fellBehind) {
           fellBehind = true;
           following.stop();
+          deps.observe?.slow("sse");
           deps.log.warn({ groupId, queued: queue.length }, "slow SSE reader: following from its last seq");
         }
         notify();
@@ -128,6 +131,7 @@ export function sseHandler(deps: {
           .fromHeader(bearer)
           .catch(() => endWith({ event: "error", data: JSON.stringify({ code: "unauthorized" }) }));
       }, deps.reauthMs);
+      deps.observe?.opened("sse");
       try {
         let last = afterSeq;
         following.start();
@@ -158,6 +162,7 @@ export function sseHandler(deps: {
           });
         }
       } finally {
+        deps.observe?.closed("sse");
         unwatch();
         deps.shutdown.removeEventListener("abort", goingAway);
         clearInterval(heartbeat);

@@ -13,12 +13,14 @@ import type { Db } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import { createMemoryStore } from "@conclave/memory";
+import { type AppMetrics, createAppMetrics } from "@conclave/metrics";
 import type { Service } from "@conclave/runtime";
 import { CONSUMERS, type ConvEventType, names as namesOf } from "@conclave/subjects";
 import type { OrchestratorConfig } from "./config.js";
 import { createStrategyRunner } from "./graphs/runner.js";
 import { bucketCheckpoints } from "./graphs/step-checkpoints.js";
 import { kvTurnMemories } from "./graphs/turn-memories.js";
+import { turnMetrics } from "./metrics.js";
 import { createRememberTurns } from "./turns/remember-turns.js";
 import { createTurnEngine } from "./turns/turn-engine.js";
 import { createTurnStore } from "./turns/turn-store.js";
@@ -39,6 +41,8 @@ export interface OrchestratorDeps {
   nc: NatsConnection;
   db: Db;
   log: Logger;
+  /** Where its series go (served on its ops port); a private registry otherwise. */
+  metrics?: AppMetrics | undefined;
 }
 
 /** The orchestrator: consumes conversation events and runs each group's turns. */
@@ -46,6 +50,8 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
   const { config, nc, db, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
   const running: RunningConsumer[] = [];
+  const metrics = deps.metrics ?? createAppMetrics("orchestrator", { defaults: false });
+  const observe = turnMetrics(metrics);
 
   return {
     async start() {
@@ -74,6 +80,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
         log,
         lingerMs: Math.min(...windowsMs) / 2,
         remember: createRememberTurns({ memory, js, names, log }),
+        observe,
       });
       const engine = createTurnEngine({
         store,
@@ -136,6 +143,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
           concurrency: config.ORCHESTRATOR_CONCURRENCY,
           failpoint: config.FAULT_CRASH_BEFORE_ACK,
           workingEveryMs: config.NATS_ACK_WAIT_MS / 3,
+          metrics: metrics.consumers,
           handle: (e, meta) => (e.forkedFrom ? ignore() : dispatch(e, meta)),
         }),
       );
@@ -147,6 +155,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
           stream: names.stream("work"),
           consumer: CONSUMERS.orchestratorTimers,
           concurrency: 256,
+          metrics: metrics.consumers,
           handle: async (e) => {
             if (e.type !== "work.timer") throw new AppError("permanent", `${e.type} is not a timer`);
             const dueIn = Date.parse(e.payload.dueAt) - Date.now();

@@ -1,10 +1,13 @@
-import { baseEnv, dbEnv, type Env, parseConfig } from "@conclave/config";
+import { baseEnv, dbEnv, type Env, parseConfig, port } from "@conclave/config";
 import { PROVIDERS, Provider } from "@conclave/subjects";
 import { z } from "zod";
 
 const schema = z.object({
   ...baseEnv,
   ...dbEnv,
+  HOST: z.string().default("127.0.0.1"),
+  /** Serves /metrics, /healthz, /readyz and /health/detailed (0: any free port). */
+  ORCHESTRATOR_OPS_PORT: port(9104),
   /** A turn that has not ended after this long fails with reason `timeout`. */
   TURN_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
   /** Rounds of tool calls one agent may make in one turn; past it the agent fails. */

@@ -8,6 +8,7 @@ import {
 import type { Db } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
+import type { AppMetrics } from "@conclave/metrics";
 import type { Service } from "@conclave/runtime";
 import { type AnyConvEnvelope, CONSUMERS, isConvEvent, names as namesOf } from "@conclave/subjects";
 import type { RecorderConfig } from "./config.js";
@@ -29,6 +30,8 @@ export interface RecorderDeps {
   nc: NatsConnection;
   db: Db;
   log: Logger;
+  /** Where its consumer's series go (served on its ops port). */
+  metrics?: AppMetrics | undefined;
 }
 
 /** The recorder: projects every conversation event into PostgreSQL, acking after commit, and sweeps retention. */
@@ -59,6 +62,7 @@ export function createRecorder(deps: RecorderDeps): Service {
         concurrency: config.RECORDER_CONCURRENCY,
         failpoint: config.FAULT_CRASH_BEFORE_ACK,
         workingEveryMs: config.NATS_ACK_WAIT_MS / 3,
+        metrics: deps.metrics?.consumers,
         handle: async (e, meta) => {
           if (!isConvEvent(e))
             throw new AppError("permanent", `${e.type} does not belong on the conversation stream`);

@@ -1,4 +1,5 @@
 import { AppError } from "@conclave/errors";
+import { createAppMetrics } from "@conclave/metrics";
 import { CONSUMERS, makeEnvelope, newEventId } from "@conclave/subjects";
 import { openTestBus, quietLogger, type TestBus, waitUntil } from "@conclave/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -11,6 +12,7 @@ let bus: TestBus;
 let consumer: RunningConsumer;
 let other: RunningConsumer;
 const seen: { content: string; delivery: number }[] = [];
+const metrics = createAppMetrics("recorder", { defaults: false });
 
 // Content decides what the handler does: fail permanently, fail twice then succeed, or succeed.
 const handle: EnvelopeHandler = async (e, meta) => {
@@ -32,6 +34,7 @@ beforeAll(async () => {
     log: quietLogger(),
     handle,
     retryBaseMs: 50,
+    metrics: metrics.consumers,
   });
   // A second pool on the same stream, which has no trouble with anything valid.
   other = await runConsumer({
@@ -152,5 +155,30 @@ describe("the consumer wrapper", () => {
       CONSUMERS.orchestrator,
       CONSUMERS.recorder,
     ]);
+  });
+
+  it("counts its decisions, redeliveries and dead letters, and samples its consumer's lag", async () => {
+    const series = async (name: string, labels: Record<string, string> = {}) => {
+      // A histogram's `_count` is one of its values.
+      const base = name.replace(/_count$/, "");
+      const { values } = (await metrics.registry.getSingleMetric(base)?.get()) ?? { values: [] };
+      return values
+        .filter((v) => ((v as { metricName?: string }).metricName ?? base) === name)
+        .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+        .reduce((sum, v) => sum + v.value, 0);
+    };
+    const mine = { consumer: CONSUMERS.recorder };
+    const letters = (await deadLetters()).filter((l) => l.consumer === CONSUMERS.recorder);
+    expect(letters.length).toBe(5);
+    expect(await series("conclave_dead_letters_total", mine)).toBe(letters.length);
+    // The flaky message failed twice; the two permanent failures were terminated by the handler's error.
+    const count = "conclave_consumer_handler_duration_seconds_count";
+    expect(await series(count, { ...mine, outcome: "retry" })).toBe(2);
+    expect(await series(count, { ...mine, outcome: "term" })).toBe(2);
+    expect(await series(count, { ...mine, outcome: "ack" })).toBe(1);
+    expect(await series("conclave_consumer_redeliveries_total", mine)).toBe(2);
+    await metrics.render();
+    expect(await series("conclave_consumer_pending", mine)).toBe(0);
+    expect(await series("conclave_consumer_ack_pending", mine)).toBe(0);
   });
 });

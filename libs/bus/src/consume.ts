@@ -1,5 +1,6 @@
 import { describeError, isAppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
+import type { ConsumerMetrics, ConsumerObserver } from "@conclave/metrics";
 import type { AnyEnvelope, Names } from "@conclave/subjects";
 import { inSpan, markFailed, type Span, SpanKind } from "@conclave/telemetry";
 import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
@@ -59,6 +60,8 @@ export interface ConsumerOptions {
    * SIGKILL after the handler's side effects and before the ack. Never set in production.
    */
   failpoint?: { consumer?: string | undefined; after: number } | undefined;
+  /** The app's consumer metrics: handler latency by outcome, redeliveries, dead letters, lag. */
+  metrics?: ConsumerMetrics | undefined;
 }
 
 export interface RunningConsumer {
@@ -95,6 +98,9 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
   };
   const workingEveryMs = o.workingEveryMs ?? 10_000;
   const consumer = await o.js.consumers.get(o.stream, o.consumer);
+  const observe: ConsumerObserver & { untrack(): void } = o.metrics
+    ? o.metrics.track({ stream: o.stream, consumer: o.consumer, info: () => consumer.info() })
+    : UNOBSERVED;
   const messages: ConsumerMessages = await consumer.consume({ max_messages: concurrency });
   const log = o.log.child({ consumer: o.consumer });
   const inFlight = new Set<Promise<void>>();
@@ -116,6 +122,7 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
       headers: h,
       msgID: deadLetterId(o.stream, o.consumer, msg.seq),
     });
+    observe.deadLettered();
   };
 
   const terminate = async (msg: JsMsg, reason: string, mlog: Logger) => {
@@ -134,6 +141,7 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
 
   const handleOne = async (msg: JsMsg) => {
     const deliveryCount = msg.info.deliveryCount;
+    if (deliveryCount > 1) observe.redelivered();
     const parsed = readEnvelope(o.names, msg);
     if (!parsed.ok) {
       await terminate(msg, parsed.reason, log.child({ seq: msg.seq, subject: msg.subject }));
@@ -173,6 +181,8 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
   const settle = async (msg: JsMsg, e: AnyEnvelope, mlog: Logger, span: Span) => {
     const deliveryCount = msg.info.deliveryCount;
     const keepAlive = setInterval(() => msg.working(), workingEveryMs);
+    const t0 = performance.now();
+    const took = () => (performance.now() - t0) / 1000;
     try {
       const result = await o.handle(e, {
         seq: msg.seq,
@@ -188,16 +198,23 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
       }
       // A plain ack, not a confirmed one: a lost ack only means a redelivery, which every handler
       // takes idempotently, and waiting for the server's confirmation cost a round trip per message.
-      if (result && "retryInMs" in result) msg.nak(Math.max(0, result.retryInMs));
-      else msg.ack();
+      if (result && "retryInMs" in result) {
+        msg.nak(Math.max(0, result.retryInMs));
+        observe.handled("deferred", took());
+      } else {
+        msg.ack();
+        observe.handled("ack", took());
+      }
     } catch (error) {
       if (shutdown.signal.aborted) {
         mlog.info("interrupted by shutdown; handed back for redelivery");
         msg.nak();
+        observe.handled("handed_back", took());
         return;
       }
       markFailed(span, error);
       const decision = decideFailure(error, deliveryCount, policy);
+      observe.handled(decision.action === "term" ? "term" : "retry", took());
       if (decision.action === "term") await terminate(msg, decision.reason, mlog);
       else {
         mlog.warn(
@@ -246,9 +263,17 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
       await loop.catch(() => undefined);
       await Promise.allSettled([...inFlight]);
       clearTimeout(grace);
+      observe.untrack();
     },
   };
 }
+
+const UNOBSERVED: ConsumerObserver & { untrack(): void } = {
+  handled: () => undefined,
+  redelivered: () => undefined,
+  deadLettered: () => undefined,
+  untrack: () => undefined,
+};
 
 /** A header value on one line (a newline makes the publish throw, and the letter would never land). */
 function headerValue(text: string): string {

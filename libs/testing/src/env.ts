@@ -9,6 +9,8 @@ export const testEnv = parseConfig(
     TEST_PG_ADMIN_URL: z.string().default("postgres://postgres@127.0.0.1:5432/postgres"),
     /** Keep the apps' logs on the console (they are kept in memory either way). */
     TEST_APP_LOGS: z.string().optional(),
+    /** The prometheus binary of the metrics test (default: Debian's /usr/bin/prometheus, else PATH). */
+    PROMETHEUS_BIN: z.string().optional(),
   }),
   process.env,
 );

@@ -8,6 +8,15 @@ export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 export type AppName = "edge" | "orchestrator" | "executor" | "recorder" | "fanout";
 
+/** The variable naming each app's ops port (metrics and health). */
+export const OPS_PORT_VAR: Record<AppName, string> = {
+  edge: "EDGE_OPS_PORT",
+  orchestrator: "ORCHESTRATOR_OPS_PORT",
+  executor: "EXECUTOR_OPS_PORT",
+  recorder: "RECORDER_OPS_PORT",
+  fanout: "FANOUT_OPS_PORT",
+};
+
 /** A free TCP port on loopback. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -32,7 +41,15 @@ export class AppProcess {
     /** Node flags before the app's entry (e.g. `--cpu-prof` to profile it). */
     private readonly nodeArgs: readonly string[] = [],
   ) {
+    // Parallel tests must not meet on the fixed default port: any free one unless given.
+    this.env[OPS_PORT_VAR[app]] ??= "0";
     [this.proc, this.exit] = this.spawn();
+  }
+
+  /** The app's ops base URL (/metrics, /healthz, /readyz, /health/detailed), when its port was given. */
+  get opsUrl(): string | undefined {
+    const port = this.env[OPS_PORT_VAR[this.app]];
+    return port && port !== "0" ? `http://127.0.0.1:${port}` : undefined;
   }
 
   private spawn(): [ChildProcess, Promise<number | null>] {

@@ -2,7 +2,7 @@ import { provision } from "@conclave/bus";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 import { testEnv } from "./env.js";
 import { openTestBus, type TestBus, uniqueNamespace } from "./namespace.js";
-import { type AppName, AppProcess, freePort } from "./processes.js";
+import { type AppName, AppProcess, freePort, OPS_PORT_VAR } from "./processes.js";
 import { waitUntil } from "./wait.js";
 import { StreamClient } from "./ws-client.js";
 
@@ -77,12 +77,13 @@ export interface TestSystem {
   stop(): Promise<void>;
 }
 
+// The ops port opens once the app has started: after it, metrics and health answer too.
 const READY_LOG: Record<AppName, string> = {
-  edge: "edge listening",
-  fanout: "fanout listening",
-  orchestrator: "orchestrator started",
-  executor: "executor started",
-  recorder: "recorder started",
+  edge: "edge ops listening",
+  fanout: "fanout ops listening",
+  orchestrator: "orchestrator ops listening",
+  executor: "executor ops listening",
+  recorder: "recorder ops listening",
 };
 
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
@@ -112,6 +113,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       ? { NATS_USER: name, NATS_PASSWORD: options.natsAuth.apps[name] }
       : {};
     const own: Record<string, string> = { ...base, ...auth, ...options.envFor?.[name], ...env };
+    // Every process its own ops port (metrics and health), known to the test (`app.opsUrl`).
+    own[OPS_PORT_VAR[name]] ??= String(await freePort());
     // The first edge and fanout take the base ports; every further one a port of its own.
     if (name === "edge") {
       if (edgeUrls.length > 0 && env.EDGE_PORT === undefined) own.EDGE_PORT = String(await freePort());

@@ -110,12 +110,16 @@ export function banner(o: {
   db: string;
   nats: string;
   watchEnv: string;
+  /** Each app's ops base URL (/metrics, /healthz, /readyz, /health/detailed). */
+  ops: Record<string, string>;
 }): string {
   const lines = [
     "",
     `Conclave is running (namespace ${o.ns}; database: ${o.db}; NATS: ${o.nats})`,
     `  HTTP API   ${o.edgeUrl}`,
     `  WebSocket  ${o.streamUrl}`,
+    "  Operations: /metrics, /healthz, /readyz and /health/detailed on each app's ops port",
+    ...Object.entries(o.ops).map(([app, url]) => `    ${app.padEnd(12)} ${url}`),
   ];
   if (o.group) {
     const id = o.group.id;

@@ -6,15 +6,17 @@ import { createEdge, loadConfig as edgeConfig } from "@conclave/edge";
 import { createExecutor, loadConfig as executorConfig } from "@conclave/executor";
 import { createFanout, loadConfig as fanoutConfig } from "@conclave/fanout";
 import type { Logger } from "@conclave/log";
+import { createAppMetrics } from "@conclave/metrics";
 import { createOrchestrator, loadConfig as orchestratorConfig } from "@conclave/orchestrator";
 import { createRecorder, loadConfig as recorderConfig } from "@conclave/recorder";
-import type { Service } from "@conclave/runtime";
+import { type OpsWiring, type Service, withOps } from "@conclave/runtime";
 import { startTracing, type Tracing } from "@conclave/telemetry";
 import { serve } from "@hono/node-server";
 
 /**
  * Every app in this one process, sharing one embedded PGlite: PGlite is a single connection, so
- * separate processes could not share it safely. Each app still has its own NATS connection.
+ * separate processes could not share it safely. Each app still has its own NATS connection, its
+ * own metrics registry and its own ops port, as when it runs alone.
  */
 export function embeddedApps(deps: {
   env: Env;
@@ -48,8 +50,25 @@ export function embeddedApps(deps: {
       servers.push(s);
     });
 
+  const idle: Service = { start: async () => undefined, stop: async () => undefined };
+  const ops = (
+    name: BusUser,
+    nc: NatsConnection,
+    hostname: string,
+    port: number,
+    more: Partial<OpsWiring> = {},
+  ): Omit<OpsWiring, "metrics"> => ({ nc, db, hostname, port, log: log(name), ...more });
+
   return {
     async start() {
+      // One registry per app, each on its own ops port: the same series names never collide.
+      const m = {
+        edge: createAppMetrics("edge"),
+        fanout: createAppMetrics("fanout"),
+        recorder: createAppMetrics("recorder"),
+        orchestrator: createAppMetrics("orchestrator"),
+        executor: createAppMetrics("executor"),
+      };
       const ec = edgeConfig(env);
       // One tracer provider for the process: the spans' tracer names tell the apps apart.
       tracing = await startTracing({
@@ -57,34 +76,73 @@ export function embeddedApps(deps: {
         endpoint: ec.OTEL_EXPORTER_OTLP_ENDPOINT,
         sampleRatio: ec.OTEL_TRACES_SAMPLE_RATIO,
       });
-      const edge = await createEdge({ config: ec, nc: await connect("edge"), db, log: log("edge") });
+      const edgeNc = await connect("edge");
+      const edge = await createEdge({ config: ec, nc: edgeNc, db, log: log("edge"), metrics: m.edge });
       await listen(edge.fetch, ec.HOST, ec.EDGE_PORT);
+      services.push(withOps(idle, { metrics: m.edge, ...ops("edge", edgeNc, ec.HOST, ec.EDGE_OPS_PORT) }));
       const fc = fanoutConfig(env);
-      const fanout = await createFanout({ config: fc, nc: await connect("fanout"), db, log: log("fanout") });
+      const fanoutNc = await connect("fanout");
+      const fanout = await createFanout({
+        config: fc,
+        nc: fanoutNc,
+        db,
+        log: log("fanout"),
+        metrics: m.fanout,
+      });
       fanout.attach(await listen(fanout.app.fetch, fc.HOST, fc.FANOUT_PORT));
-      services.push({ start: async () => undefined, stop: () => fanout.stop() });
       services.push(
-        createRecorder({
-          config: recorderConfig(env),
-          nc: await connect("recorder"),
-          db: db.db,
-          log: log("recorder"),
-        }),
+        withOps(
+          { start: async () => undefined, stop: () => fanout.stop() },
+          { metrics: m.fanout, ...ops("fanout", fanoutNc, fc.HOST, fc.FANOUT_OPS_PORT) },
+        ),
       );
+      const rc = recorderConfig(env);
+      const recorderNc = await connect("recorder");
       services.push(
-        createOrchestrator({
-          config: orchestratorConfig(env),
-          nc: await connect("orchestrator"),
-          db: db.db,
-          log: log("orchestrator"),
-        }),
+        withOps(
+          createRecorder({
+            config: rc,
+            nc: recorderNc,
+            db: db.db,
+            log: log("recorder"),
+            metrics: m.recorder,
+          }),
+          { metrics: m.recorder, ...ops("recorder", recorderNc, rc.HOST, rc.RECORDER_OPS_PORT) },
+        ),
       );
+      const oc = orchestratorConfig(env);
+      const orchestratorNc = await connect("orchestrator");
       services.push(
-        createExecutor({
-          config: executorConfig(env),
-          nc: await connect("executor"),
-          db: db.db,
-          log: log("executor"),
+        withOps(
+          createOrchestrator({
+            config: oc,
+            nc: orchestratorNc,
+            db: db.db,
+            log: log("orchestrator"),
+            metrics: m.orchestrator,
+          }),
+          {
+            metrics: m.orchestrator,
+            ...ops("orchestrator", orchestratorNc, oc.HOST, oc.ORCHESTRATOR_OPS_PORT),
+          },
+        ),
+      );
+      const xc = executorConfig(env);
+      const executorNc = await connect("executor");
+      const executor = createExecutor({
+        config: xc,
+        nc: executorNc,
+        db: db.db,
+        log: log("executor"),
+        metrics: m.executor,
+      });
+      services.push(
+        withOps(executor, {
+          metrics: m.executor,
+          ...ops("executor", executorNc, xc.HOST, xc.EXECUTOR_HEALTH_PORT ?? xc.EXECUTOR_OPS_PORT, {
+            checks: executor.health.checks,
+            extra: executor.health.extra,
+          }),
         }),
       );
       for (const s of services) await s.start();

@@ -9,6 +9,7 @@ import { provisionBus } from "../provision.js";
 import { banner, createDemo, waitForEdge } from "./demo.js";
 import { embeddedApps } from "./embedded.js";
 import { ensureNats } from "./nats.js";
+import { opsPorts } from "./ops-ports.js";
 import { appProcesses } from "./processes.js";
 
 /**
@@ -46,6 +47,9 @@ export async function runDev(config: CliConfig, env: Env, log: Logger): Promise<
   const host = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
   const edgeUrl = `http://${host}:${config.EDGE_PORT}`;
   const streamUrl = `ws://${host}:${config.FANOUT_PORT}/v1/stream`;
+  const ops = Object.fromEntries(
+    Object.entries(opsPorts(appEnv)).map(([app, port]) => [app, `http://${host}:${port}`]),
+  );
   await runUntilSignal(
     {
       async start() {
@@ -62,6 +66,7 @@ export async function runDev(config: CliConfig, env: Env, log: Logger): Promise<
               ? "PostgreSQL at DATABASE_URL"
               : `embedded PGlite in ${config.PGLITE_DIR}`,
             nats: nats.started ? `nats-server started at ${nats.url}` : nats.url,
+            ops,
             // The watch and replay commands read the same variables; repeat the ones that differ from defaults.
             watchEnv: [
               env.HOST ? `HOST=${env.HOST}` : "",

@@ -1,7 +1,7 @@
 import { isRevisionConflict, type JetStreamClient, type KV, publishEnvelope } from "@conclave/bus";
 import { AppError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
-import { type AnyEnvelope, type Names, parseEnvelope } from "@conclave/subjects";
+import { type AnyEnvelope, type Envelope, type Names, parseEnvelope } from "@conclave/subjects";
 import { traceIdOf } from "@conclave/telemetry";
 import { type Decision, emptyState, GroupState } from "./state.js";
 import { traceEvents } from "./trace-events.js";
@@ -41,6 +41,11 @@ export function createTurnStore(deps: {
    */
   lingerMs?: number;
   now?: () => number;
+  /** Told of each ended turn and each lost compare-and-set (metrics). */
+  observe?: {
+    turnEnded(e: Envelope<"turn.completed" | "turn.failed">, strategy: string): void;
+    conflict(): void;
+  };
 }): TurnStore {
   const { kv, js, names } = deps;
   const remember = deps.remember ?? (async () => undefined);
@@ -144,6 +149,7 @@ export function createTurnStore(deps: {
       let { state, rev } = loaded;
       let existed = rev > 0;
       const conflict = () => {
+        deps.observe?.conflict();
         // Deciding on what this process knew lost to another replica: read fresh for a while.
         if (cached) contended.set(groupId, CONTENDED_TRANSACTIONS);
       };
@@ -199,6 +205,8 @@ export function createTurnStore(deps: {
             e.type,
           );
         }
+        if (e.type === "turn.completed" || e.type === "turn.failed")
+          deps.observe?.turnEnded(e, strategyOf(e.turnId, state, emit));
       }
       const cleared = { ...decision.state, outbox: [], remember: [] };
       if (mayLinger(decision.state)) {
@@ -212,4 +220,10 @@ export function createTurnStore(deps: {
     }
     throw new AppError("unavailable", `turn state of group ${groupId} kept changing; will retry`);
   }
+}
+
+/** The strategy of an ending turn: the running one's, or the one it started with in this same decision. */
+function strategyOf(turnId: string | null, before: GroupState, emit: readonly AnyEnvelope[]): string {
+  for (const e of emit) if (e.type === "turn.started" && e.turnId === turnId) return e.payload.strategy;
+  return before.active?.turnId === turnId ? (before.active?.strategy ?? "none") : "none";
 }
