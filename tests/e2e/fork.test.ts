@@ -36,6 +36,7 @@ interface Line {
     turnId: string | null;
     causationId: string | null;
     at: string;
+    traceparent?: string;
     actor: Record<string, unknown>;
     payload: Record<string, unknown>;
     forkedFrom?: { groupId: string; seq: number; eventId: string };
@@ -222,11 +223,18 @@ describe("a member's fork", () => {
         return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, restore(x, k)]));
       return v;
     };
+    // A copy is published by the fork's request, in its trace: the trace context is the one field
+    // a copy does not take from its original.
+    const traces = new Set<string | undefined>();
     for (const [i, c] of copies.entries()) {
       const o = upTo[i] as Line;
-      const { forkedFrom: _origin, ...copy } = c.event;
-      expect(restore(copy), `${o.seq} ${o.event.type}`).toEqual({ ...o.event, groupId: forkId });
+      const { forkedFrom: _origin, traceparent, ...copy } = c.event;
+      const { traceparent: _originalTrace, ...original } = o.event;
+      traces.add(traceparent?.split("-")[1]);
+      expect(restore(copy), `${o.seq} ${o.event.type}`).toEqual({ ...original, groupId: forkId });
     }
+    expect(traces.size).toBe(1);
+    expect([...traces][0]).toMatch(/^[0-9a-f]{32}$/);
     // Nothing of the original after fromSeq came along, and the original is as it was.
     expect(copies.some((c) => JSON.stringify(c).includes("question three"))).toBe(false);
     expect(await replay(groupId)).toEqual(original);
