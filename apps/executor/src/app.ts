@@ -17,12 +17,14 @@ import { CONSUMERS, type Envelope, names as namesOf, type TokenDelta } from "@co
 import type { Hono } from "hono";
 import { createProviderResolver, type ProviderResolver } from "./account-providers.js";
 import type { ExecutorConfig } from "./config.js";
+import { createBudgetGate } from "./budget-gate.js";
 import { createDatasetStore } from "./dataset-store.js";
 import { createFairAdmission } from "./fair-admission.js";
 import { healthApp } from "./health.js";
 import { createHistoryStore } from "./history-store.js";
 import { createLlmCallLog } from "./llm-call-log.js";
 import { createMemoryBlocks } from "./memory-blocks.js";
+import { createPriceBook } from "./price-book.js";
 import { buildProviders, type ProviderConfig, type ProviderSet } from "./providers.js";
 import { runLlmCall } from "./run-llm-call.js";
 import { runToolCall } from "./run-tool-call.js";
@@ -41,6 +43,10 @@ export interface ExecutorDeps {
     | "FAULT_CRASH_BEFORE_ACK"
     | "KEY_ENCRYPTION_KEY"
     | "EXECUTOR_CREDENTIALS_CACHE_MS"
+    | "BUDGET_RESERVATION_TTL_MS"
+    | "BUDGET_DEFAULT_MAX_OUTPUT_TOKENS"
+    | "PRICES_CACHE_MS"
+    | "PRICE_CURRENCY"
   > &
     ProviderConfig &
     ToolsConfig;
@@ -115,6 +121,14 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         timeoutMs: config.LLM_TIMEOUT_MS,
         maxAttempts: config.LLM_MAX_ATTEMPTS,
         calls: deps.db ? createLlmCallLog(deps.db, log) : undefined,
+        prices: deps.db ? createPriceBook(deps.db, config.PRICES_CACHE_MS) : undefined,
+        budgets: deps.db
+          ? createBudgetGate(deps.db, {
+              reservationTtlMs: config.BUDGET_RESERVATION_TTL_MS,
+              currency: config.PRICE_CURRENCY,
+            })
+          : undefined,
+        defaultMaxOutputTokens: config.BUDGET_DEFAULT_MAX_OUTPUT_TOKENS,
       };
       const common = {
         js,

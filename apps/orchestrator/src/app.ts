@@ -122,6 +122,9 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
         "consensus.failed": ignore,
         "turn.completed": ignore,
         "turn.failed": ignore,
+        // The refused call's `agent.failed` (reason `budget`) settles its ask and ends the turn.
+        "budget.exceeded": ignore,
+        "budget.warning": ignore,
       };
       running.push(
         await runConsumer({

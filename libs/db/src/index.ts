@@ -17,4 +17,5 @@ export {
 } from "drizzle-orm";
 export { type Db, type DbHandle, openDb, type Schema } from "./client.js";
 export * from "./schema/index.js";
+export { queryRows } from "./rows.js";
 export { isDatabaseUnreachable } from "./unreachable.js";

@@ -8,3 +8,5 @@ export * from "./llm-calls.js";
 export * from "./messages.js";
 export * from "./turns.js";
 export * from "./votes.js";
+export * from "./budgets.js";
+export * from "./prices.js";

@@ -1,8 +1,9 @@
-import { index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { index, integer, jsonb, numeric, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 /**
  * One LLM call as the executor ran it, keyed by its `work.llm` item's id (a redelivered item adds
  * nothing): the prompt it was sent, what it cost and how it ended. Written once, when the call ends.
+ * It is also the usage ledger: tokens, latency and cost per call, rolled up in SQL by `/v1/usage`.
  * Retention and export of these rows are not settled yet: they hold prompts, so they grow fast.
  */
 export const llmCalls = pgTable(
@@ -32,6 +33,13 @@ export const llmCalls = pgTable(
     durationMs: integer("duration_ms").notNull(),
     inputTokens: integer("input_tokens"),
     outputTokens: integer("output_tokens"),
+    /** Input tokens the provider served from its prompt cache (part of `inputTokens`). */
+    cachedTokens: integer("cached_tokens"),
+    /** What the call cost by the price in effect at `startedAt`; null when no price covers its model. */
+    cost: numeric("cost", { precision: 24, scale: 8 }),
+    currency: text("currency"),
+    /** The `prices` row that priced it. */
+    priceId: uuid("price_id"),
     outcome: text("outcome", { enum: ["ok", "failed"] }).notNull(),
     error: text("error"),
     recordedAt: timestamp("recorded_at", { withTimezone: true, mode: "string" }).notNull().defaultNow(),
@@ -39,7 +47,8 @@ export const llmCalls = pgTable(
   (t) => [
     // A turn's timeline joins its calls by turn.
     index("llm_calls_turn_idx").on(t.turnId),
-    // The usage ledger to come: an account's calls over time.
+    // The usage ledger: an account's calls over time, and a group's.
     index("llm_calls_account_started_idx").on(t.accountId, t.startedAt),
+    index("llm_calls_group_started_idx").on(t.groupId, t.startedAt),
   ],
 );
