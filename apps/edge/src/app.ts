@@ -24,6 +24,7 @@ import { createMemoryStore } from "@conclave/memory";
 import { names as namesOf } from "@conclave/subjects";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
+import { adminRoutes } from "./admin/routes.js";
 import { templateRoutes } from "./agent-templates/routes.js";
 import { agentRoutes } from "./agents/routes.js";
 import { transferRoutes } from "./agents/transfer-routes.js";
@@ -49,6 +50,7 @@ import { createWaitSlots } from "./messages/wait-slots.js";
 import { mountDocs } from "./ops/docs.js";
 import { opsRoutes } from "./ops/routes.js";
 import { replayRoutes } from "./replay/routes.js";
+import { budgetRoutes, usageRoutes } from "./usage/routes.js";
 
 export type EdgeAppConfig = Omit<
   EdgeConfig,
@@ -185,6 +187,9 @@ function buildEdgeApp(
   app.route("/v1/agents", signedIn(transferRoutes(ctx), agentRoutes(ctx)));
   app.route("/v1/agent-templates", signedIn(templateRoutes(ctx)));
   app.route("/v1/provider-credentials", signedIn(credentialRoutes(ctx)));
+  app.route("/v1/usage", signedIn(usageRoutes(ctx)));
+  app.route("/v1/budgets", signedIn(budgetRoutes(ctx)));
+  app.route("/v1/admin", signedIn(adminRoutes(ctx)));
   mountDocs(app);
   return app;
 }

@@ -65,7 +65,10 @@ class Refused extends Error {
 
 const amountFor = (unit: "tokens" | "money", c: Charge) => (unit === "tokens" ? c.tokens : (c.cost ?? 0));
 
-export function createBudgetGate(db: Db, options: { reservationTtlMs: number; currency: string }): BudgetGate {
+export function createBudgetGate(
+  db: Db,
+  options: { reservationTtlMs: number; currency: string },
+): BudgetGate {
   const stateOf = (b: BudgetRow, start: string, p: PeriodRow | undefined): BudgetState => ({
     budgetId: b.id,
     scope: b.scope,

@@ -93,7 +93,10 @@ const schema = z.object({
   /** How long the executor reuses a model's rows of the price table. */
   PRICES_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   /** The currency of money budgets (the price table's rows should be in it). */
-  PRICE_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default("USD"),
+  PRICE_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .default("USD"),
   /** Answered when every provider of the chain failed (recorded as provider `graceful`); unset: the agent fails. */
   LLM_GRACEFUL_REPLY: z.string().max(2000).optional(),
 });

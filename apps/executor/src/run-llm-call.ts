@@ -187,7 +187,10 @@ export async function runLlmCall(
           },
         }),
       );
-      meta.log.info({ agentId: agent.id, budgetId: r.budgetId, requested: reservation.requested }, "call refused by budget");
+      meta.log.info(
+        { agentId: agent.id, budgetId: r.budgetId, requested: reservation.requested },
+        "call refused by budget",
+      );
       await fail(`the ${r.scope}'s ${r.period} ${r.unit} budget of ${r.cap} would be exceeded`, "budget");
       return;
     }

@@ -16,6 +16,6 @@ export {
   sql,
 } from "drizzle-orm";
 export { type Db, type DbHandle, openDb, type Schema } from "./client.js";
-export * from "./schema/index.js";
 export { queryRows } from "./rows.js";
+export * from "./schema/index.js";
 export { isDatabaseUnreachable } from "./unreachable.js";

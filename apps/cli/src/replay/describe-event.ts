@@ -321,7 +321,9 @@ const DESCRIBE: { [K in ConvEventType]: Describe<K> } = {
 };
 
 function amount(n: number, b: { unit: "tokens" | "money"; currency?: string | undefined }): string {
-  return b.unit === "tokens" ? `${n.toLocaleString("en")} tokens` : `${n.toFixed(4)} ${b.currency ?? ""}`.trim();
+  return b.unit === "tokens"
+    ? `${n.toLocaleString("en")} tokens`
+    : `${n.toFixed(4)} ${b.currency ?? ""}`.trim();
 }
 
 function actorName(a: Actor, directory: Directory | undefined): string {

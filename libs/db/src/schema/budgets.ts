@@ -71,7 +71,9 @@ export const budgetReservations = pgTable(
       .references(() => budgets.id, { onDelete: "cascade" }),
     periodStart: date("period_start", { mode: "string" }).notNull(),
     amount: numeric("amount", { precision: 24, scale: 8 }).notNull(),
-    state: text("state", { enum: ["held", "settled", "expired"] }).notNull().default("held"),
+    state: text("state", { enum: ["held", "settled", "expired"] })
+      .notNull()
+      .default("held"),
     actual: numeric("actual", { precision: 24, scale: 8 }),
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "string" }).notNull(),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "string" }).notNull().default(sql`now()`),
