@@ -9,9 +9,13 @@ let sql: postgres.Sql;
 
 beforeAll(async () => {
   // Three executors share the work; prices are read on every call, so a price set now applies now.
-  sys = await startSystem({ executors: 3, envFor: { executor: { PRICES_CACHE_MS: "0" } } });
+  sys = await startSystem({
+    executors: 3,
+    envFor: { executor: { PRICES_CACHE_MS: "0" } },
+    readyTimeoutMs: 180_000,
+  });
   sql = postgres(sys.db.url, { max: 2 });
-});
+}, 400_000);
 afterAll(async () => {
   await sql?.end();
   await sys?.stop();
@@ -95,8 +99,8 @@ describe("usage ledger", () => {
     expect(rows.map((r) => r.agent_name)).toEqual(["Ada", "Grace"]);
     const [ada, grace] = rows;
     if (!ada || !grace) throw new Error("two calls expected");
-    expect(ada.output_tokens).toBe(4);
-    expect(Number(ada.cost)).toBeCloseTo((ada.input_tokens * 2000 + 4 * 4000) / 1e6, 8);
+    expect(ada.output_tokens).toBeGreaterThan(0);
+    expect(Number(ada.cost)).toBeCloseTo((ada.input_tokens * 2000 + ada.output_tokens * 4000) / 1e6, 8);
     expect(ada.price_id).not.toBeNull();
     // A scripted model without a row of its own: the seeded `scripted *` price, zero.
     expect(Number(grace.cost)).toBe(0);
@@ -192,8 +196,12 @@ describe("budgets that hold", () => {
     >`select spent::text from budget_periods where budget_id = ${budgetId}`;
     const spent0 = Number(p0?.spent);
 
-    // Room for four more calls' reservations and a half: of twelve concurrent turns, most must be refused.
-    const cap = Math.floor(spent0 + 4.5 * reservation);
+    // The probe's use is what one such call uses (`used`, well under its reservation). The cap leaves
+    // room for one reservation and three calls' use: however the twelve concurrent calls interleave,
+    // at least one and at most four fit, and the rest must be refused.
+    const used = spent0;
+    expect(used).toBeLessThan(reservation);
+    const cap = spent0 + reservation + 3 * used;
     expect((await put({ ...budget, cap })).status).toBe(200);
     const groups = await Promise.all(Array.from({ length: 12 }, (_, i) => groupOf(user, [agent], `g${i}`)));
     const turns = await Promise.all(
@@ -211,7 +219,7 @@ describe("budgets that hold", () => {
     const completed = ends.filter((e) => e.status === "completed");
     const failed = ends.filter((e) => e.status === "failed");
     expect(completed.length).toBeGreaterThanOrEqual(1);
-    expect(completed.length).toBeLessThanOrEqual(5);
+    expect(completed.length).toBeLessThanOrEqual(4);
     expect(failed.length).toBe(12 - completed.length);
     expect(failed.every((e) => e.reason === "budget")).toBe(true);
 
@@ -236,6 +244,7 @@ describe("budgets that hold", () => {
     // Nothing is held once every call settled, and the total stays within the cap plus one reservation.
     expect(Number(period?.reserved)).toBe(0);
     expect(spent).toBeLessThanOrEqual(cap + reservation);
+    expect(spent).toBe(spent0 + completed.length * used);
     const [ledger] = await sql<{ tokens: number; calls: number }[]>`
       select coalesce(sum(input_tokens + output_tokens), 0)::int as tokens, count(*)::int as calls
       from llm_calls where account_id = ${user.accountId}`;

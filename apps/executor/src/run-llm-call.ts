@@ -60,6 +60,8 @@ export async function runLlmCall(
     actor: { kind: "agent" as const, id: agent.id, name: agent.name },
   };
   const started = new Date();
+  // Whether a budget covers the call: only then is there a reservation to settle.
+  let budgeted = false;
   // Recorded before the outcome is published: a crash before the ack redelivers the item, and its
   // second record is a no-op on the same id; its budgets are settled once, on the first.
   const record = async (
@@ -79,7 +81,7 @@ export async function runLlmCall(
         cost,
         ...(price ? { currency: price.currency, priceId: price.id } : {}),
       });
-    if (deps.budgets) {
+    if (deps.budgets && budgeted) {
       const warnings = await deps.budgets.settle({
         workId: work.id,
         used: { tokens: usage.inputTokens + usage.outputTokens, cost },
@@ -168,6 +170,7 @@ export async function runLlmCall(
       at: started,
       most: () => mostOf(deps, work, started),
     });
+    budgeted = reservation.ok && reservation.budgets > 0;
     if (!reservation.ok) {
       const r = reservation.refused;
       await publishEnvelope(
