@@ -96,7 +96,8 @@ export async function adminStats({
     ),
     queryRows<{ reason: string; turns: number | string }>(
       ctx.db,
-      sql`select coalesce(reason, 'unknown') as reason, count(*)::int as turns from turns
+      // The recorded reason is `<reason>: <detail>`: grouped by the reason alone.
+      sql`select coalesce(split_part(reason, ':', 1), 'unknown') as reason, count(*)::int as turns from turns
           where ${turnsIn} and status = 'failed' group by 1 order by 2 desc, 1`,
     ),
     queryRows<{ type: string; count: number | string }>(
