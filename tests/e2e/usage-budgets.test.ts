@@ -275,6 +275,29 @@ describe("budgets that hold", () => {
         current: expect.objectContaining({ spent, reserved: 0, warned: true }),
       }),
     ]);
+
+    // An admin's stats count the refused turns by their reason, and the refusals by event.
+    const admin = await sys.register();
+    await sql`update accounts set role = 'admin' where id = ${admin.accountId}`;
+    const login = await sys.post("/v1/auth/login", { email: admin.email, password: admin.password }, null);
+    const stats = await sys.get("/v1/admin/stats", (login.body as { accessToken: string }).accessToken);
+    expect(stats.status).toBe(200);
+    const body = stats.body as {
+      total: { turns: number; failed: number; completed: number; successRate: number; durationP95Ms: number };
+      byDay: { turns: number }[];
+      errors: {
+        turnsByReason: { reason: string; turns: number }[];
+        events: { type: string; count: number }[];
+      };
+    };
+    expect(body.errors.turnsByReason).toContainEqual({ reason: "budget", turns: failed.length });
+    expect(body.errors.events).toContainEqual({ type: "budget.exceeded", count: failed.length });
+    expect(body.total.successRate).toBeCloseTo(
+      body.total.completed / (body.total.completed + body.total.failed),
+      8,
+    );
+    expect(body.byDay.reduce((n, d) => n + d.turns, 0)).toBe(body.total.turns);
+    expect(body.total.durationP95Ms).toBeGreaterThanOrEqual(0);
   }, 180_000);
 
   it("refuses bad budgets naming the fields, and changes nothing", async () => {
