@@ -300,6 +300,53 @@ describe("budgets that hold", () => {
     expect(body.total.durationP95Ms).toBeGreaterThanOrEqual(0);
   }, 180_000);
 
+  it("charges a call once when its executor dies after the call and before its ack", async () => {
+    const user = await sys.register();
+    const put = await sys.request("PUT", "/v1/budgets", {
+      token: user.accessToken,
+      body: { scope: "account", unit: "tokens", period: "month", cap: 1_000_000 },
+    });
+    const budgetId = (put.body as { id: string }).id;
+    const groupId = await groupOf(user, [{ name: "Ada", scripted: { replies: ["once"] } }]);
+    // One executor, which dies right after its first item's side effects, before the ack.
+    await Promise.all([1, 2].map((i) => sys.app("executor", i).stop()));
+    const victim = sys.app("executor", 0);
+    await victim.stop();
+    victim.restart({ FAULT_CRASH_BEFORE_ACK: "1" });
+    await victim.waitForLog("executor started", 120_000);
+    const posted = await sys.post(`/v1/groups/${groupId}/messages`, { content: "once?" }, user.accessToken);
+    const { turnId } = posted.body as { turnId: string };
+    expect(await victim.waitForExit(60_000), "the executor killed itself").toBe(-1);
+    victim.restart({ FAULT_CRASH_BEFORE_ACK: undefined });
+    for (const i of [1, 2]) sys.app("executor", i).restart();
+    await Promise.all([0, 1, 2].map((i) => sys.app("executor", i).waitForLog("executor started", 120_000)));
+    expect((await turnEnd(user, groupId, turnId)).status).toBe("completed");
+
+    // The item comes back after its ack wait and is run again: nothing more is recorded or charged.
+    const jsm = await jetstreamManager(sys.bus.nc);
+    await waitUntil(
+      "the redelivered item to be acked",
+      async () => {
+        const info = await jsm.consumers.info(sys.bus.names.stream("work"), CONSUMERS.executorLlm);
+        return info.num_pending === 0 && info.num_ack_pending === 0 && info.num_redelivered === 0;
+      },
+      120_000,
+    );
+    const [row] = await sql<{ n: number; tokens: number }[]>`
+      select count(*)::int as n, sum(input_tokens + output_tokens)::int as tokens from llm_calls where group_id = ${groupId}`;
+    expect(row?.n).toBe(1);
+    const reservations = await sql<{ state: string; actual: string }[]>`
+      select state, actual::text from budget_reservations where budget_id = ${budgetId}`;
+    expect(reservations).toEqual([{ state: "settled", actual: expect.any(String) }]);
+    const [period] = await sql<{ spent: string; reserved: string }[]>`
+      select spent::text, reserved::text from budget_periods where budget_id = ${budgetId}`;
+    expect(Number(period?.spent)).toBe(row?.tokens);
+    expect(Number(period?.reserved)).toBe(0);
+    const [replies] = await sql<{ n: number }[]>`
+      select count(*)::int as n from events where group_id = ${groupId} and type = 'agent.replied'`;
+    expect(replies?.n).toBe(1);
+  }, 300_000);
+
   it("refuses bad budgets naming the fields, and changes nothing", async () => {
     const res = await sys.request("PUT", "/v1/budgets", {
       body: { scope: "group", unit: "tokens", period: "week", cap: 1.5 },
