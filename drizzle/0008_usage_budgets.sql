@@ -55,7 +55,6 @@ ALTER TABLE "budget_periods" ADD CONSTRAINT "budget_periods_budget_id_budgets_id
 ALTER TABLE "budget_reservations" ADD CONSTRAINT "budget_reservations_budget_id_budgets_id_fk" FOREIGN KEY ("budget_id") REFERENCES "public"."budgets"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "budget_reservations_expiry_idx" ON "budget_reservations" USING btree ("state","expires_at");--> statement-breakpoint
 CREATE INDEX "budgets_scope_idx" ON "budgets" USING btree ("scope_id");--> statement-breakpoint
-CREATE INDEX "prices_lookup_idx" ON "prices" USING btree ("provider","model","effective_from");--> statement-breakpoint
 CREATE INDEX "llm_calls_group_started_idx" ON "llm_calls" USING btree ("group_id","started_at");--> statement-breakpoint
 -- Default prices (USD per million tokens, from the providers' list prices); `conclave prices set` adds newer ones.
 INSERT INTO "prices" ("id", "provider", "model", "effective_from", "input_per_mtok", "output_per_mtok", "cached_per_mtok", "currency") VALUES

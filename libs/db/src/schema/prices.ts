@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, numeric, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { numeric, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 
 /**
  * What a provider's model costs per million tokens from `effective_from` on; a call is priced by the
@@ -18,8 +18,6 @@ export const prices = pgTable(
     currency: text("currency").notNull().default("USD"),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "string" }).notNull().default(sql`now()`),
   },
-  (t) => [
-    unique("prices_model_from_uq").on(t.provider, t.model, t.effectiveFrom),
-    index("prices_lookup_idx").on(t.provider, t.model, t.effectiveFrom),
-  ],
+  // The unique index also serves the executor's lookup (provider, model, newest start first).
+  (t) => [unique("prices_model_from_uq").on(t.provider, t.model, t.effectiveFrom)],
 );
