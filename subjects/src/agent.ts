@@ -61,12 +61,14 @@ export const AgentToolRequested = z.object({
 });
 export type AgentToolRequested = z.infer<typeof AgentToolRequested>;
 
-/** `agent.failed`: an agent could not answer (a permanent provider error). */
+/** `agent.failed`: an agent could not answer (a permanent provider error, or a budget refused the call). */
 export const AGENT_FAILED = "agent.failed";
 export const AgentFailed = z.object({
   agentId: Id,
   askId: z.string().max(200).optional(),
   agentName: z.string(),
   error: z.string().max(4000),
+  /** `budget`: the call was refused before it ran (a `budget.exceeded` says which); absent: it failed. */
+  reason: z.enum(["budget"]).optional(),
 });
 export type AgentFailed = z.infer<typeof AgentFailed>;

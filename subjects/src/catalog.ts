@@ -7,6 +7,7 @@ import {
   AgentReplied,
   AgentToolRequested,
 } from "./agent.js";
+import { BUDGET_EXCEEDED, BUDGET_WARNING, BudgetExceeded, BudgetWarning } from "./budget.js";
 import { Actor, Id } from "./common.js";
 import { ForkOrigin } from "./fork.js";
 import {
@@ -72,6 +73,8 @@ export const catalog = {
   [MEMORY_UPDATED]: { v: 1, kind: "event", payload: MemoryUpdated },
   [MEMORY_RESET]: { v: 1, kind: "event", payload: MemoryReset },
   [MEMORY_SUMMARIZED]: { v: 1, kind: "event", payload: MemorySummarized },
+  [BUDGET_EXCEEDED]: { v: 1, kind: "event", payload: BudgetExceeded },
+  [BUDGET_WARNING]: { v: 1, kind: "event", payload: BudgetWarning },
   [WORK_LLM]: { v: 1, kind: "work", payload: WorkLlm },
   [WORK_TIMER]: { v: 1, kind: "work", payload: WorkTimer },
   [WORK_TOOL]: { v: 1, kind: "work", payload: WorkTool },

@@ -1,5 +1,6 @@
 export * from "./access.js";
 export * from "./agent.js";
+export * from "./budget.js";
 export * from "./catalog.js";
 export * from "./common.js";
 export * from "./delta.js";

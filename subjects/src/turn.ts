@@ -41,7 +41,7 @@ export type TurnCompleted = z.infer<typeof TurnCompleted>;
  * `turn.failed`: the turn ended without every answer; `reason` says why: an agent failed, the wall
  * time ran out, a person cancelled it, a newer message interrupted it (`interrupt` policy), it was
  * refused because a turn was running (`reject` policy), a turn limit (agent steps, tokens) or a loop
- * guard stopped it, or the group's settings cannot run.
+ * guard stopped it, the group's settings cannot run, or a budget refused an LLM call (`budget`).
  */
 export const TURN_FAILED = "turn.failed";
 export const TurnFailed = z.object({
@@ -55,6 +55,7 @@ export const TurnFailed = z.object({
     "guard",
     "rejected",
     "misconfigured",
+    "budget",
   ]),
   detail: z.string().max(4000),
   replyIds: z.array(Id),

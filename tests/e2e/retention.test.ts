@@ -9,11 +9,14 @@ import {
   events,
   files,
   inArray,
+  isNotNull,
   llmCalls,
   messageSearchTerms,
   messageSearchVector,
   messages,
+  ne,
   openDb,
+  or,
   sql,
   turns,
   voteBallots,
@@ -87,7 +90,23 @@ const rowsOfTurn = async (turnId: string) => ({
   messages: (await handle.db.select({ n: count() }).from(messages).where(eq(messages.turnId, turnId)))[0]?.n,
   turns: (await handle.db.select({ n: count() }).from(turns).where(eq(turns.id, turnId)))[0]?.n,
   votes: (await handle.db.select({ n: count() }).from(votes).where(eq(votes.turnId, turnId)))[0]?.n,
-  llmCalls: (await handle.db.select({ n: count() }).from(llmCalls).where(eq(llmCalls.turnId, turnId)))[0]?.n,
+  // Calls stay (they are the usage ledger) without their prompts and replies.
+  llmCalls: (
+    await handle.db
+      .select({ n: count() })
+      .from(llmCalls)
+      .where(
+        and(
+          eq(llmCalls.turnId, turnId),
+          or(
+            ne(llmCalls.systemPrompt, ""),
+            sql`${llmCalls.messages} <> '[]'::jsonb`,
+            isNotNull(llmCalls.reply),
+          ),
+        ),
+      )
+  )[0]?.n,
+  ledger: (await handle.db.select({ n: count() }).from(llmCalls).where(eq(llmCalls.turnId, turnId)))[0]?.n,
 });
 
 const search = async (groupId: string, words: string) =>
@@ -247,7 +266,13 @@ describe("retention", () => {
     expect(after).toEqual(before.filter((e) => e.seq >= (plan.keepFromSeq ?? 0)));
     expect(after.filter((e) => e.turnId === turnC2)).toEqual(runningEvents);
     expect(after.some((e) => e.turnId === turnC1)).toBe(false);
-    expect(await rowsOfTurn(turnC1)).toEqual({ events: 0, messages: 0, turns: 0, votes: 0, llmCalls: 0 });
+    expect(await rowsOfTurn(turnC1)).toMatchObject({
+      events: 0,
+      messages: 0,
+      turns: 0,
+      votes: 0,
+      llmCalls: 0,
+    });
     expect(await fileBytes(groupC, oldFileC)).not.toBeNull();
     // The running turn then finishes as if nothing happened.
     await sys.spawn("executor");
@@ -335,7 +360,15 @@ describe("retention", () => {
     const afterA = await readGroupEvents(sys.bus, groupA);
     expect(afterA).toEqual(beforeA.filter((e) => e.seq >= firstKept));
     expect(afterA.some((e) => e.turnId === turnA2)).toBe(true);
-    expect(await rowsOfTurn(turnA1)).toEqual({ events: 0, messages: 0, turns: 0, votes: 0, llmCalls: 0 });
+    // The turn's calls stay in the usage ledger, emptied of what they were sent and answered.
+    expect(await rowsOfTurn(turnA1)).toEqual({
+      events: 0,
+      messages: 0,
+      turns: 0,
+      votes: 0,
+      llmCalls: 0,
+      ledger: oldRows.ledger,
+    });
     expect((await rowsOfTurn(turnA2)).turns).toBe(1);
     expect(await search(groupA, "aardvark")).toEqual([]);
     expect(await search(groupA, "bumblebee")).toHaveLength(1);

@@ -1,8 +1,11 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { type KeyStore, keyStoreFrom } from "@conclave/auth";
 import { type DbHandle, openDb } from "@conclave/db";
 import { newEventId } from "@conclave/subjects";
 import {
   freePort,
+  REPO_ROOT,
   type Response,
   StreamClient,
   startSystem,
@@ -137,6 +140,10 @@ interface Route {
   group: boolean;
   /** Key management: an API key without the admin scope gets 403. */
   keys?: boolean;
+  /** Scoped to the owner's account (usage, statements, its budget): another account gets 404. */
+  account?: boolean;
+  /** Account admins only: anyone else gets 403. */
+  admin?: boolean;
 }
 
 const routes = (): Route[] => [
@@ -232,6 +239,48 @@ const routes = (): Route[] => [
     call: (t) => sys.post(`/v1/groups/${groupId}/fork`, { fromSeq: 1 }, t),
   },
   {
+    name: "GET /v1/usage of the owner",
+    write: false,
+    group: false,
+    account: true,
+    call: (t) => sys.get(`/v1/usage?groupBy=model&accountId=${owner.accountId}`, t),
+  },
+  {
+    name: "GET the owner's statement",
+    write: false,
+    group: false,
+    account: true,
+    call: (t) => sys.get(`/v1/usage/statements/2026-12?accountId=${owner.accountId}`, t),
+  },
+  {
+    name: "PUT the owner's account budget",
+    write: true,
+    group: false,
+    account: true,
+    call: (t) =>
+      sys.request("PUT", "/v1/budgets", {
+        token: t,
+        body: { scope: "account", scopeId: owner.accountId, unit: "tokens", period: "day", cap: 1_000_000 },
+      }),
+  },
+  {
+    name: "PUT the group's budget",
+    write: true,
+    group: true,
+    call: (t) =>
+      sys.request("PUT", "/v1/budgets", {
+        token: t,
+        body: { scope: "group", scopeId: groupId, unit: "money", period: "month", cap: 1000 },
+      }),
+  },
+  {
+    name: "GET /v1/admin/stats",
+    write: false,
+    group: false,
+    admin: true,
+    call: (t) => sys.get("/v1/admin/stats", t),
+  },
+  {
     name: "DELETE /v1/api-keys/:id",
     write: true,
     group: false,
@@ -272,10 +321,11 @@ function expected(c: Case, r: Route): number {
     case "wrong aud":
       return 401;
     case "read-only key":
-      if (r.keys) return 403;
+      if (r.keys || r.admin) return 403;
       return r.write ? 403 : 200;
     case "other group's member":
-      if (r.group) return 404;
+      if (r.group || r.account) return 404;
+      if (r.admin) return 403;
       if (r.name === "DELETE /v1/api-keys/:id") return 404;
       return r.name === "POST /v1/api-keys" ? 201 : r.write ? 201 : 200;
   }
@@ -360,6 +410,72 @@ describe("forks", () => {
     expect(JSON.stringify(res.body)).not.toContain(SECRET_WORDS);
     expect((await sys.get("/v1/groups", viewer.accessToken)).body.items).toHaveLength(1);
   });
+});
+
+describe("usage, budgets and admin stats", () => {
+  it("shows each account only its own usage and budgets, and lets only a group's owners set its budget", async () => {
+    const mine = await sys.get("/v1/usage?groupBy=group");
+    expect(mine.status).toBe(200);
+    expect(mine.body).toMatchObject({ accountId: owner.accountId });
+    const theirs = await sys.get("/v1/usage?groupBy=group", stranger.accessToken);
+    expect(theirs.body).toMatchObject({ accountId: stranger.accountId, rows: [], total: { calls: 0 } });
+    // Naming another account is a 404 whether or not it exists.
+    for (const accountId of [owner.accountId, newEventId()])
+      expect((await sys.get(`/v1/usage?accountId=${accountId}`, stranger.accessToken)).status).toBe(404);
+
+    const member = await sys.register();
+    await sys.post(`/v1/groups/${groupId}/members`, { email: member.email, role: "member" });
+    const budget = { scope: "group", scopeId: groupId, unit: "tokens", period: "day", cap: 5_000_000 };
+    const byMember = await sys.request("PUT", "/v1/budgets", { token: member.accessToken, body: budget });
+    expect(byMember.status).toBe(403);
+    const set = await sys.request("PUT", "/v1/budgets", { body: budget });
+    expect(set.status).toBe(201);
+    const budgetId = (set.body as { id: string }).id;
+    const listed = (t: string) =>
+      sys.get("/v1/budgets", t).then((r) => (r.body as { items: { id: string }[] }).items.map((b) => b.id));
+    expect(await listed(member.accessToken)).toContain(budgetId);
+    expect(await listed(stranger.accessToken)).not.toContain(budgetId);
+    expect(
+      (await sys.request("DELETE", `/v1/budgets/${budgetId}`, { token: stranger.accessToken })).status,
+    ).toBe(404);
+    expect(
+      (await sys.request("DELETE", `/v1/budgets/${budgetId}`, { token: member.accessToken })).status,
+    ).toBe(404);
+    expect((await sys.request("DELETE", `/v1/budgets/${budgetId}`)).status).toBe(204);
+  });
+
+  it("gives stats only to admins, made with conclave admin grant", async () => {
+    const person = await sys.register();
+    expect((await sys.get("/v1/admin/stats", person.accessToken)).status).toBe(403);
+    const cli = (verb: string) =>
+      promisify(execFile)("npx", ["tsx", "apps/cli/src/main.ts", "admin", verb, person.email.toUpperCase()], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, DATABASE_URL: sys.db.url, LOG_LEVEL: "warn" },
+      });
+    expect((await cli("grant")).stdout).toContain("is now an admin");
+    // A new session carries the admin scope; the edge reads the role when it checks the credential.
+    const login = await sys.post("/v1/auth/login", { email: person.email, password: person.password }, null);
+    const token = (login.body as { accessToken: string }).accessToken;
+    await waitUntil(
+      "the grant to be seen",
+      async () => (await sys.get("/v1/admin/stats", token)).status === 200,
+    );
+    const stats = await sys.get("/v1/admin/stats", token);
+    expect(stats.body).toMatchObject({ total: { turns: expect.any(Number) } });
+    expect((stats.body as { total: { turns: number } }).total.turns).toBeGreaterThanOrEqual(1);
+    // An admin reads any account's usage.
+    const usage = await sys.get(`/v1/usage?groupBy=model&accountId=${owner.accountId}`, token);
+    expect(usage.status).toBe(200);
+    expect((usage.body as { total: { calls: number } }).total.calls).toBeGreaterThanOrEqual(1);
+
+    expect((await cli("revoke")).stdout).toContain("is now a member");
+    const again = await sys.post("/v1/auth/login", { email: person.email, password: person.password }, null);
+    const plain = (again.body as { accessToken: string }).accessToken;
+    await waitUntil(
+      "the revocation to be seen",
+      async () => (await sys.get("/v1/admin/stats", plain)).status === 403,
+    );
+  }, 60_000);
 });
 
 describe("tokens and sessions", () => {

@@ -42,6 +42,8 @@ interface Call {
   durationMs: number;
   inputTokens: number | null;
   outputTokens: number | null;
+  cost: number | null;
+  currency: string | null;
   outcome: string;
 }
 interface Step {
@@ -122,6 +124,8 @@ describe("GET /v1/groups/:groupId/turns/:turnId/timeline", () => {
       expect(call.durationMs).toBeGreaterThanOrEqual(0);
       expect(call.inputTokens).not.toBeNull();
       expect(call.outputTokens).not.toBeNull();
+      // Priced by the seeded scripted price, zero.
+      expect(call).toMatchObject({ cost: 0, currency: "USD" });
     }
     // Events without a call (the turn's start, its end, the message) carry none.
     expect(steps.filter((s) => s.call === null).map((s) => s.event.type)).toContain("turn.started");

@@ -2,10 +2,12 @@
 import { ConfigError } from "@conclave/config";
 import { describeError } from "@conclave/errors";
 import { createLogger } from "@conclave/log";
+import { ADMIN_USAGE, admin } from "./admin-command.js";
 import { loadConfig } from "./config.js";
 import { dlq, UsageError } from "./dlq-command.js";
 import { migrate } from "./migrate.js";
 import { natsAuth } from "./nats-auth.js";
+import { PRICES_USAGE, pricesCommand } from "./prices-command.js";
 import { PROJECTIONS_USAGE, projections } from "./projections/projections-command.js";
 import { provisionBus } from "./provision.js";
 import { REPLAY_USAGE, replay } from "./replay/replay-command.js";
@@ -29,7 +31,9 @@ const USAGE = `usage: conclave <command>
   dlq requeue <dlqSeq> [--force]
                            re-publish its original bytes on its original subject (once; see README)
   ${PROJECTIONS_USAGE}
-  ${RETENTION_USAGE}`;
+  ${RETENTION_USAGE}
+  ${ADMIN_USAGE}
+  ${PRICES_USAGE}`;
 
 const [command, ...args] = process.argv.slice(2);
 try {
@@ -64,6 +68,12 @@ try {
       break;
     case "dlq":
       process.stdout.write(await dlq(config, args, log, USAGE));
+      break;
+    case "admin":
+      process.stdout.write(await admin(config, args, log, USAGE));
+      break;
+    case "prices":
+      process.stdout.write(await pricesCommand(config, args, log, USAGE));
       break;
     case "projections":
       process.stdout.write(await projections(config, args, log, USAGE));

@@ -26,6 +26,7 @@ import { names as namesOf } from "@conclave/subjects";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
+import { adminRoutes } from "./admin/routes.js";
 import { templateRoutes } from "./agent-templates/routes.js";
 import { agentRoutes } from "./agents/routes.js";
 import { transferRoutes } from "./agents/transfer-routes.js";
@@ -54,6 +55,7 @@ import { mountDocs } from "./ops/docs.js";
 import { opsRoutes } from "./ops/routes.js";
 import { replayRoutes } from "./replay/routes.js";
 import { searchRoutes } from "./search/routes.js";
+import { budgetRoutes, usageRoutes } from "./usage/routes.js";
 
 export type EdgeAppConfig = Omit<
   EdgeConfig,
@@ -206,6 +208,9 @@ function buildEdgeApp(
   app.route("/v1/agents", signedIn(transferRoutes(ctx), agentRoutes(ctx)));
   app.route("/v1/agent-templates", signedIn(templateRoutes(ctx)));
   app.route("/v1/provider-credentials", signedIn(credentialRoutes(ctx)));
+  app.route("/v1/usage", signedIn(usageRoutes(ctx)));
+  app.route("/v1/budgets", signedIn(budgetRoutes(ctx)));
+  app.route("/v1/admin", signedIn(adminRoutes(ctx)));
   mountDocs(app);
   return app;
 }

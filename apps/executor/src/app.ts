@@ -16,6 +16,7 @@ import { type AppMetrics, createAppMetrics, type HealthCheck } from "@conclave/m
 import type { Service } from "@conclave/runtime";
 import { CONSUMERS, type Envelope, names as namesOf, type TokenDelta } from "@conclave/subjects";
 import { createProviderResolver, type ProviderResolver } from "./account-providers.js";
+import { createBudgetGate } from "./budget-gate.js";
 import type { ExecutorConfig } from "./config.js";
 import { createDatasetStore } from "./dataset-store.js";
 import { createFairAdmission } from "./fair-admission.js";
@@ -24,6 +25,7 @@ import { createHistoryStore } from "./history-store.js";
 import { createLlmCallLog } from "./llm-call-log.js";
 import { createMemoryBlocks } from "./memory-blocks.js";
 import { executorMetrics } from "./metrics.js";
+import { createPriceBook } from "./price-book.js";
 import { buildProviders, type ProviderConfig, type ProviderSet } from "./providers.js";
 import { runLlmCall } from "./run-llm-call.js";
 import { runToolCall } from "./run-tool-call.js";
@@ -42,6 +44,10 @@ export interface ExecutorDeps {
     | "FAULT_CRASH_BEFORE_ACK"
     | "KEY_ENCRYPTION_KEY"
     | "EXECUTOR_CREDENTIALS_CACHE_MS"
+    | "BUDGET_RESERVATION_TTL_MS"
+    | "BUDGET_DEFAULT_MAX_OUTPUT_TOKENS"
+    | "PRICES_CACHE_MS"
+    | "PRICE_CURRENCY"
   > &
     ProviderConfig &
     ToolsConfig;
@@ -120,6 +126,14 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         maxAttempts: config.LLM_MAX_ATTEMPTS,
         calls: deps.db ? createLlmCallLog(deps.db, log) : undefined,
         observe: observe.llmCall,
+        prices: deps.db ? createPriceBook(deps.db, config.PRICES_CACHE_MS) : undefined,
+        budgets: deps.db
+          ? createBudgetGate(deps.db, {
+              reservationTtlMs: config.BUDGET_RESERVATION_TTL_MS,
+              currency: config.PRICE_CURRENCY,
+            })
+          : undefined,
+        defaultMaxOutputTokens: config.BUDGET_DEFAULT_MAX_OUTPUT_TOKENS,
       };
       const common = {
         js,

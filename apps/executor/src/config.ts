@@ -85,6 +85,20 @@ const schema = z.object({
   /** `run_js` sandbox: time per script and QuickJS heap. */
   RUN_JS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   RUN_JS_MEMORY_MB: z.coerce.number().int().min(4).max(512).default(32),
+  /**
+   * Budgets: a call's reservation lives this long unless settled (a crashed executor's item that is
+   * never redelivered gives it back then); keep it above LLM_TIMEOUT_MS times LLM_MAX_ATTEMPTS' worth.
+   */
+  BUDGET_RESERVATION_TTL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(900_000),
+  /** The output part of a call's reservation when its agent sets no `maxTokens`. */
+  BUDGET_DEFAULT_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(1).max(200_000).default(4096),
+  /** How long the executor reuses a model's rows of the price table. */
+  PRICES_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+  /** The currency of money budgets (the price table's rows should be in it). */
+  PRICE_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .default("USD"),
   /** Answered when every provider of the chain failed (recorded as provider `graceful`); unset: the agent fails. */
   LLM_GRACEFUL_REPLY: z.string().max(2000).optional(),
 });

@@ -15,9 +15,11 @@ import {
 } from "@conclave/subjects";
 import { inSpan, SpanKind } from "@conclave/telemetry";
 import { type ToolRegistry, toolCallKey } from "@conclave/tools";
+import type { BudgetGate, Charge } from "./budget-gate.js";
 import { chatAttributes, usageAttributes } from "./chat-span.js";
 import type { LlmCallLog } from "./llm-call-log.js";
 import type { LlmCallObservation } from "./metrics.js";
+import { costOf, type PriceBook } from "./price-book.js";
 
 export interface RunLlmCallDeps {
   js: JetStreamClient;
@@ -33,6 +35,12 @@ export interface RunLlmCallDeps {
   calls?: LlmCallLog | undefined;
   /** Told of each ended call (metrics). */
   observe?: ((c: LlmCallObservation) => void) | undefined;
+  /** Prices calls for the ledger and money budgets (absent without a database). */
+  prices?: PriceBook | undefined;
+  /** Reserves each call's most before it runs and settles its use after (absent without a database). */
+  budgets?: BudgetGate | undefined;
+  /** What a call may answer at most when its agent sets no `maxTokens`: the reservation's output part. */
+  defaultMaxOutputTokens?: number;
 }
 
 /**
@@ -57,8 +65,10 @@ export async function runLlmCall(
     actor: { kind: "agent" as const, id: agent.id, name: agent.name },
   };
   const started = new Date();
+  // Whether a budget covers the call: only then is there a reservation to settle.
+  let budgeted = false;
   // Recorded before the outcome is published: a crash before the ack redelivers the item, and its
-  // second record is a no-op on the same id.
+  // second record is a no-op on the same id; its budgets are settled once, on the first.
   const record = async (
     ended:
       | { outcome: "ok"; reply: string; done: StreamDone | undefined }
@@ -74,6 +84,41 @@ export async function runLlmCall(
       inputTokens: done?.usage.inputTokens ?? null,
       outputTokens: done?.usage.outputTokens ?? null,
     });
+    const usage = done?.usage ?? { inputTokens: 0, outputTokens: 0, cachedTokens: 0 };
+    const price = deps.prices
+      ? await deps.prices.priceAt(done?.provider ?? agent.provider, done?.model ?? agent.model, started)
+      : undefined;
+    const cost = price ? costOf(price, usage) : null;
+    if (deps.calls)
+      await recordCall(endedAt, done, ended, {
+        cost,
+        ...(price ? { currency: price.currency, priceId: price.id } : {}),
+      });
+    if (deps.budgets && budgeted) {
+      const warnings = await deps.budgets.settle({
+        workId: work.id,
+        used: { tokens: usage.inputTokens + usage.outputTokens, cost },
+      });
+      for (const w of warnings)
+        await publishEnvelope(
+          deps.js,
+          deps.names,
+          makeEnvelope({
+            ...base,
+            // Once per budget and period: the period row's `warned_at` is set in the settlement.
+            id: deriveEventId(w.budgetId, `budget.warning:${w.periodStart}`),
+            type: "budget.warning",
+            payload: w,
+          }),
+        );
+    }
+  };
+  const recordCall = async (
+    endedAt: Date,
+    done: StreamDone | undefined,
+    ended: { outcome: "ok"; reply: string } | { outcome: "failed"; error: string },
+    priced: { cost: number | null; currency?: string; priceId?: string },
+  ) => {
     if (!deps.calls) return;
     // One pass over the whole record: text PostgreSQL cannot store (NUL) becomes U+FFFD.
     await deps.calls.record(
@@ -97,20 +142,31 @@ export async function runLlmCall(
         durationMs: endedAt.getTime() - started.getTime(),
         inputTokens: done?.usage.inputTokens ?? null,
         outputTokens: done?.usage.outputTokens ?? null,
+        cachedTokens: done?.usage.cachedTokens ?? null,
+        cost: priced.cost === null ? null : priced.cost.toFixed(8),
+        currency: priced.currency ?? null,
+        priceId: priced.priceId ?? null,
         outcome: ended.outcome,
         error: ended.outcome === "failed" ? ended.error : null,
       }),
     );
   };
-  const fail = async (error: string) => {
-    await record({ outcome: "failed", error });
+  const fail = async (error: string, reason?: "budget") => {
+    // A refused call never ran: nothing to record or settle.
+    if (!reason) await record({ outcome: "failed", error });
     await publishEnvelope(
       deps.js,
       deps.names,
       makeEnvelope({
         ...base,
         type: "agent.failed",
-        payload: { agentId: agent.id, ...askOf, agentName: agent.name, error: toStorable(error) },
+        payload: {
+          agentId: agent.id,
+          ...askOf,
+          agentName: agent.name,
+          error: toStorable(error),
+          ...(reason ? { reason } : {}),
+        },
       }),
     );
   };
@@ -118,6 +174,42 @@ export async function runLlmCall(
   if (!provider) {
     await fail(`provider ${agent.provider} is not configured in this executor`);
     return;
+  }
+  if (deps.budgets) {
+    const reservation = await deps.budgets.reserve({
+      workId: work.id,
+      accountId: agent.ownerId ?? null,
+      groupId: work.groupId,
+      at: started,
+      most: () => mostOf(deps, work, started),
+    });
+    budgeted = reservation.ok && reservation.budgets > 0;
+    if (!reservation.ok) {
+      const r = reservation.refused;
+      await publishEnvelope(
+        deps.js,
+        deps.names,
+        makeEnvelope({
+          ...base,
+          id: deriveEventId(work.id, "budget.exceeded"),
+          type: "budget.exceeded",
+          payload: {
+            ...r,
+            agentId: agent.id,
+            agentName: agent.name,
+            ...askOf,
+            workId: work.id,
+            requested: reservation.requested,
+          },
+        }),
+      );
+      meta.log.info(
+        { agentId: agent.id, budgetId: r.budgetId, requested: reservation.requested },
+        "call refused by budget",
+      );
+      await fail(`the ${r.scope}'s ${r.period} ${r.unit} budget of ${r.cap} would be exceeded`, "budget");
+      return;
+    }
   }
   const t0 = Date.now();
   try {
@@ -256,4 +348,17 @@ export async function runLlmCall(
     meta.log.warn({ agentId: agent.id, err: describeError(e), attempts: meta.deliveryCount }, "agent failed");
     await fail(describeError(e));
   }
+}
+
+/** The most a call may use: its prompt (counted as the memory counts it) plus its max output, priced. */
+async function mostOf(deps: RunLlmCallDeps, work: Envelope<"work.llm">, at: Date): Promise<Charge> {
+  const { agent, messages } = work.payload;
+  const input =
+    countTokens(agent.systemPrompt) + messages.reduce((n, m) => n + countTokens(JSON.stringify(m)), 0);
+  const output = agent.maxTokens ?? deps.defaultMaxOutputTokens ?? 4096;
+  const price = deps.prices ? await deps.prices.priceAt(agent.provider, agent.model, at) : undefined;
+  return {
+    tokens: input + output,
+    cost: price ? costOf(price, { inputTokens: input, outputTokens: output, cachedTokens: 0 }) : null,
+  };
 }

@@ -129,6 +129,9 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
         "consensus.failed": ignore,
         "turn.completed": ignore,
         "turn.failed": ignore,
+        // The refused call's `agent.failed` (reason `budget`) settles its ask and ends the turn.
+        "budget.exceeded": ignore,
+        "budget.warning": ignore,
       };
       // A fork's copies are history: their turns ran in the original group, and the fork's memory
       // is written with them (the edge's forkGroup), so nothing here acts on them.

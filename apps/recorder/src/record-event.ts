@@ -239,6 +239,9 @@ async function project(tx: Tx, e: AnyConvEnvelope): Promise<void> {
     case "memory.updated":
     case "memory.reset":
     case "memory.summarized":
+    // Budgets live in their own tables, kept by the executor; these stay in events for replay.
+    case "budget.exceeded":
+    case "budget.warning":
       return;
     default:
       return assertNever(e, "event type");

@@ -193,6 +193,7 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
       conv("tool.>"),
       conv("memory.updated"),
       conv("memory.summarized"),
+      conv("budget.>"),
       n.deltaFilter(),
     ]),
     recorder: own("recorder", [

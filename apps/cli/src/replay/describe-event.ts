@@ -128,7 +128,7 @@ const DESCRIBE: { [K in ConvEventType]: Describe<K> } = {
   "agent.failed": (e, cx) => ({
     actor: cx.agent(e.payload.agentId, e.payload.agentName),
     tone: "fail",
-    summary: `failed: ${e.payload.error}`,
+    summary: `${e.payload.reason === "budget" ? "refused (budget)" : "failed"}: ${e.payload.error}`,
     body: [],
   }),
   "agent.tool_requested": (e, cx) => {
@@ -295,7 +295,36 @@ const DESCRIBE: { [K in ConvEventType]: Describe<K> } = {
       body: textOf(p.summary, 0).body,
     };
   },
+  "budget.exceeded": (e, cx) => {
+    const p = e.payload;
+    return {
+      actor: cx.agent(p.agentId, p.agentName),
+      tone: "fail",
+      summary: join([
+        `refused by the ${p.scope} ${p.unit} budget (${p.period} from ${p.periodStart})`,
+        `asked ${amount(p.requested, p)} with ${amount(p.spent, p)} spent and ${amount(p.reserved, p)} reserved of ${amount(p.cap, p)}`,
+      ]),
+      body: [],
+    };
+  },
+  "budget.warning": (e) => {
+    const p = e.payload;
+    return {
+      tone: "plain",
+      summary: join([
+        `${p.scope} ${p.unit} budget past ${pct(p.warnAt)} (${p.period} from ${p.periodStart})`,
+        `${amount(p.spent, p)} spent of ${amount(p.cap, p)}`,
+      ]),
+      body: [],
+    };
+  },
 };
+
+function amount(n: number, b: { unit: "tokens" | "money"; currency?: string | undefined }): string {
+  return b.unit === "tokens"
+    ? `${n.toLocaleString("en")} tokens`
+    : `${n.toFixed(4)} ${b.currency ?? ""}`.trim();
+}
 
 function actorName(a: Actor, directory: Directory | undefined): string {
   if (a.kind === "system") return a.name ?? (a.id === "conclave" ? "conclave" : a.id);

@@ -307,6 +307,38 @@ describe("the replay timeline", () => {
         },
         { turn: null },
       ),
+      ev(
+        "budget.exceeded",
+        {
+          budgetId: voteId,
+          scope: "account",
+          scopeId: person,
+          unit: "tokens",
+          period: "day",
+          periodStart: "2026-05-01",
+          cap: 1000,
+          spent: 900,
+          reserved: 50,
+          agentId: ada,
+          agentName: "Ada",
+          workId: newEventId(),
+          requested: 120,
+        },
+        { actor: agentActor(ada, "Ada") },
+      ),
+      ev("budget.warning", {
+        budgetId: voteId,
+        scope: "group",
+        scopeId: groupId,
+        unit: "money",
+        period: "month",
+        periodStart: "2026-05-01",
+        cap: 10,
+        spent: 8.5,
+        reserved: 0,
+        currency: "USD",
+        warnAt: 0.8,
+      }),
     ];
     for (const m of more) covered.add((m.event as { type: string }).type);
     expect([...covered].sort()).toEqual([...CONV_EVENT_TYPES].sort());
@@ -316,6 +348,12 @@ describe("the replay timeline", () => {
     expect(text).toMatch(/tool\.approval_requested +run_js waits for a person's approval/);
     expect(text).toMatch(/consensus\.failed +no consensus: tie · Ada and Bob tie · leader Ada with 50%/);
     expect(text).toMatch(/turn\.failed +failed: timeout · 120 s passed · 120000 ms/);
+    expect(text).toMatch(
+      /Ada +budget\.exceeded +refused by the account tokens budget \(day from 2026-05-01\) · asked 120 tokens with 900 tokens spent and 50 tokens reserved of 1,000 tokens/,
+    );
+    expect(text).toMatch(
+      /budget\.warning +group money budget past 80% \(month from 2026-05-01\) · 8\.5000 USD spent of 10\.0000 USD/,
+    );
     // Outside a turn: the clock time, and people without a known name by their id's end.
     expect(text).toMatch(
       new RegExp(`#\\d+ +10:00:00\\.000 user ${person.slice(-8)} +memory\\.updated +set block facts → v1`),

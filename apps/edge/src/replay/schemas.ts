@@ -101,6 +101,10 @@ export const TimelineCall = z
     durationMs: z.number().int(),
     inputTokens: z.number().int().nullable(),
     outputTokens: z.number().int().nullable(),
+    cachedTokens: z.number().int().nullable(),
+    /** What the call cost by the price in effect when it started (null: no price covers its model). */
+    cost: z.number().nullable(),
+    currency: z.string().nullable(),
     outcome: z.enum(["ok", "failed"]),
     error: z.string().nullable(),
   })

@@ -67,6 +67,9 @@ export function callOf(c: typeof llmCalls.$inferSelect): TimelineCall {
     durationMs: c.durationMs,
     inputTokens: c.inputTokens,
     outputTokens: c.outputTokens,
+    cachedTokens: c.cachedTokens,
+    cost: c.cost === null ? null : Number(c.cost),
+    currency: c.currency,
     outcome: c.outcome,
     error: c.error,
   };

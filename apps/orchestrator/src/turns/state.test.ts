@@ -91,6 +91,16 @@ describe("turn state", () => {
     }
   });
 
+  it("fails the turn with budget when a budget refused one of its calls", async () => {
+    const s1 = (await startTurn(emptyState(groupId), posted(), 1, [ada, grace], t0, 1000)).state;
+    const failed = reply(s1, ada, false);
+    if (failed.type !== "agent.failed") throw new Error("a failure expected");
+    const refused = { ...failed, payload: { ...failed.payload, reason: "budget" as const } };
+    const s2 = (await settleAgent(s1, refused, t0))?.state as GroupState;
+    const e = (await settleAgent(s2, reply(s1, grace), t0))?.emit[0];
+    expect(e?.type === "turn.failed" && e.payload.reason).toBe("budget");
+  });
+
   it("times out a running turn once, and only that turn", async () => {
     const s1 = (await startTurn(emptyState(groupId), posted(), 3, [ada, grace], t0, 1000)).state;
     expect(timeOutTurn(s1, newEventId(), later(2000))).toBeNull();

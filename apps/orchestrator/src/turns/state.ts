@@ -106,7 +106,9 @@ export const GroupState = z.object({
         maxTokens: z.number().int().min(1).nullable(),
       }),
       replyIds: z.array(z.string()).default([]),
-      failures: z.array(z.object({ name: z.string(), error: z.string() })).default([]),
+      failures: z
+        .array(z.object({ name: z.string(), error: z.string(), budget: z.boolean().optional() }))
+        .default([]),
       /** What this turn adds to the group's memory when it ends (absent: memory is off). */
       memory: MemoryPlan.extend({
         entries: z.array(MemoryEntry),
@@ -309,7 +311,12 @@ export function recordAnswer(
     tokens,
     epoch: active.epoch + 1,
     replyIds: ok && current.purpose === "reply" ? [...active.replyIds, e.id] : active.replyIds,
-    failures: ok ? active.failures : [...active.failures, { name, error: e.payload.error }],
+    failures: ok
+      ? active.failures
+      : [
+          ...active.failures,
+          { name, error: e.payload.error, ...(e.payload.reason === "budget" ? { budget: true } : {}) },
+        ],
   };
   const updated = { ...state, active: next };
   if (active.limits.maxTokens !== null && tokens > active.limits.maxTokens) {
@@ -571,13 +578,17 @@ export function applyStep(
   return { state: s, emit };
 }
 
-/** Ends the running turn: completed, or failed with `agent_failed` when any agent failed. */
+/**
+ * Ends the running turn: completed, or failed with `agent_failed` when any agent failed (`budget`
+ * when a budget refused one of its calls).
+ */
 export function endTurn(state: GroupState, now: Date, causationId: string | null): Decision {
   const active = state.active;
   if (!active) throw new Error("endTurn without an active turn");
   if (active.failures.length > 0) {
     const detail = active.failures.map((f) => `${f.name}: ${f.error}`).join("; ");
-    return failTurn(state, now, "agent_failed", detail, causationId);
+    const reason = active.failures.some((f) => f.budget) ? "budget" : "agent_failed";
+    return failTurn(state, now, reason, detail, causationId);
   }
   const ended = makeEnvelope({
     ...endBase(state, active, now, causationId),

@@ -27,6 +27,7 @@ import {
   max,
   messages,
   min,
+  ne,
   or,
   sql,
   turns,
@@ -45,7 +46,7 @@ const MEMORY_ATTEMPTS = 8;
 /** Old files removed per group and sweep (each is an object delete); the rest go in the next sweeps. */
 const FILES_PER_SWEEP = 500;
 
-/** The tables retention deletes from, per group. */
+/** The tables retention deletes from, per group (`llm_calls`: the calls whose prompt and reply it empties). */
 export const RETAINED_TABLES = [
   "events",
   "messages",
@@ -260,10 +261,16 @@ export function createRetention(deps: RetentionDeps): Retention {
       turns: and(eq(turns.groupId, p.groupId), inArray(turns.id, ofTurns)),
       votes: and(eq(votes.groupId, p.groupId), inArray(votes.turnId, ofTurns)),
       vote_ballots: and(eq(voteBallots.groupId, p.groupId), inArray(voteBallots.voteId, turnVotes)),
+      // A call is the usage ledger's row too: it stays, and loses what it was sent and answered.
       // A summary's calls belong to no turn: they go by when they started.
       llm_calls: and(
         eq(llmCalls.groupId, p.groupId),
         or(inArray(llmCalls.turnId, ofTurns), and(isNull(llmCalls.turnId), lt(llmCalls.startedAt, cut))),
+        or(
+          ne(llmCalls.systemPrompt, ""),
+          sql`${llmCalls.messages} <> '[]'::jsonb`,
+          isNotNull(llmCalls.reply),
+        ),
       ),
       files: and(
         eq(files.groupId, p.groupId),
@@ -359,7 +366,13 @@ export function createRetention(deps: RetentionDeps): Retention {
         tx.delete(voteBallots).where(w.vote_ballots).returning({ id: voteBallots.eventId }),
       );
       const votesGone = await n(tx.delete(votes).where(w.votes).returning({ id: votes.voteId }));
-      const llm_calls = await n(tx.delete(llmCalls).where(w.llm_calls).returning({ id: llmCalls.id }));
+      const llm_calls = await n(
+        tx
+          .update(llmCalls)
+          .set({ systemPrompt: "", messages: [], reply: null })
+          .where(w.llm_calls)
+          .returning({ id: llmCalls.id }),
+      );
       const turnsGone = await n(tx.delete(turns).where(w.turns).returning({ id: turns.id }));
       return {
         vote_ballots,
