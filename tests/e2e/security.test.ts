@@ -412,6 +412,21 @@ describe("forks", () => {
   });
 });
 
+describe("debugging a group", () => {
+  it("is for its owners and members: a viewer reads the group but gets 403 on its replay and timelines", async () => {
+    const viewer = await sys.register();
+    const joined = await sys.post(`/v1/groups/${groupId}/members`, { email: viewer.email, role: "viewer" });
+    expect(joined.status, JSON.stringify(joined.body)).toBe(201);
+    expect((await sys.get(`/v1/groups/${groupId}`, viewer.accessToken)).status).toBe(200);
+    for (const path of [`/v1/groups/${groupId}/replay`, `/v1/groups/${groupId}/turns/${turnId}/timeline`]) {
+      const res = await sys.get(path, viewer.accessToken);
+      expect(res.status, path).toBe(403);
+      expect(JSON.stringify(res.body)).not.toContain(SECRET_WORDS);
+      expect((await sys.get(path)).status, `${path} as the owner`).toBe(200);
+    }
+  });
+});
+
 describe("usage, budgets and admin stats", () => {
   it("shows each account only its own usage and budgets, and lets only a group's owners set its budget", async () => {
     const mine = await sys.get("/v1/usage?groupBy=group");

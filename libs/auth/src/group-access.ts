@@ -3,13 +3,17 @@ import { AppError, assertNever } from "@conclave/errors";
 import { type Principal, requireScope, type Scope } from "./principal.js";
 
 export type GroupRole = "owner" | "member" | "viewer";
-/** What a caller wants to do in a group. */
-export type GroupAction = "read" | "post" | "manage";
+/**
+ * What a caller wants to do in a group. `debug`: read its turns step by step (replay, timelines with
+ * every prompt), the people who run it (owners and members), not those it is only shown to.
+ */
+export type GroupAction = "read" | "debug" | "post" | "manage";
 
 function allows(role: GroupRole, action: GroupAction): boolean {
   switch (action) {
     case "read":
       return true;
+    case "debug":
     case "post":
       return role === "owner" || role === "member";
     case "manage":
@@ -47,7 +51,8 @@ export function assertGroupRole(
 }
 
 /** The credential scope an action in a group needs. */
-export const scopeFor = (action: GroupAction): Scope => (action === "read" ? "read" : "write");
+export const scopeFor = (action: GroupAction): Scope =>
+  action === "read" || action === "debug" ? "read" : "write";
 
 /**
  * Checks that the caller belongs to the group and may act. A non-member gets 404, exactly as for a

@@ -54,7 +54,7 @@ export async function replayEvents({
   principal: Principal;
   input: ReplayInput;
 }): Promise<Replay> {
-  await requireGroupAccess(ctx.db, principal, input.groupId, "read");
+  await requireGroupAccess(ctx.db, principal, input.groupId, "debug");
   const { db } = ctx;
   const last = await lastRecordedSeq(ctx, input.groupId);
   const from = Math.max(input.fromSeq ?? 0, input.since ? await firstSeqSince(ctx, input, last) : 0);

@@ -14,12 +14,12 @@ import { REPLAY_LIMITS, type ReplayLine } from "./schemas.js";
 
 let edge: TestEdge;
 let owner: TestEdgeUser;
-let viewer: TestEdgeUser;
+let reader: TestEdgeUser;
 let outsider: TestEdgeUser;
 
 beforeAll(async () => {
   edge = await startTestEdge();
-  [owner, viewer, outsider] = [await edge.register(), await edge.register(), await edge.register()];
+  [owner, reader, outsider] = [await edge.register(), await edge.register(), await edge.register()];
 });
 afterAll(async () => {
   await edge?.stop();
@@ -81,7 +81,7 @@ async function newGroup(): Promise<string> {
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   const id = res.body.id as string;
   const joined = await edge.request("POST", `/v1/groups/${id}/members`, {
-    body: { accountId: viewer.accountId, role: "viewer" },
+    body: { accountId: reader.accountId, role: "member" },
     token: owner.token,
   });
   expect(joined.status, JSON.stringify(joined.body)).toBe(201);
@@ -120,7 +120,7 @@ describe("GET /v1/groups/:groupId/replay", () => {
   });
 
   it("streams every recorded event of the group in seq order, across pages, as published", async () => {
-    const all = await replay(viewer, `/v1/groups/${g}/replay`);
+    const all = await replay(reader, `/v1/groups/${g}/replay`);
     expect(all.status).toBe(200);
     expect(seqs(all)).toEqual(seeded.map((s) => s.seq));
     expect(all.lines.map((l) => l.event.id)).toEqual(seeded.map((s) => s.id));
@@ -254,7 +254,7 @@ describe.each(["postgres", "pglite"] as const)("replayEvents on %s", (driver) =>
     const groupId = newEventId();
     await db.insert(accounts).values({ id: accountId, email: `${accountId}@example.com`, passwordHash: "x" });
     await db.insert(groups).values({ id: groupId, name: "g" });
-    await db.insert(groupMembers).values({ groupId, accountId, role: "viewer" });
+    await db.insert(groupMembers).values({ groupId, accountId, role: "member" });
     const seeded = await seed(db, groupId, 1100, 10);
     const ctx = { db } as unknown as EdgeContext;
     const principal: Principal = {

@@ -20,13 +20,13 @@ export function replayRoutes(ctx: EdgeContext) {
     summary: "Replay a group's recorded events by turn, seq range or time range",
     description: [
       "The group's events as recorded, in stream seq order, one `{ seq, event }` JSON object per line, streamed as they are read (in pages of",
-      `${REPLAY_LIMITS.batch}). Filters combine: \`turnId\`, \`fromSeq\`..\`toSeq\` (inclusive), \`since\`..\`until\` (the events' \`at\`, inclusive). Anyone who may read the group (owner, member, viewer) may replay it; to anyone else the group does not exist (404).`,
+      `${REPLAY_LIMITS.batch}). Filters combine: \`turnId\`, \`fromSeq\`..\`toSeq\` (inclusive), \`since\`..\`until\` (the events' \`at\`, inclusive). Its owners and members may replay it (a viewer gets 403); to anyone else the group does not exist (404).`,
       `At most \`limit\` (≤ ${REPLAY_LIMITS.maxEvents}) events per request: a longer range answers its first \`limit\` events and a \`Link: <…&fromSeq=N>; rel="next"\` header for the rest.`,
       "Read from PostgreSQL (the read model), which trails the stream by the recorder's lag: to follow live, subscribe to the WebSocket with `afterSeq` = `Replay-Through-Seq`.",
       "Nothing is published and no LLM or tool runs. An answer that ends without its last newline was cut short (a failure mid-stream): ask again from the last seq + 1.",
     ].join(" "),
     security: bearer,
-    middleware: [groupAccess(ctx, "read")],
+    middleware: [groupAccess(ctx, "debug")],
     request: { params: GroupIdParam, query: ReplayQuery },
     responses: {
       200: {
@@ -54,10 +54,10 @@ export function replayRoutes(ctx: EdgeContext) {
     summary: "A turn's events with the prompt, reply, time and tokens of each LLM call",
     description: [
       "The turn's recorded events in seq order (as replay answers them); each outcome of an LLM call (`agent.replied`, `agent.failed`, `agent.tool_requested`, `memory.summarized`)",
-      "carries `call`: the call as the executor recorded it, with the system prompt and messages exactly as sent. Anyone who may read the group may read it; to anyone else the group does not exist (404), and so does a turn with no recorded events in this group.",
+      "carries `call`: the call as the executor recorded it, with the system prompt and messages exactly as sent. Its owners and members may read it (a viewer gets 403); to anyone else the group does not exist (404), and so does a turn with no recorded events in this group.",
     ].join(" "),
     security: bearer,
-    middleware: [groupAccess(ctx, "read")],
+    middleware: [groupAccess(ctx, "debug")],
     request: { params: TimelineParams },
     responses: {
       200: json(TimelineView, "The turn's steps."),

@@ -22,7 +22,7 @@ export async function turnTimeline({
   principal: Principal;
   input: { groupId: string; turnId: string };
 }): Promise<TimelineView> {
-  await requireGroupAccess(ctx.db, principal, input.groupId, "read");
+  await requireGroupAccess(ctx.db, principal, input.groupId, "debug");
   const { groupId, turnId } = input;
   const [rows, calls] = await Promise.all([
     ctx.db
