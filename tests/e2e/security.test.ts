@@ -419,10 +419,10 @@ describe("debugging a group", () => {
     expect(joined.status, JSON.stringify(joined.body)).toBe(201);
     expect((await sys.get(`/v1/groups/${groupId}`, viewer.accessToken)).status).toBe(200);
     for (const path of [`/v1/groups/${groupId}/replay`, `/v1/groups/${groupId}/turns/${turnId}/timeline`]) {
-      const res = await sys.get(path, viewer.accessToken);
+      const res = await ndjson(path, viewer.accessToken);
       expect(res.status, path).toBe(403);
       expect(JSON.stringify(res.body)).not.toContain(SECRET_WORDS);
-      expect((await sys.get(path)).status, `${path} as the owner`).toBe(200);
+      expect((await ndjson(path, owner.accessToken)).status, `${path} as the owner`).toBe(200);
     }
   });
 });
