@@ -9,6 +9,8 @@ export const testEnv = parseConfig(
     TEST_PG_ADMIN_URL: z.string().default("postgres://postgres@127.0.0.1:5432/postgres"),
     /** Keep the apps' logs on the console (they are kept in memory either way). */
     TEST_APP_LOGS: z.string().optional(),
+    /** `1`: start the apps from the production build (`npm run build`), not their TypeScript. */
+    TEST_BUILT_APPS: z.enum(["0", "1"]).default("0"),
   }),
   process.env,
 );

@@ -5,7 +5,7 @@ export { capturingLogger, quietLogger } from "./logger.js";
 export { openProvisionedBus, openTestBus, type TestBus, uniqueNamespace } from "./namespace.js";
 export { type OwnNatsServer, startOwnNatsServer } from "./nats-server.js";
 export { type OwnPostgres, startPostgres } from "./postgres-server.js";
-export { type AppName, AppProcess, freePort, REPO_ROOT } from "./processes.js";
+export { type AppName, AppProcess, appEntry, freePort, REPO_ROOT } from "./processes.js";
 export {
   type Response,
   type SystemOptions,
