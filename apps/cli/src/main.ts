@@ -46,7 +46,9 @@ try {
       await provisionBus(config, log);
       break;
     case "nats-auth":
-      process.stdout.write(args[0] === "--from-env" ? natsAuthFromEnv(config.CONCLAVE_NS) : natsAuth(config.CONCLAVE_NS));
+      process.stdout.write(
+        args[0] === "--from-env" ? natsAuthFromEnv(config.CONCLAVE_NS) : natsAuth(config.CONCLAVE_NS),
+      );
       break;
     case "keys":
       if (args[0] !== "rotate") throw new Error(`unknown keys command\n${USAGE}`);

@@ -32,6 +32,9 @@ export const passwordVariable = (user: BusUser | "admin") => `NATS_PASSWORD_${us
 export function natsAuthFromEnv(ns: string): string {
   const marker = (u: string) => `@@${u}@@`;
   const passwords = Object.fromEntries(BUS_USERS.map((u) => [u, marker(u)])) as Record<BusUser, string>;
-  const block = natsAuthorizationConfig(names(ns), passwords, { user: ADMIN_NATS_USER, password: marker("admin") });
+  const block = natsAuthorizationConfig(names(ns), passwords, {
+    user: ADMIN_NATS_USER,
+    password: marker("admin"),
+  });
   return block.replace(/"@@([a-z]+)@@"/g, (_, u: BusUser | "admin") => `$${passwordVariable(u)}`);
 }
