@@ -100,10 +100,16 @@ function check(what, externals, prod, out) {
 async function buildApp(app, prod) {
   const out = `${ROOT}apps/${app}/dist`;
   await rm(`${out}/main.js`, { force: true });
+  for (const f of await readdir(out).catch(() => [])) if (f.startsWith("chunk-")) await rm(`${out}/${f}`);
   const result = await build({
     ...common,
     entryPoints: [`${ROOT}apps/${app}/src/main.ts`],
-    outfile: `${out}/main.js`,
+    outdir: out,
+    entryNames: "main",
+    // A dynamic import stays lazy (the CLI loads the dev launcher, and with it every app, only for `dev`).
+    splitting: true,
+    // Beside main.js, never deeper: modules find drizzle/ and their workers relative to import.meta.url.
+    chunkNames: "chunk-[hash]",
     metafile: true,
   });
   check(app, externalsOf(result.metafile), prod, out);

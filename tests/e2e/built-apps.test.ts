@@ -1,6 +1,9 @@
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
+import { Worker } from "node:worker_threads";
 import { type Frame, REPO_ROOT, startSystem, type TestSystem, waitForHistory } from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -77,6 +80,44 @@ describe("the built apps", () => {
     expect(stdout).toContain("authorization {");
     expect(stdout).toContain(`NATS_USER=edge`);
     expect(stdout).toContain(`"${sys.ns}.conv.*.message.posted"`);
+  });
+
+  it("apply the migrations from the CLI bundle (drizzle/ found relative to apps/cli/dist)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "conclave-built-migrate-"));
+    try {
+      const { stdout, stderr } = await promisify(execFile)(
+        process.execPath,
+        ["apps/cli/dist/main.js", "migrate"],
+        {
+          cwd: REPO_ROOT,
+          env: { PATH: process.env.PATH ?? "", PGLITE_DIR: dir, LOG_LEVEL: "info" },
+        },
+      );
+      expect(`${stdout}${stderr}`).toContain('"msg":"migrations applied"');
+      // PGlite keeps its files in the directory: the migrated database is there.
+      expect((await readdir(dir)).length).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("profile CSV in the executor's bundled worker thread, with no TypeScript loader", async () => {
+    const worker = new Worker(`${REPO_ROOT}apps/executor/dist/profile-csv-worker.mjs`);
+    try {
+      const answer = await new Promise<{ ok: boolean; profile?: { rows: number } }>((resolve, reject) => {
+        worker.once("message", resolve);
+        worker.once("error", reject);
+        worker.postMessage({
+          id: 1,
+          text: "a,b\n1,2\n3,4\n",
+          limits: { maxRows: 100, maxColumns: 10, sampleRows: 5 },
+        });
+      });
+      expect(answer.ok).toBe(true);
+      expect(answer.profile?.rows).toBe(2);
+    } finally {
+      await worker.terminate();
+    }
   });
 
   it("drain and exit 0 on SIGTERM", async () => {
