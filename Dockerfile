@@ -43,7 +43,8 @@ LABEL org.opencontainers.image.title="conclave-${APP}" \
       org.opencontainers.image.licenses="UNLICENSED" \
       org.opencontainers.image.base.name="${NODE_IMAGE}"
 WORKDIR /app
-ENV NODE_ENV=production CONCLAVE_APP=${APP}
+# Source maps ship beside the bundles: stack traces name the TypeScript files and lines.
+ENV NODE_ENV=production CONCLAVE_APP=${APP} NODE_OPTIONS=--enable-source-maps
 COPY --from=prod-deps /app ./
 # The migrations (the CLI's `migrate`, and every app's embedded PGlite when DATABASE_URL is unset).
 COPY drizzle/ ./drizzle/

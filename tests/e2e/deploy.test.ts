@@ -1,5 +1,11 @@
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { loadConfig as edgeConfig } from "@conclave/edge";
+import { loadConfig as executorConfig } from "@conclave/executor";
+import { loadConfig as fanoutConfig } from "@conclave/fanout";
+import { loadConfig as orchestratorConfig } from "@conclave/orchestrator";
+import { loadConfig as recorderConfig } from "@conclave/recorder";
 import { REPO_ROOT } from "@conclave/testing";
 import { Deployment, type IDeployment } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
@@ -254,6 +260,41 @@ describe("deploy/README.md's roll-out", () => {
     // The keys the apps read through envFrom, under the names their configs parse.
     expect(documented.get("conclave-db")).toEqual(new Set(["DATABASE_URL"]));
     expect(documented.get("conclave-keys")).toEqual(new Set(["KEY_ENCRYPTION_KEY"]));
+  });
+
+  it("gives each app an environment its own config accepts, every variable in it one that config reads", () => {
+    const configs: Record<(typeof APPS)[number], (env: Record<string, string>) => object> = {
+      edge: edgeConfig,
+      fanout: fanoutConfig,
+      orchestrator: orchestratorConfig,
+      executor: executorConfig,
+      recorder: recorderConfig,
+    };
+    // Secret values as an operator following the steps would create them.
+    const secretValue: Record<string, string> = {
+      DATABASE_URL: "postgres://conclave:pw@postgres.example.internal:5432/conclave",
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    };
+    for (const d of deployments()) {
+      const app = d.metadata.name as (typeof APPS)[number];
+      const c = podOf(d).containers[0];
+      const env: Record<string, string> = {};
+      const own: string[] = [];
+      for (const e of c?.envFrom ?? []) {
+        if (e.configMapRef)
+          Object.assign(env, byName<IConfigMap>("ConfigMap", e.configMapRef.name ?? "")?.data);
+        for (const key of e.secretRef ? (documented.get(e.secretRef.name ?? "") ?? []) : []) {
+          env[key] = secretValue[key] ?? "secret";
+          own.push(key);
+        }
+      }
+      for (const e of c?.env ?? []) {
+        env[e.name] = e.value ?? "secret";
+        own.push(e.name);
+      }
+      const config = configs[app](env) as Record<string, unknown>;
+      for (const key of own) expect(Object.keys(config), `${app} reads ${key}`).toContain(key);
+    }
   });
 
   it("references only ConfigMaps the kustomization creates, and waits only for Jobs it applies", () => {
