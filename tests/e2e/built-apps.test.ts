@@ -4,7 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Worker } from "node:worker_threads";
-import { type Frame, REPO_ROOT, startSystem, type TestSystem, waitForHistory } from "@conclave/testing";
+import {
+  type Frame,
+  freePort,
+  REPO_ROOT,
+  startSystem,
+  type TestSystem,
+  waitForHistory,
+} from "@conclave/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // The production bundles (`npm run build`, run by CI before the tests), not the TypeScript: what
@@ -70,6 +77,22 @@ describe("the built apps", () => {
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       expect((await fetch(`${base}/readyz`)).status).toBe(200);
     }
+  });
+
+  it("pass the images' HEALTHCHECK script while up, and fail it on a port nothing serves", async () => {
+    const check = (env: Record<string, string>) =>
+      promisify(execFile)(process.execPath, ["scripts/healthcheck.mjs"], {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH ?? "", ...env },
+      }).then(
+        () => 0,
+        (e: { code?: number }) => e.code ?? -1,
+      );
+    const port = (url: string) => new URL(url).port;
+    expect(await check({ CONCLAVE_APP: "edge", EDGE_PORT: port(sys.edgeUrl) })).toBe(0);
+    expect(await check({ CONCLAVE_APP: "fanout", FANOUT_PORT: port(sys.fanoutUrl) })).toBe(0);
+    expect(await check({ CONCLAVE_APP: "edge", EDGE_PORT: String(await freePort()) })).toBe(1);
+    expect(await check({ CONCLAVE_APP: "nonsense" })).toBe(1);
   });
 
   it("ship a CLI bundle that runs its commands on plain node", async () => {
