@@ -6,7 +6,7 @@ import { ADMIN_USAGE, admin } from "./admin-command.js";
 import { loadConfig } from "./config.js";
 import { dlq, UsageError } from "./dlq-command.js";
 import { migrate } from "./migrate.js";
-import { natsAuth } from "./nats-auth.js";
+import { natsAuth, natsAuthFromEnv } from "./nats-auth.js";
 import { PRICES_USAGE, pricesCommand } from "./prices-command.js";
 import { PROJECTIONS_USAGE, projections } from "./projections/projections-command.js";
 import { provisionBus } from "./provision.js";
@@ -21,7 +21,8 @@ const USAGE = `usage: conclave <command>
   migrate                  apply database migrations (DATABASE_URL, or the embedded PGlite)
   provision                create or update the NATS streams, consumers and buckets (an admin NATS_USER)
   keys rotate              make a new token signing key current (the old one verifies until its tokens expire)
-  nats-auth                print a nats-server authorization block with one user per app (CONCLAVE_NS)
+  nats-auth [--from-env]   print a nats-server authorization block with one user per app (CONCLAVE_NS);
+                           --from-env: passwords as $NATS_PASSWORD_<USER> references, no secrets
   ${WATCH_USAGE}
   ${REPLAY_USAGE}
   ${VERIFY_USAGE}
@@ -53,7 +54,9 @@ try {
       await provisionBus(config, log);
       break;
     case "nats-auth":
-      process.stdout.write(natsAuth(config.CONCLAVE_NS));
+      process.stdout.write(
+        args[0] === "--from-env" ? natsAuthFromEnv(config.CONCLAVE_NS) : natsAuth(config.CONCLAVE_NS),
+      );
       break;
     case "keys":
       if (args[0] !== "rotate") throw new Error(`unknown keys command\n${USAGE}`);

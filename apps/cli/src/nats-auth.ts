@@ -20,3 +20,21 @@ export function natsAuth(ns: string): string {
   ];
   return `${natsAuthorizationConfig(names(ns), passwords, admin)}\n${env.join("\n")}\n`;
 }
+
+/** The environment variable that holds `user`'s password where the server reads it (`NATS_PASSWORD_EDGE`, `NATS_PASSWORD_ADMIN`). */
+export const passwordVariable = (user: BusUser | "admin") => `NATS_PASSWORD_${user.toUpperCase()}`;
+
+/**
+ * The same block with no secret in it: each password is a nats-server variable reference
+ * (`password: $NATS_PASSWORD_EDGE`), resolved from the server's environment, so the file can be
+ * committed (deploy/nats/auth.conf) and the passwords live in the env file beside the apps' keys.
+ */
+export function natsAuthFromEnv(ns: string): string {
+  const marker = (u: string) => `@@${u}@@`;
+  const passwords = Object.fromEntries(BUS_USERS.map((u) => [u, marker(u)])) as Record<BusUser, string>;
+  const block = natsAuthorizationConfig(names(ns), passwords, {
+    user: ADMIN_NATS_USER,
+    password: marker("admin"),
+  });
+  return block.replace(/"@@([a-z]+)@@"/g, (_, u: BusUser | "admin") => `$${passwordVariable(u)}`);
+}

@@ -5,7 +5,7 @@ export { capturingLogger, quietLogger } from "./logger.js";
 export { openProvisionedBus, openTestBus, type TestBus, uniqueNamespace } from "./namespace.js";
 export { type OwnNatsServer, startOwnNatsServer } from "./nats-server.js";
 export { type OwnPostgres, startPostgres } from "./postgres-server.js";
-export { type AppName, AppProcess, freePort, OPS_PORT_VAR, REPO_ROOT } from "./processes.js";
+export { type AppName, AppProcess, appEntry, freePort, OPS_PORT_VAR, REPO_ROOT } from "./processes.js";
 export { type OwnPrometheus, prometheusBin, startPrometheus } from "./prometheus.js";
 export {
   type Response,

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { testEnv } from "./env.js";
@@ -30,6 +31,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The node arguments that start `app`: its production bundle when asked (or `built`), else its source through tsx. */
+export function appEntry(app: AppName, built = testEnv.TEST_BUILT_APPS === "1"): string[] {
+  if (!built) return ["--import", "tsx", `apps/${app}/src/main.ts`];
+  const main = `apps/${app}/dist/main.js`;
+  if (!existsSync(`${REPO_ROOT}${main}`)) throw new Error(`${main} is missing: run npm run build first`);
+  return [main];
+}
+
 /** One app running as its own process, with its log lines kept. */
 export class AppProcess {
   readonly lines: string[] = [];
@@ -40,6 +49,8 @@ export class AppProcess {
     private readonly env: Record<string, string>,
     /** Node flags before the app's entry (e.g. `--cpu-prof` to profile it). */
     private readonly nodeArgs: readonly string[] = [],
+    /** Run the production bundle instead of the TypeScript (default: `TEST_BUILT_APPS`). */
+    readonly built = testEnv.TEST_BUILT_APPS === "1",
   ) {
     // Parallel tests must not meet on the fixed default port: any free one unless given.
     this.env[OPS_PORT_VAR[app]] ??= "0";
@@ -53,15 +64,11 @@ export class AppProcess {
   }
 
   private spawn(): [ChildProcess, Promise<number | null>] {
-    const proc = spawn(
-      process.execPath,
-      [...this.nodeArgs, "--import", "tsx", `apps/${this.app}/src/main.ts`],
-      {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH ?? "", ...this.env },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const proc = spawn(process.execPath, [...this.nodeArgs, ...appEntry(this.app, this.built)], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? "", ...this.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString("utf8").split("\n")) {
         if (!line) continue;

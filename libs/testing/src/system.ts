@@ -38,6 +38,8 @@ export interface SystemOptions {
   replicas?: Partial<Record<AppName, number>>;
   /** How long each app may take to come up (default 30 s). */
   readyTimeoutMs?: number;
+  /** Start the production bundles (`apps/<app>/dist/main.js`) instead of the sources (default: `TEST_BUILT_APPS`). */
+  built?: boolean;
   /** Extra environment for every app, or per app. */
   env?: Record<string, string>;
   envFor?: Partial<Record<AppName, Record<string, string>>>;
@@ -125,7 +127,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       fanoutUrls.push(`http://127.0.0.1:${own.FANOUT_PORT}`);
       streamUrls.push(`ws://127.0.0.1:${own.FANOUT_PORT}/v1/stream`);
     }
-    const p = new AppProcess(name, own, options.nodeArgs);
+    const p = new AppProcess(name, own, options.nodeArgs, options.built);
     apps.push(p);
     await p.waitForLog(READY_LOG[name], options.readyTimeoutMs);
     return p;
