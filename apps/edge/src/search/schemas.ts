@@ -42,6 +42,8 @@ export const SearchQuery = z.strictObject({
   cursor: z
     .string()
     .max(SEARCH_LIMITS.maxCursorChars)
+    // What `nextCursor` is made of (base64url): nothing else is one, NUL included.
+    .regex(/^[A-Za-z0-9_-]*$/, "must be a nextCursor of this search")
     .optional()
     .openapi({ description: "`nextCursor` of the page before, with the same `q` and `groupId`." }),
 });
