@@ -2,7 +2,7 @@ import type { FeedOpener, GroupFeed, NatsConnection } from "@conclave/bus";
 import { describeError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
 import { type AnyEnvelope, type Names, TokenDelta } from "@conclave/subjects";
-import { inSpanSync, SpanKind } from "@conclave/telemetry";
+import { inSpanSync, SpanKind, tracingRecords } from "@conclave/telemetry";
 
 /** One event as every subscriber of its group gets it: validated and serialized once. */
 export interface EventFrame {
@@ -217,6 +217,11 @@ export function createGroupHubs(deps: {
         hub.floor = gone.seq;
       }
       hub.position = seq;
+      // Nothing is published or logged per delivery: its span is worth its cost only when recorded.
+      if (!tracingRecords()) {
+        for (const m of hub.live) deliver(hub, m, frame);
+        return;
+      }
       inSpanSync(
         "conclave.fanout",
         `deliver ${event.type}`,

@@ -11,4 +11,4 @@ export {
   type SpanOptions,
 } from "./spans.js";
 export { contextFrom, currentTraceId, currentTraceparent, traceIdOf } from "./traceparent.js";
-export { startTracing, type Tracing, type TracingOptions } from "./tracing.js";
+export { startTracing, type Tracing, type TracingOptions, tracingRecords } from "./tracing.js";

@@ -86,3 +86,8 @@ async function otlp(endpoint: string): Promise<SpanExporter> {
   const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
   return new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, "")}/v1/traces` });
 }
+
+/** True when this process records spans (an exporter is installed); otherwise only ids travel. */
+export function tracingRecords(): boolean {
+  return installed?.tracing.recording ?? false;
+}
