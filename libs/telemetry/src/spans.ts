@@ -31,15 +31,9 @@ export async function inSpan<T>(
   o: SpanOptions,
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
-  const parent =
-    o.parent === undefined
-      ? context.active()
-      : typeof o.parent === "string"
-        ? contextFrom(o.parent)
-        : o.parent;
-  const span = trace.getTracer(tracer).startSpan(name, startOptions(o), parent);
+  const { span, inside } = start(tracer, name, o);
   try {
-    return await context.with(trace.setSpan(parent, span), () => fn(span));
+    return await context.with(inside, () => fn(span));
   } catch (e) {
     markFailed(span, e);
     throw e;
@@ -50,15 +44,9 @@ export async function inSpan<T>(
 
 /** `inSpan` for synchronous work. */
 export function inSpanSync<T>(tracer: string, name: string, o: SpanOptions, fn: (span: Span) => T): T {
-  const parent =
-    o.parent === undefined
-      ? context.active()
-      : typeof o.parent === "string"
-        ? contextFrom(o.parent)
-        : o.parent;
-  const span = trace.getTracer(tracer).startSpan(name, startOptions(o), parent);
+  const { span, inside } = start(tracer, name, o);
   try {
-    return context.with(trace.setSpan(parent, span), () => fn(span));
+    return context.with(inside, () => fn(span));
   } catch (e) {
     markFailed(span, e);
     throw e;
@@ -67,12 +55,24 @@ export function inSpanSync<T>(tracer: string, name: string, o: SpanOptions, fn: 
   }
 }
 
-function startOptions(o: SpanOptions) {
-  return {
-    kind: o.kind ?? SpanKind.INTERNAL,
-    ...(o.attributes ? { attributes: o.attributes } : {}),
-    ...(o.links ? { links: o.links } : {}),
-  };
+/** Starts the span under its parent; `inside` is the context the work runs in. */
+function start(tracer: string, name: string, o: SpanOptions): { span: Span; inside: Context } {
+  const parent =
+    o.parent === undefined
+      ? context.active()
+      : typeof o.parent === "string"
+        ? contextFrom(o.parent)
+        : o.parent;
+  const span = trace.getTracer(tracer).startSpan(
+    name,
+    {
+      kind: o.kind ?? SpanKind.INTERNAL,
+      ...(o.attributes ? { attributes: o.attributes } : {}),
+      ...(o.links ? { links: o.links } : {}),
+    },
+    parent,
+  );
+  return { span, inside: trace.setSpan(parent, span) };
 }
 
 /** The link to the active span, for a span that starts in another trace because of it. */
