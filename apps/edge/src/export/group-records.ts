@@ -21,7 +21,7 @@ import {
 import { agentView } from "../agents/agent-row.js";
 import type { EdgeContext } from "../context.js";
 import { fileView } from "../files/file-view.js";
-import { settingsView } from "../groups/group-view.js";
+import { groupFields } from "../groups/group-view.js";
 import { blockView } from "../memory/block-view.js";
 import { lineOf } from "../replay/replay-events.js";
 import { callOf } from "../replay/turn-timeline.js";
@@ -61,17 +61,7 @@ export async function* groupRecords(
   const [group] = await db.select().from(groups).where(eq(groups.id, groupId));
   // Deleted since the export began: nothing left of it to write.
   if (!group) return;
-  yield {
-    kind: "group",
-    id: group.id,
-    name: group.name,
-    description: group.description,
-    strategy: group.strategy,
-    settings: settingsView(group.settings),
-    createdAt: group.createdAt.toISOString(),
-    updatedAt: group.updatedAt.toISOString(),
-    throughSeq: extent.throughSeq,
-  };
+  yield { kind: "group", ...groupFields(group), throughSeq: extent.throughSeq };
 
   // A roster is at most MAX_AGENTS_PER_GROUP rows, a membership list small: one query each.
   const seated = await db

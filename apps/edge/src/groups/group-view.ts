@@ -55,9 +55,8 @@ export async function loadRoster(db: Db, groupId: string): Promise<SeatedAgentVi
 }
 
 /** The group as its members see it (access is the caller's to check). */
-export async function loadGroupView(db: Db, groupId: string, role: GroupRole): Promise<GroupView> {
-  const [group] = await db.select().from(groups).where(eq(groups.id, groupId));
-  if (!group) throw new AppError("not_found", `no group ${groupId}`);
+/** A group row's own fields as the API shows them (its settings with their defaults). */
+export function groupFields(group: typeof groups.$inferSelect) {
   return {
     id: group.id,
     name: group.name,
@@ -66,6 +65,14 @@ export async function loadGroupView(db: Db, groupId: string, role: GroupRole): P
     settings: settingsView(group.settings),
     createdAt: group.createdAt.toISOString(),
     updatedAt: group.updatedAt.toISOString(),
+  };
+}
+
+export async function loadGroupView(db: Db, groupId: string, role: GroupRole): Promise<GroupView> {
+  const [group] = await db.select().from(groups).where(eq(groups.id, groupId));
+  if (!group) throw new AppError("not_found", `no group ${groupId}`);
+  return {
+    ...groupFields(group),
     role,
     agents: await loadRoster(db, groupId),
     ...(group.forkedFrom ? { forkedFrom: group.forkedFrom } : {}),
