@@ -45,6 +45,8 @@ export interface BenchSystem {
   sys: TestSystem;
   servers: ServerPids;
   natsUrl: string;
+  /** A superuser URL on the benchmark's PostgreSQL (its `postgres` database). */
+  pgAdminUrl: string;
   stop(): Promise<void>;
 }
 
@@ -53,13 +55,23 @@ export interface BenchSystem {
  * benchmark's own, so their CPU is this system's alone, then every app on them.
  */
 export async function startBenchSystem(
-  options: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+  options: {
+    nodeArgs?: string[];
+    env?: Record<string, string>;
+    /** Extra nats-server configuration (e.g. a monitoring port). */
+    natsConfig?: string;
+    /** Extra PostgreSQL settings (e.g. `shared_preload_libraries`). */
+    pgSettings?: Record<string, string>;
+  } = {},
 ): Promise<BenchSystem> {
   let nats: OwnNatsServer | undefined;
   let pg: OwnPostgres | undefined;
   try {
-    nats = await startOwnNatsServer();
-    pg = await startPostgres({ durable: true });
+    nats = await startOwnNatsServer(options.natsConfig === undefined ? {} : { config: options.natsConfig });
+    pg = await startPostgres({
+      durable: true,
+      ...(options.pgSettings ? { settings: options.pgSettings } : {}),
+    });
     const [postmaster] = await pg.pids();
     const sys = await startSystem({
       natsUrl: nats.url,
@@ -73,6 +85,7 @@ export async function startBenchSystem(
     return {
       sys,
       natsUrl: nats.url,
+      pgAdminUrl: pg.url,
       servers: { natsServer: nats.pid, postgres: postmaster },
       async stop() {
         await sys.stop();
@@ -91,14 +104,14 @@ const NO_DELAY_AGENTS = [{ name: "A" }, { name: "B" }];
 /** Two scripted agents a turn, the second seeing the first's answer. */
 const STRATEGY = "round_robin";
 
-async function createGroup(sys: TestSystem, name: string): Promise<string> {
+export async function createGroup(sys: TestSystem, name: string): Promise<string> {
   const res = await sys.post("/v1/groups", { name, strategy: STRATEGY, agents: NO_DELAY_AGENTS });
   if (res.status !== 201 || typeof res.body.id !== "string")
     throw new Error(`creating a group: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id;
 }
 
-async function postMessage(sys: TestSystem, groupId: string, content: string): Promise<string> {
+export async function postMessage(sys: TestSystem, groupId: string, content: string): Promise<string> {
   const res = await sys.post(`/v1/groups/${groupId}/messages`, { content });
   if (res.status !== 202 || typeof res.body.turnId !== "string")
     throw new Error(`posting a message: ${res.status} ${JSON.stringify(res.body)}`);

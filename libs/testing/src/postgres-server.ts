@@ -42,9 +42,11 @@ const asOwner = (bin: string, args: string[]) =>
 
 /**
  * `durable: true` keeps PostgreSQL's own defaults (fsync and synchronous commit on), as a production
- * server runs; chaos tests run without them for speed.
+ * server runs; chaos tests run without them for speed. `settings`: more server settings (`-c k=v`).
  */
-export async function startPostgres(opts: { durable?: boolean } = {}): Promise<OwnPostgres> {
+export async function startPostgres(
+  opts: { durable?: boolean; settings?: Record<string, string> } = {},
+): Promise<OwnPostgres> {
   const bin = await binDir();
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "conclave-pg-"));
@@ -72,6 +74,7 @@ export async function startPostgres(opts: { durable?: boolean } = {}): Promise<O
     `-c unix_socket_directories=${dir}`,
     ...(opts.durable ? [] : ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]),
     "-c max_connections=200",
+    ...Object.entries(opts.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`),
   ].join(" ");
   const postmaster = async (): Promise<number | undefined> => {
     const pidFile = join(data, "postmaster.pid");
