@@ -17,6 +17,8 @@ export const AccessChanged = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("account"), accountId: Id }),
   /** An API key was revoked. */
   z.object({ kind: z.literal("api_key"), apiKeyId: Id }),
+  /** A budget was set or removed: executors drop what they cached of which calls no budget covers. */
+  z.object({ kind: z.literal("budget"), scope: z.enum(["account", "group"]), scopeId: Id }),
 ]);
 export type AccessChanged = z.infer<typeof AccessChanged>;
 export type AccessChangeKind = AccessChanged["kind"];

@@ -16,6 +16,7 @@ import { type AppMetrics, createAppMetrics, type HealthCheck } from "@conclave/m
 import type { Service } from "@conclave/runtime";
 import { CONSUMERS, type Envelope, names as namesOf, type TokenDelta } from "@conclave/subjects";
 import { createProviderResolver, type ProviderResolver } from "./account-providers.js";
+import { watchBudgetChanges } from "./budget-changes.js";
 import { createBudgetGate } from "./budget-gate.js";
 import type { ExecutorConfig } from "./config.js";
 import { createDatasetStore } from "./dataset-store.js";
@@ -45,6 +46,7 @@ export interface ExecutorDeps {
     | "KEY_ENCRYPTION_KEY"
     | "EXECUTOR_CREDENTIALS_CACHE_MS"
     | "BUDGET_RESERVATION_TTL_MS"
+    | "BUDGET_UNCOVERED_CACHE_MS"
     | "BUDGET_DEFAULT_MAX_OUTPUT_TOKENS"
     | "PRICES_CACHE_MS"
     | "PRICE_CURRENCY"
@@ -75,6 +77,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   const { config, nc, log } = deps;
   const names = namesOf(config.CONCLAVE_NS);
   const running: RunningConsumer[] = [];
+  let budgetNotices: { stop(): void } | undefined;
   let providerSet: ProviderSet | undefined;
   const metrics = deps.metrics ?? createAppMetrics("executor", { defaults: false });
   const observe = executorMetrics(metrics, () => providerSet);
@@ -115,6 +118,14 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         ...(deps.db ? { history: createHistoryStore(deps.db) } : {}),
         memory: createMemoryBlocks(createMemoryStore({ kv: memoryKv, js, names })),
       });
+      const budgets = deps.db
+        ? createBudgetGate(deps.db, {
+            reservationTtlMs: config.BUDGET_RESERVATION_TTL_MS,
+            currency: config.PRICE_CURRENCY,
+            uncoveredTtlMs: config.BUDGET_UNCOVERED_CACHE_MS,
+          })
+        : undefined;
+      if (budgets) budgetNotices = await watchBudgetChanges({ nc, names, log, forget: budgets.forget });
       const publishDelta = (d: TokenDelta) => nc.publish(names.deltaSubject(d.groupId), JSON.stringify(d));
       const llmDeps = {
         js,
@@ -127,12 +138,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         calls: deps.db ? createLlmCallLog(deps.db, log) : undefined,
         observe: observe.llmCall,
         prices: deps.db ? createPriceBook(deps.db, config.PRICES_CACHE_MS) : undefined,
-        budgets: deps.db
-          ? createBudgetGate(deps.db, {
-              reservationTtlMs: config.BUDGET_RESERVATION_TTL_MS,
-              currency: config.PRICE_CURRENCY,
-            })
-          : undefined,
+        budgets,
         defaultMaxOutputTokens: config.BUDGET_DEFAULT_MAX_OUTPUT_TOKENS,
       };
       const common = {
@@ -182,6 +188,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       );
     },
     async stop() {
+      budgetNotices?.stop();
       await Promise.all(running.splice(0).map((c) => c.stop()));
     },
   };

@@ -160,6 +160,49 @@ describe("budget gate, on PGlite and PostgreSQL", () => {
       await gate.settle({ workId: lost, used: { tokens: 30, cost: null } });
       expect(await periodOf(h, budgetId)).toMatchObject({ spent: 30, reserved: 40 });
     });
+
+    it(`${kind}: reuses "no budget covers this" until forgotten or expired, never a covering answer`, async () => {
+      const h = both.handles[kind];
+      const gate = createBudgetGate(h.db, { ...TTL, uncoveredTtlMs: 60_000 });
+      const accountId = newEventId();
+      const groupId = newEventId();
+      const call = { accountId, groupId, at: AT };
+      expect(await gate.reserve({ ...call, workId: newEventId(), most: tokens(10) })).toEqual({
+        ok: true,
+        budgets: 0,
+      });
+      const budgetId = await addBudget(h, { scope: "group", scopeId: groupId, unit: "tokens", cap: 15 });
+      // Remembered: the new budget is not seen until the notice arrives (or the TTL ends).
+      expect(await gate.reserve({ ...call, workId: newEventId(), most: tokens(10) })).toEqual({
+        ok: true,
+        budgets: 0,
+      });
+      expect(await periodOf(h, budgetId)).toMatchObject({ reserved: 0 });
+      gate.forget();
+      expect(await gate.reserve({ ...call, workId: newEventId(), most: tokens(10) })).toEqual({
+        ok: true,
+        budgets: 1,
+      });
+      // Covered answers are never reused: the cap holds on the next call.
+      expect(await gate.reserve({ ...call, workId: newEventId(), most: tokens(10) })).toMatchObject({
+        ok: false,
+      });
+      // Another group and account, with the TTL at 0: asked every call.
+      const every = createBudgetGate(h.db, { ...TTL, uncoveredTtlMs: 0 });
+      const other = { accountId: newEventId(), groupId: newEventId(), at: AT };
+      await every.reserve({ ...other, workId: newEventId(), most: tokens(1) });
+      const otherBudget = await addBudget(h, {
+        scope: "group",
+        scopeId: other.groupId,
+        unit: "tokens",
+        cap: 5,
+      });
+      expect(await every.reserve({ ...other, workId: newEventId(), most: tokens(1) })).toEqual({
+        ok: true,
+        budgets: 1,
+      });
+      expect(await periodOf(h, otherBudget)).toMatchObject({ reserved: 1 });
+    });
   }
 });
 

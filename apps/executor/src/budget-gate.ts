@@ -31,6 +31,8 @@ export interface BudgetGate {
   }): Promise<Reservation>;
   /** Settles the call's reservations on its real use; answers the warnings it crossed (once per period). */
   settle(input: { workId: string; used: Charge }): Promise<BudgetWarning[]>;
+  /** Drops every remembered "no budget covers this" answer (a budget was set or removed). */
+  forget(): void;
 }
 
 interface BudgetRow {
@@ -65,10 +67,19 @@ class Refused extends Error {
 
 const amountFor = (unit: "tokens" | "money", c: Charge) => (unit === "tokens" ? c.tokens : (c.cost ?? 0));
 
+/**
+ * `uncoveredTtlMs`: how long an answer that no budget covers a group and account is reused (most
+ * calls are covered by none, and the question is a round trip per call); `forget` ends it sooner.
+ */
 export function createBudgetGate(
   db: Db,
-  options: { reservationTtlMs: number; currency: string },
+  options: { reservationTtlMs: number; currency: string; uncoveredTtlMs?: number },
 ): BudgetGate {
+  const uncoveredTtlMs = options.uncoveredTtlMs ?? 0;
+  // Key → until (ms). Bounded: a burst of new groups clears it rather than growing without end.
+  const uncovered = new Map<string, number>();
+  const UNCOVERED_MAX = 10_000;
+  let generation = 0;
   const stateOf = (b: BudgetRow, start: string, p: PeriodRow | undefined): BudgetState => ({
     budgetId: b.id,
     scope: b.scope,
@@ -84,6 +95,9 @@ export function createBudgetGate(
 
   return {
     async reserve({ workId, accountId, groupId, at, most }) {
+      const key = `${groupId}:${accountId ?? ""}`;
+      if ((uncovered.get(key) ?? 0) > Date.now()) return { ok: true, budgets: 0 };
+      const asked = generation;
       // Ordered by id, so two calls lock the periods they share in the same order (no deadlock).
       const covering = await queryRows<BudgetRow>(
         db,
@@ -92,7 +106,15 @@ export function createBudgetGate(
                or (scope = 'account' and scope_id = ${accountId ?? groupId} and ${accountId !== null})
             order by id`,
       );
-      if (covering.length === 0) return { ok: true, budgets: 0 };
+      if (covering.length === 0) {
+        // Not if a budget changed while the question was out: the answer may predate it.
+        if (uncoveredTtlMs > 0 && asked === generation) {
+          if (uncovered.size >= UNCOVERED_MAX) uncovered.clear();
+          uncovered.set(key, Date.now() + uncoveredTtlMs);
+        }
+        return { ok: true, budgets: 0 };
+      }
+      uncovered.delete(key);
       const expires = new Date(Date.now() + options.reservationTtlMs).toISOString();
       const charge = await most();
       try {
@@ -166,6 +188,11 @@ export function createBudgetGate(
         throw e;
       }
       return { ok: true, budgets: covering.length };
+    },
+
+    forget() {
+      generation++;
+      uncovered.clear();
     },
 
     async settle({ workId, used }) {

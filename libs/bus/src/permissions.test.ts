@@ -60,19 +60,22 @@ describe("each app's NATS permissions", () => {
       ).toBe(false);
   });
 
-  it("let only the edge tell and hear access changes", () => {
+  it("let only the edge tell access changes, and the executors hear only budgets'", () => {
     expect(perms.edge.publish).toContain("prod.access.>");
     expect(perms.edge.subscribe).toContain("prod.access.>");
-    for (const user of ["orchestrator", "executor", "recorder", "fanout"] as const) {
+    for (const user of ["orchestrator", "executor", "recorder", "fanout"] as const)
       expect(
         perms[user].publish.some((s) => s.startsWith("prod.access")),
         user,
       ).toBe(false);
+    expect(perms.executor.subscribe.filter((s) => s.startsWith("prod.access"))).toEqual([
+      "prod.access.budget",
+    ]);
+    for (const user of ["orchestrator", "recorder", "fanout"] as const)
       expect(
         perms[user].subscribe.some((s) => s.startsWith("prod.access")),
         user,
       ).toBe(false);
-    }
   });
 
   it("write the deny list and the admin user into the server's authorization block", () => {

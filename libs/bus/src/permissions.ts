@@ -188,14 +188,18 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
       `${API}.CONSUMER.DELETE.${checkpoints}.*`,
       `$JS.FC.${checkpoints}.>`,
     ]),
-    executor: own("executor", [
-      conv("agent.>"),
-      conv("tool.>"),
-      conv("memory.updated"),
-      conv("memory.summarized"),
-      conv("budget.>"),
-      n.deltaFilter(),
-    ]),
+    executor: own(
+      "executor",
+      [
+        conv("agent.>"),
+        conv("tool.>"),
+        conv("memory.updated"),
+        conv("memory.summarized"),
+        conv("budget.>"),
+        n.deltaFilter(),
+      ],
+      { subscribe: [n.accessSubject("budget")] },
+    ),
     recorder: own("recorder", [
       // Retention purges a group's subject below its first kept seq, and finished turns' checkpoints.
       `${API}.STREAM.PURGE.${convStream}`,

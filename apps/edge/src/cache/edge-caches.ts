@@ -81,6 +81,9 @@ export async function createEdgeCaches({
       case "api_key":
         principals.deleteWhere((_, p) => p.apiKeyId === c.apiKeyId);
         return;
+      case "budget":
+        // The executors' concern; nothing of it is cached here.
+        return;
     }
   };
   const applyAll = () => {

@@ -27,4 +27,5 @@ export async function deleteBudget({
   });
   await ctx.db.delete(budgets).where(eq(budgets.id, input.budgetId));
   ctx.log.info({ budgetId: input.budgetId }, "budget removed");
+  await ctx.caches.changed({ kind: "budget", scope: b.scope, scopeId: b.scopeId });
 }

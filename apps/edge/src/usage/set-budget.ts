@@ -46,6 +46,7 @@ export async function setBudget({
     .returning({ id: budgets.id, inserted: sql<boolean>`(xmax = 0)` });
   if (!row) throw new AppError("internal", "budget not stored");
   ctx.log.info({ budgetId: row.id, scope: input.scope, scopeId, cap: input.cap }, "budget set");
+  await ctx.caches.changed({ kind: "budget", scope: input.scope, scopeId });
   const [budget] = await budgetViews(ctx.db, sql`b.id = ${row.id}`);
   if (!budget) throw new AppError("internal", "budget not read back");
   return { created: row.inserted, budget };
