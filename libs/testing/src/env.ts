@@ -11,8 +11,11 @@ export const testEnv = parseConfig(
     TEST_APP_LOGS: z.string().optional(),
     /** The prometheus binary of the metrics test (default: Debian's /usr/bin/prometheus, else PATH). */
     PROMETHEUS_BIN: z.string().optional(),
-    /** `1`: start the apps from the production build (`npm run build`), not their TypeScript. */
-    TEST_BUILT_APPS: z.enum(["0", "1"]).default("0"),
+    /**
+     * `1`: start the apps from the production build (`npm run build`), `0`: from their TypeScript;
+     * `auto`: the build when it is newer than every source it is made of (after `npm run build`).
+     */
+    TEST_BUILT_APPS: z.enum(["0", "1", "auto"]).default("auto"),
   }),
   process.env,
 );

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { testEnv } from "./env.js";
 import { waitUntil } from "./wait.js";
@@ -31,8 +32,44 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const APPS: readonly AppName[] = ["edge", "orchestrator", "executor", "recorder", "fanout"];
+let fresh: boolean | undefined;
+
+/**
+ * Whether the tests start the production bundles: as `TEST_BUILT_APPS` says, and for `auto` when
+ * every app's bundle is newer than each source file and the lockfile (so an edit since the last
+ * build runs the TypeScript). A bundle starts several times faster than tsx loads the sources.
+ */
+export function builtAppsByDefault(): boolean {
+  if (testEnv.TEST_BUILT_APPS !== "auto") return testEnv.TEST_BUILT_APPS === "1";
+  fresh ??= bundlesAreFresh();
+  return fresh;
+}
+
+function bundlesAreFresh(): boolean {
+  let oldestBundle = Number.POSITIVE_INFINITY;
+  for (const app of APPS) {
+    const main = join(REPO_ROOT, "apps", app, "dist", "main.js");
+    if (!existsSync(main)) return false;
+    oldestBundle = Math.min(oldestBundle, statSync(main).mtimeMs);
+  }
+  const roots = [
+    join(REPO_ROOT, "subjects", "src"),
+    ...["apps", "libs"].flatMap((dir) =>
+      readdirSync(join(REPO_ROOT, dir)).map((name) => join(REPO_ROOT, dir, name, "src")),
+    ),
+  ];
+  const newer = (path: string): boolean => {
+    if (!existsSync(path)) return false;
+    const st = statSync(path);
+    if (!st.isDirectory()) return st.mtimeMs > oldestBundle;
+    return readdirSync(path).some((name) => newer(join(path, name)));
+  };
+  return !roots.some(newer) && !newer(join(REPO_ROOT, "package-lock.json"));
+}
+
 /** The node arguments that start `app`: its production bundle when asked (or `built`), else its source through tsx. */
-export function appEntry(app: AppName, built = testEnv.TEST_BUILT_APPS === "1"): string[] {
+export function appEntry(app: AppName, built = builtAppsByDefault()): string[] {
   if (!built) return ["--import", "tsx", `apps/${app}/src/main.ts`];
   const main = `apps/${app}/dist/main.js`;
   if (!existsSync(`${REPO_ROOT}${main}`)) throw new Error(`${main} is missing: run npm run build first`);
@@ -50,7 +87,7 @@ export class AppProcess {
     /** Node flags before the app's entry (e.g. `--cpu-prof` to profile it). */
     private readonly nodeArgs: readonly string[] = [],
     /** Run the production bundle instead of the TypeScript (default: `TEST_BUILT_APPS`). */
-    readonly built = testEnv.TEST_BUILT_APPS === "1",
+    readonly built = builtAppsByDefault(),
   ) {
     // Parallel tests must not meet on the fixed default port: any free one unless given.
     this.env[OPS_PORT_VAR[app]] ??= "0";
