@@ -5,7 +5,7 @@ import { groupAccess } from "../http/group-access.js";
 import { bearer, jsonBody, problems, router } from "../http/openapi.js";
 import { requireJson } from "../http/validate.js";
 import { runAgUi } from "./run-agui.js";
-import { AgUiRunBody, LastEventIdHeader } from "./schemas.js";
+import { AgUiRunDoc, LastEventIdHeader } from "./schemas.js";
 
 /** A comment line on an idle stream, so proxies and clients know it is alive. */
 export const HEARTBEAT_MS = 15_000;
@@ -25,7 +25,7 @@ export function aguiRoutes(ctx: EdgeContext) {
     ].join("\n\n"),
     security: bearer,
     middleware: [groupAccess(ctx, "post"), requireJson],
-    request: { params: GroupIdParam, headers: LastEventIdHeader, ...jsonBody(AgUiRunBody) },
+    request: { params: GroupIdParam, headers: LastEventIdHeader, ...jsonBody(AgUiRunDoc) },
     responses: {
       200: {
         description: "The run's AG-UI events, one JSON object per SSE `data:` line, each with an `id:`.",

@@ -4,10 +4,11 @@ import { agents, asc, eq, groupAgents } from "@conclave/db";
 import { AppError, type FieldIssue } from "@conclave/errors";
 import type { TokenDelta } from "@conclave/subjects";
 import type { EdgeContext } from "../context.js";
+import { params } from "../http/validate.js";
 import { keyedIds, postMessage, recordedSeq } from "../messages/post-message.js";
 import { postMessageBody } from "../messages/schemas.js";
 import { type Cursor, parseCursor } from "./cursor.js";
-import { type AgUiRunBody, ForwardedResume } from "./schemas.js";
+import { AgUiRunInput, ForwardedResume } from "./schemas.js";
 import { createRunTranslator, type Output } from "./translate.js";
 
 /** An AG-UI run being streamed: its events until the turn ends, the client leaves or the edge stops. */
@@ -30,12 +31,13 @@ export async function runAgUi({
 }: {
   ctx: EdgeContext;
   principal: Principal;
-  input: { groupId: string; body: AgUiRunBody; lastEventId: string | undefined; signal: AbortSignal };
+  input: { groupId: string; body: unknown; lastEventId: string | undefined; signal: AbortSignal };
 }): Promise<AgUiRun> {
-  const { groupId, body } = input;
+  const { groupId } = input;
   requireScope(principal, "read");
   await requireGroupAccess(ctx.db, principal, groupId, "post");
-  const { content, resume } = checkInput(ctx, groupId, input);
+  const body = params(input.body, AgUiRunInput, "body");
+  const { content, resume } = checkInput(ctx, groupId, { body, lastEventId: input.lastEventId });
   const release = ctx.waits.take();
   if (!release) throw new AppError("unavailable", "too many streams open on this edge; retry later");
   let closed = false;
@@ -136,7 +138,7 @@ export async function runAgUi({
 function checkInput(
   ctx: EdgeContext,
   groupId: string,
-  input: { body: AgUiRunBody; lastEventId: string | undefined },
+  input: { body: AgUiRunInput; lastEventId: string | undefined },
 ): { content: string; resume: Cursor | undefined } {
   const { body } = input;
   const fields: FieldIssue[] = [];
