@@ -18,3 +18,8 @@ export function deriveEventId(parentId: string, key: string): string {
   const hex = `${timePrefix}7${hash.slice(0, 3)}${((Number.parseInt(hash.slice(3, 4), 16) & 0x3) | 0x8).toString(16)}${hash.slice(4, 19)}`;
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
+
+/** The id of a work item's outcome event (`agent.replied`, `agent.tool_requested`, `agent.failed`, `tool.completed`): its token deltas name the same work. */
+export function workOutcomeId(workId: string): string {
+  return deriveEventId(workId, "outcome");
+}

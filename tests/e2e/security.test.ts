@@ -174,6 +174,17 @@ const routes = (): Route[] => [
     call: (t) => sys.post(`/v1/groups/${groupId}/messages`, { content: "hi" }, t),
   },
   {
+    name: "POST agui",
+    write: true,
+    group: true,
+    call: (t) =>
+      sys.post(
+        `/v1/groups/${groupId}/agui`,
+        { threadId: groupId, runId: "run-1", messages: [{ id: "m1", role: "user", content: "hi" }] },
+        t,
+      ),
+  },
+  {
     name: "GET messages",
     write: false,
     group: true,

@@ -30,6 +30,8 @@ import { adminRoutes } from "./admin/routes.js";
 import { templateRoutes } from "./agent-templates/routes.js";
 import { agentRoutes } from "./agents/routes.js";
 import { transferRoutes } from "./agents/transfer-routes.js";
+import { groupDeltas } from "./agui/group-deltas.js";
+import { aguiRoutes } from "./agui/routes.js";
 import { apiKeyRoutes } from "./api-keys/routes.js";
 import { authRoutes } from "./auth/routes.js";
 import { createEdgeCaches } from "./cache/edge-caches.js";
@@ -134,6 +136,7 @@ function buildEdgeApp(
     ...buckets,
     credentials: createCredentialBox(config.KEY_ENCRYPTION_KEY),
     feeds: groupFeeds(nc, namesOf(config.CONCLAVE_NS)),
+    deltas: groupDeltas(nc, namesOf(config.CONCLAVE_NS)),
     waits: createWaitSlots(config.EDGE_MAX_WAITS),
     stopping: deps.stopping ?? new AbortController().signal,
   };
@@ -197,6 +200,7 @@ function buildEdgeApp(
       rosterRoutes(ctx),
       contextRoutes(ctx),
       messageRoutes(ctx),
+      aguiRoutes(ctx),
       memoryRoutes(ctx),
       replayRoutes(ctx),
       groupExportRoutes(ctx),

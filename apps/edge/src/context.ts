@@ -3,7 +3,7 @@ import type { FeedOpener, JetStreamClient, KV, RateLimiter } from "@conclave/bus
 import type { Db } from "@conclave/db";
 import type { Logger } from "@conclave/log";
 import type { MemoryStore } from "@conclave/memory";
-import type { Names } from "@conclave/subjects";
+import type { Names, TokenDelta } from "@conclave/subjects";
 import type { EdgeCaches } from "./cache/edge-caches.js";
 import type { EdgeConfig } from "./config.js";
 import type { WaitSlots } from "./messages/wait-slots.js";
@@ -55,7 +55,9 @@ export interface EdgeContext {
   credentials: CredentialBox;
   /** Reads a group's events from the stream (consumers of the edge's own), for `?wait=`. */
   feeds: FeedOpener;
-  /** How many requests may wait for a turn's outcome at once (`EDGE_MAX_WAITS`). */
+  /** Hears a group's token deltas (core NATS, live only) until the returned function is called. */
+  deltas: (groupId: string, onDelta: (delta: TokenDelta) => void) => () => void;
+  /** How many requests may wait for a turn's outcome, or stream one (AG-UI), at once (`EDGE_MAX_WAITS`). */
   waits: WaitSlots;
   /** Aborted when the edge stops: every wait then answers what it knows. */
   stopping: AbortSignal;

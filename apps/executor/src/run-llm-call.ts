@@ -12,6 +12,7 @@ import {
   SUMMARY_ASK_ID,
   type TokenDelta,
   toStorable,
+  workOutcomeId,
 } from "@conclave/subjects";
 import { inSpan, SpanKind } from "@conclave/telemetry";
 import { type ToolRegistry, toolCallKey } from "@conclave/tools";
@@ -58,7 +59,7 @@ export async function runLlmCall(
   // Every outcome names the ask it answers, so the orchestrator can match it to that ask.
   const askOf = ask ? { askId: ask.id } : summarize ? { askId: SUMMARY_ASK_ID } : {};
   const base = {
-    id: deriveEventId(work.id, "outcome"),
+    id: workOutcomeId(work.id),
     groupId: work.groupId,
     turnId: work.turnId,
     causationId: work.id,

@@ -164,7 +164,8 @@ export function busPermissions(n: Names): Record<BusUser, Permissions> {
         // Committed access changes, to every edge's caches (its own included).
         n.accessFilter(),
       ],
-      { subscribe: [n.accessFilter()] },
+      // Token deltas, for the AG-UI endpoint's streams.
+      { subscribe: [n.accessFilter(), n.deltaFilter()] },
     ),
     orchestrator: own("orchestrator", [
       conv("turn.started"),

@@ -38,10 +38,9 @@ export async function postMessage({
   const { groupId, actor, content, idempotencyKey } = input;
   // While the link is down a publish would be buffered and sent later: refuse now instead.
   if (!ctx.busUp()) throw new AppError("unavailable", "the event bus is unreachable; retry later");
-  const messageId = idempotencyKey
-    ? deriveEventId(groupId, `message:${actor.id}:${idempotencyKey}`)
-    : newEventId();
-  const turnId = idempotencyKey ? deriveEventId(groupId, `turn:${actor.id}:${idempotencyKey}`) : newEventId();
+  const { messageId, turnId } = idempotencyKey
+    ? keyedIds(groupId, actor.id, idempotencyKey)
+    : { messageId: newEventId(), turnId: newEventId() };
   const event = makeEnvelope({
     id: messageId,
     type: "message.posted",
@@ -79,7 +78,20 @@ export async function postMessage({
   return { messageId, turnId, seq: published.seq };
 }
 
-async function recordedSeq(
+/** The ids a post under an Idempotency-Key gets: the same for every retry by the same author. */
+export function keyedIds(
+  groupId: string,
+  actorId: string,
+  key: string,
+): { messageId: string; turnId: string } {
+  return {
+    messageId: deriveEventId(groupId, `message:${actorId}:${key}`),
+    turnId: deriveEventId(groupId, `turn:${actorId}:${key}`),
+  };
+}
+
+/** The stream seq of a message the read model recorded, if it did. */
+export async function recordedSeq(
   ctx: EdgeContext,
   groupId: string,
   messageId: string,
