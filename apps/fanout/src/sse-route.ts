@@ -1,6 +1,7 @@
-import { type Authenticator, requireGroupAccess } from "@conclave/auth";
+import { type Authenticator, requireGroupAccess, requireWidgetOrigin } from "@conclave/auth";
 import type { Db } from "@conclave/db";
 import { AppError, describeError } from "@conclave/errors";
+import { allowOrigin } from "@conclave/http";
 import type { Logger } from "@conclave/log";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -45,6 +46,8 @@ export function sseHandler(deps: {
     const bearer = c.req.header("authorization");
     const principal = await deps.auth.fromHeader(bearer);
     await requireGroupAccess(deps.db, principal, groupId, "read");
+    const origin = c.req.header("origin");
+    requireWidgetOrigin(principal, origin);
     const from = c.req.header("last-event-id") ?? c.req.query("afterSeq");
     let afterSeq: number | undefined;
     if (from !== undefined) {
@@ -92,7 +95,7 @@ export function sseHandler(deps: {
       },
     };
     let following: HubSubscription = await deps.hubs.subscribe(groupId, afterSeq, subscriber, deps.log);
-    return streamSSE(c, async (stream) => {
+    const response = streamSSE(c, async (stream) => {
       let open = true;
       const end = () => {
         open = false;
@@ -171,5 +174,8 @@ export function sseHandler(deps: {
         await farewell;
       }
     });
+    // A widget's page (its key accepted this origin above) may read the stream.
+    if (principal.widget && origin) allowOrigin(response.headers, origin);
+    return response;
   };
 }

@@ -1,0 +1,28 @@
+import type { MiddlewareHandler } from "hono";
+
+/**
+ * Answers CORS preflights from any origin, for routes a widget key reaches from pages the operator
+ * does not know. A preflight carries no credential, so it cannot be judged; the request that follows
+ * is (its key must list the page's origin) and only then gets `Access-Control-Allow-Origin`.
+ */
+export function openPreflight(opts: { methods: string[]; headers: string[] }): MiddlewareHandler {
+  return async (c, next) => {
+    const origin = c.req.header("origin");
+    if (c.req.method !== "OPTIONS" || !origin || !c.req.header("access-control-request-method"))
+      return next();
+    return c.body(null, 204, {
+      "access-control-allow-origin": origin,
+      "access-control-allow-methods": opts.methods.join(", "),
+      "access-control-allow-headers": opts.headers.join(", "),
+      "access-control-max-age": "600",
+      vary: "Origin",
+    });
+  };
+}
+
+/** Lets the page at `origin` read this response (call once its credential has accepted that origin). */
+export function allowOrigin(headers: Headers, origin: string): void {
+  headers.set("access-control-allow-origin", origin);
+  headers.set("access-control-expose-headers", "x-request-id");
+  headers.append("vary", "Origin");
+}
