@@ -1,4 +1,10 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+
+/** A CORS preflight: OPTIONS with an Origin and the method the page means to use. */
+export const isPreflight = (c: Context): boolean =>
+  c.req.method === "OPTIONS" &&
+  Boolean(c.req.header("origin")) &&
+  Boolean(c.req.header("access-control-request-method"));
 
 /**
  * Answers CORS preflights from any origin, for routes a widget key reaches from pages the operator
@@ -7,11 +13,9 @@ import type { MiddlewareHandler } from "hono";
  */
 export function openPreflight(opts: { methods: string[]; headers: string[] }): MiddlewareHandler {
   return async (c, next) => {
-    const origin = c.req.header("origin");
-    if (c.req.method !== "OPTIONS" || !origin || !c.req.header("access-control-request-method"))
-      return next();
+    if (!isPreflight(c)) return next();
     return c.body(null, 204, {
-      "access-control-allow-origin": origin,
+      "access-control-allow-origin": c.req.header("origin") ?? "",
       "access-control-allow-methods": opts.methods.join(", "),
       "access-control-allow-headers": opts.headers.join(", "),
       "access-control-max-age": "600",
@@ -24,5 +28,6 @@ export function openPreflight(opts: { methods: string[]; headers: string[] }): M
 export function allowOrigin(headers: Headers, origin: string): void {
   headers.set("access-control-allow-origin", origin);
   headers.set("access-control-expose-headers", "x-request-id");
-  headers.append("vary", "Origin");
+  const vary = headers.get("vary") ?? "";
+  if (!vary.split(",").some((v) => v.trim().toLowerCase() === "origin")) headers.append("vary", "Origin");
 }

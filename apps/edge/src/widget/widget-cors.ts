@@ -1,5 +1,5 @@
 import { originAllowed } from "@conclave/auth";
-import { allowOrigin, openPreflight } from "@conclave/http";
+import { allowOrigin, isPreflight, openPreflight } from "@conclave/http";
 import type { MiddlewareHandler } from "hono";
 import type { EdgeEnv } from "../http/env.js";
 
@@ -14,8 +14,8 @@ const preflight = openPreflight({
  */
 export function widgetCors(): MiddlewareHandler<EdgeEnv> {
   return async (c, next) => {
-    const answered = await preflight(c, next);
-    if (answered) return answered;
+    if (isPreflight(c)) return preflight(c, next);
+    await next();
     const origin = c.req.header("origin");
     const grant = c.get("principal")?.widget;
     if (origin && grant && originAllowed(grant, origin)) allowOrigin(c.res.headers, origin);

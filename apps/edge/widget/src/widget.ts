@@ -190,6 +190,7 @@ function mount(s: WidgetSettings): void {
       pending.splice(pending.indexOf(item), 1);
       failedNotice = "Your message could not be sent. Please try again.";
       if (!input.value) input.value = text;
+      send.disabled = input.value.trim() === "";
     }
     render();
     void follow();
