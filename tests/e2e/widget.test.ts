@@ -348,7 +348,10 @@ describe("the widget on a shop's page", () => {
 
 /** The agents' replies once both show, in the page's order (broadcast: whoever answered first). */
 async function repliesShown(page: Page): Promise<string[]> {
-  await page.locator(".msg.agent:not(.greeting):not(.typing)").nth(1).waitFor({ timeout: 30_000 });
+  await page
+    .locator(".msg.agent:not(.greeting):not(.typing):not(.streaming)")
+    .nth(1)
+    .waitFor({ timeout: 30_000 });
   const shown = (await transcript(page)).slice(2);
   expect([...shown].sort()).toEqual([REPLIES.Ada, REPLIES.Brook].sort());
   return shown;
@@ -449,6 +452,64 @@ describe("a widget key, over plain HTTP", () => {
     }
     expect(client.events()).toHaveLength(0);
     await client.close();
+  });
+
+  it("follows a turn's token deltas before its replies on the SSE stream, with ?deltas=1", async () => {
+    const ac = new AbortController();
+    const res = await fetch(`${fanoutUrl}/v1/groups/${groupId}/events?deltas=1`, {
+      headers: { authorization: `Bearer ${widgetKey}`, origin: shopOrigin },
+      signal: ac.signal,
+    });
+    expect(res.status).toBe(200);
+    const frames: { event: string; data: Record<string, unknown> }[] = [];
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+          const block = buffer.slice(0, end).split("\n");
+          buffer = buffer.slice(end + 2);
+          const event = block.find((l) => l.startsWith("event: "))?.slice(7);
+          const data = block.find((l) => l.startsWith("data: "))?.slice(6);
+          if (event && data) frames.push({ event, data: JSON.parse(data) });
+        }
+      }
+    })().catch(() => undefined);
+    // The stream is live once the hub follows the group; a post then reaches it.
+    await new Promise((r) => setTimeout(r, 300));
+    const posted = await asWidget("POST", `/v1/groups/${groupId}/messages`, shopOrigin, {
+      content: "Sizes?",
+    });
+    const turnId = posted.body.turnId as string;
+    await waitUntil(
+      "the turn's end",
+      async () =>
+        frames.some(
+          (f) => f.event === "turn.completed" && (f.data.event as { turnId: string }).turnId === turnId,
+        ),
+      30_000,
+    );
+    ac.abort();
+    await reading;
+    const mine = frames.filter(
+      (f) => (f.event === "delta" ? f.data.turnId : (f.data.event as { turnId: string }).turnId) === turnId,
+    );
+    for (const [name, reply] of Object.entries(REPLIES)) {
+      const repliedAt = mine.findIndex(
+        (f) =>
+          f.event === "agent.replied" &&
+          (f.data.event as { payload: { agentName: string } }).payload.agentName === name,
+      );
+      expect(repliedAt, name).toBeGreaterThan(0);
+      const agentId = (mine[repliedAt]?.data.event as { payload: { agentId: string } } | undefined)?.payload
+        .agentId;
+      const streamed = mine
+        .slice(0, repliedAt)
+        .filter((f) => f.event === "delta" && f.data.agentId === agentId);
+      expect(streamed.length, name).toBeGreaterThan(1);
+      expect(streamed.map((f) => f.data.text).join(""), name).toBe(reply);
+    }
   });
 
   it("stops working once revoked", async () => {

@@ -33,6 +33,30 @@ describe("the visitor's conversation", () => {
     expect(c.saved()).toEqual({ fromSeq: 4, turns: ["t1"] });
   });
 
+  it("shows an answer as its deltas come, once each, until the reply replaces it", () => {
+    const c = createConversation(undefined);
+    c.posted("t1", 5);
+    const d = (index: number, text: string, workId = "w1") => ({
+      turnId: "t1",
+      agentId: "a1",
+      workId,
+      index,
+      text,
+    });
+    expect(c.delta({ ...d(0, "Hel"), turnId: "other" })).toBe(false);
+    expect(c.delta(d(0, "Hel"))).toBe(true);
+    expect(c.delta(d(1, "lo"))).toBe(true);
+    expect(c.delta(d(1, "lo"))).toBe(false);
+    expect(c.delta(d(0, '{"vote"', "w2"))).toBe(true);
+    expect(c.lines()).toEqual([
+      { seq: Number.MAX_SAFE_INTEGER, turnId: "t1", who: "agent", name: "", text: "Hello", streaming: true },
+    ]);
+    c.add(ev(7, "agent.replied", "t1", { content: "Hello!", agentName: "Ada", agentId: "a1" }));
+    expect(c.lines().map((l) => [l.who, l.name, l.text, l.streaming])).toEqual([
+      ["agent", "Ada", "Hello!", undefined],
+    ]);
+  });
+
   it("resumes a saved conversation from where it began", () => {
     const c = createConversation({ fromSeq: 4, turns: ["t1"] });
     expect(c.resumeAfter()).toBe(4);

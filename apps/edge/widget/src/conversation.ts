@@ -6,8 +6,17 @@ export interface StreamEvent {
     type: string;
     turnId?: string | null;
     actor?: { kind: string; id: string; name?: string };
-    payload?: { content?: string; agentName?: string; purpose?: string };
+    payload?: { content?: string; agentName?: string; agentId?: string; purpose?: string };
   };
+}
+
+/** A token delta (`delta` events of the stream with `?deltas=1`): live only, never replayed. */
+export interface DeltaFrame {
+  turnId: string | null;
+  agentId: string;
+  workId: string;
+  index: number;
+  text: string;
 }
 
 /** One line of the transcript the visitor sees. */
@@ -17,6 +26,8 @@ export interface Line {
   who: "visitor" | "agent" | "notice";
   name: string;
   text: string;
+  /** Still being written (from token deltas); its final text comes with the reply. */
+  streaming?: boolean;
 }
 
 /** What survives a reload (sessionStorage): where this visitor's conversation began, and its turns. */
@@ -35,6 +46,12 @@ const MAX_EVENTS = 1000;
 export function createConversation(saved: Saved | undefined) {
   const events = new Map<number, StreamEvent["event"]>();
   const turns = new Set(saved?.turns ?? []);
+  const streams = new Map<string, { turnId: string; agentId: string; text: string; next: number }>();
+  const names = new Map<string, string>();
+  const settle = (turnId: string, agentId?: string) => {
+    for (const [id, s] of streams)
+      if (s.turnId === turnId && (!agentId || s.agentId === agentId)) streams.delete(id);
+  };
   let fromSeq = saved?.fromSeq;
   let lastSeq = fromSeq ?? 0;
   return {
@@ -45,11 +62,25 @@ export function createConversation(saved: Saved | undefined) {
       lastSeq = Math.max(lastSeq, e.seq);
       if (!KEPT.has(e.event.type)) return false;
       events.set(e.seq, e.event);
+      const { turnId, payload } = e.event;
+      if (payload?.agentId && payload.agentName) names.set(payload.agentId, payload.agentName);
+      if (turnId && e.event.type === "agent.replied") settle(turnId, payload?.agentId);
+      if (turnId && (e.event.type === "turn.completed" || e.event.type === "turn.failed")) settle(turnId);
       if (events.size > MAX_EVENTS) {
         const oldest = events.keys().next().value;
         if (oldest !== undefined) events.delete(oldest);
       }
       return Boolean(e.event.turnId && turns.has(e.event.turnId));
+    },
+    /** A piece of an answer being written in one of this visitor's turns; false when not theirs or seen. */
+    delta(d: DeltaFrame): boolean {
+      if (!d.turnId || !turns.has(d.turnId)) return false;
+      const s = streams.get(d.workId) ?? { turnId: d.turnId, agentId: d.agentId, text: "", next: 0 };
+      if (d.index < s.next) return false;
+      s.text += d.text;
+      s.next = d.index + 1;
+      streams.set(d.workId, s);
+      return true;
     },
     /** A message this visitor posted: its turn's events are theirs to see. */
     posted(turnId: string, seq: number) {
@@ -77,6 +108,19 @@ export function createConversation(saved: Saved | undefined) {
             name: "",
             text: "Sorry, no answer came. Please try again.",
           });
+      }
+      for (const s of streams.values()) {
+        // A ballot or a speaker pick streams as JSON: it is no answer to show.
+        if (s.text.trimStart().startsWith("{")) continue;
+        const name = names.get(s.agentId) ?? "";
+        out.push({
+          seq: Number.MAX_SAFE_INTEGER,
+          turnId: s.turnId,
+          who: "agent",
+          name,
+          text: s.text,
+          streaming: true,
+        });
       }
       return out;
     },

@@ -65,6 +65,7 @@ h2 { margin: 0; font-size: 16px; font-weight: 650; letter-spacing: -.01em; }
   border-bottom-left-radius: 16px; border-bottom-right-radius: 6px;
 }
 .pending .bubble { opacity: .6; }
+.streaming .bubble::after { content: "▍"; color: var(--primary); margin-left: 1px; animation: blink 1s infinite; }
 .notice { align-self: center; max-width: 92%; font-size: 13px; color: #92400e; background: #fffbeb;
   border: 1px solid #fde68a; padding: 6px 12px; border-radius: 999px; text-align: center; }
 .typing .bubble { display: inline-flex; gap: 4px; padding: 13px 14px; }

@@ -1,4 +1,4 @@
-import { createConversation, type Saved, type StreamEvent } from "./conversation.js";
+import { createConversation, type DeltaFrame, type Saved, type StreamEvent } from "./conversation.js";
 import { createSseParser } from "./sse-parser.js";
 import { stylesOf } from "./styles.js";
 import { readSettings, type WidgetSettings } from "./theme.js";
@@ -107,13 +107,15 @@ function mount(s: WidgetSettings): void {
     const lines = conv.lines();
     for (const l of lines) {
       if (l.who === "notice") items.push(el("li", { class: "notice" }, l.text));
-      else items.push(bubble(l.who, l.who === "visitor" ? "" : l.name, l.text));
+      else
+        items.push(bubble(l.who, l.who === "visitor" ? "" : l.name, l.text, l.streaming ? " streaming" : ""));
     }
+    const writing = lines.some((l) => l.streaming);
     const shown = new Set(lines.filter((l) => l.who === "visitor").map((l) => l.turnId));
     for (let i = pending.length - 1; i >= 0; i--)
       if (shown.has(pending[i]?.turnId ?? "")) pending.splice(i, 1);
     for (const p of pending) items.push(bubble("visitor", "", p.text, " pending"));
-    if (conv.waiting() || pending.length > 0) {
+    if (!writing && (conv.waiting() || pending.length > 0)) {
       const typing = bubble("agent", "", "", " typing");
       typing.setAttribute("aria-label", "Typing");
       const dots = typing.querySelector(".bubble") as HTMLElement;
@@ -131,7 +133,7 @@ function mount(s: WidgetSettings): void {
     streaming = true;
     for (let attempt = 0; ; attempt++) {
       const after = conv.resumeAfter();
-      const url = `${s.stream}/v1/groups/${s.group}/events${after === undefined ? "" : `?afterSeq=${after}`}`;
+      const url = `${s.stream}/v1/groups/${s.group}/events?deltas=1${after === undefined ? "" : `&afterSeq=${after}`}`;
       try {
         const res = await fetch(url, {
           headers: { authorization: `Bearer ${s.key}`, accept: "text/event-stream" },
@@ -148,8 +150,11 @@ function mount(s: WidgetSettings): void {
         attempt = 0;
         const parser = createSseParser((e) => {
           if (e.event === "reconnect" || e.event === "error") return;
-          const frame = JSON.parse(e.data) as StreamEvent;
-          if (conv.add(frame)) render();
+          if (e.event === "delta") {
+            if (conv.delta(JSON.parse(e.data) as DeltaFrame)) render();
+            return;
+          }
+          if (conv.add(JSON.parse(e.data) as StreamEvent)) render();
         });
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         for (;;) {
