@@ -104,9 +104,9 @@ function serve(html: () => string): Promise<Server> {
 }
 const originOf = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
 
-/** Every bubble of the transcript (greeting included), as the visitor reads it. */
+/** Every bubble of the transcript (greeting included, the typing dots not), as the visitor reads it. */
 async function transcript(page: Page): Promise<string[]> {
-  return page.locator("[data-conclave-widget] .log .bubble").allInnerTexts();
+  return page.locator("[data-conclave-widget] .log .msg:not(.typing) .bubble").allInnerTexts();
 }
 
 async function history(id: string) {
@@ -510,6 +510,29 @@ describe("a widget key, over plain HTTP", () => {
       expect(streamed.length, name).toBeGreaterThan(1);
       expect(streamed.map((f) => f.data.text).join(""), name).toBe(reply);
     }
+  });
+
+  it("is limited per key, and its page can read the 429", async () => {
+    const limited = await sys.post(`/v1/groups/${groupId}/widget-keys`, {
+      name: "limited",
+      origins: [shopOrigin],
+      rateLimitPerMinute: 2,
+    });
+    const key = limited.body.key as string;
+    const statuses: number[] = [];
+    let last: Awaited<ReturnType<TestSystem["request"]>> | undefined;
+    for (let i = 0; i < 3; i++) {
+      last = await sys.request("GET", `/v1/groups/${groupId}/messages`, {
+        token: key,
+        headers: { origin: shopOrigin },
+      });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    expect(last?.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(last?.headers.get("access-control-allow-origin")).toBe(shopOrigin);
+    // Another key's bucket is its own.
+    expect((await asWidget("GET", `/v1/groups/${groupId}/messages`, shopOrigin)).status).toBe(200);
   });
 
   it("stops working once revoked", async () => {
