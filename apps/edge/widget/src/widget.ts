@@ -206,6 +206,7 @@ function mount(s: WidgetSettings): void {
     root.classList.toggle("open", open);
     launcher.setAttribute("aria-expanded", String(open));
     launcher.setAttribute("aria-label", open ? "Close chat" : `Open chat: ${s.title}`);
+    launcher.innerHTML = open ? ICON_CLOSE : ICON_CHAT;
     if (open) {
       render();
       void follow();
