@@ -10,6 +10,9 @@ import { build } from "esbuild";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const APPS = ["edge", "orchestrator", "executor", "recorder", "fanout", "cli"];
+// The edge serves the embeddable widget (one browser script) from beside its bundle; the CLI runs
+// the edge in-process, so it ships one too.
+const WITH_WIDGET = ["edge", "cli"];
 
 // The tools' worker threads are separate entry points, started by URL next to the module that
 // spawns them; in a bundle that module is dist/main.js, so they are built into dist/ too.
@@ -125,6 +128,21 @@ async function buildApp(app, prod) {
     outExtension: { ".js": ".mjs" },
   });
   check(`${app}'s workers`, externalsOf(workers.metafile), prod, out);
+  if (WITH_WIDGET.includes(app)) await buildWidget(out);
+}
+
+/** The widget, for browsers: one dependency-free file (options as apps/edge/src/widget/widget-script.ts). */
+async function buildWidget(out) {
+  await build({
+    entryPoints: [`${ROOT}apps/edge/widget/src/widget.ts`],
+    outfile: `${out}/widget.js`,
+    bundle: true,
+    minify: true,
+    format: "iife",
+    target: "es2019",
+    legalComments: "none",
+    logLevel: "warning",
+  });
 }
 
 const wanted = process.argv.slice(2);

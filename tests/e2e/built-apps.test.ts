@@ -79,6 +79,13 @@ describe("the built apps", () => {
     }
   });
 
+  it("serve the widget that the build wrote beside the edge's bundle", async () => {
+    const res = await fetch(`${sys.edgeUrl}/widget.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/javascript/);
+    expect(await res.text()).toBe(await readFile(`${REPO_ROOT}apps/edge/dist/widget.js`, "utf8"));
+  });
+
   it("pass the images' HEALTHCHECK script while up, and fail it on a port nothing serves", async () => {
     const check = (env: Record<string, string>) =>
       promisify(execFile)(process.execPath, ["scripts/healthcheck.mjs"], {

@@ -31,6 +31,7 @@ let turnId = "";
 let ownerKeyId = "";
 let readKey = "";
 let writeKey = "";
+let strangerWidgetKey = "";
 
 beforeAll(async () => {
   sys = await startSystem({
@@ -69,6 +70,14 @@ beforeAll(async () => {
   const write = await sys.post("/v1/api-keys", { name: "writer", scopes: ["read", "write"] });
   writeKey = (write.body as { key: string }).key;
   ownerKeyId = (write.body as { id: string }).id;
+  // The stranger's own group and its widget key: it may reach nothing of the owner's.
+  const theirs = await sys.post("/v1/groups", { name: "the stranger's" }, stranger.accessToken);
+  const widget = await sys.post(
+    `/v1/groups/${(theirs.body as { id: string }).id}/widget-keys`,
+    { name: "theirs", origins: ["https://app.example.com"] },
+    stranger.accessToken,
+  );
+  strangerWidgetKey = (widget.body as { key: string }).key;
 });
 afterAll(async () => {
   await db?.close();
@@ -108,7 +117,8 @@ type Case =
   | "alg none"
   | "wrong aud"
   | "read-only key"
-  | "other group's member";
+  | "other group's member"
+  | "another group's widget key";
 
 async function credential(c: Case): Promise<string | null> {
   const session = sessionOf(owner.accessToken);
@@ -129,6 +139,8 @@ async function credential(c: Case): Promise<string | null> {
       return readKey;
     case "other group's member":
       return stranger.accessToken;
+    case "another group's widget key":
+      return strangerWidgetKey;
   }
 }
 
@@ -144,6 +156,8 @@ interface Route {
   account?: boolean;
   /** Account admins only: anyone else gets 403. */
   admin?: boolean;
+  /** A group's owners only (the write scope): a read-only key gets 403. */
+  manage?: boolean;
 }
 
 const routes = (): Route[] => [
@@ -292,6 +306,20 @@ const routes = (): Route[] => [
     call: (t) => sys.get("/v1/admin/stats", t),
   },
   {
+    name: "POST widget-keys",
+    write: true,
+    group: true,
+    call: (t) =>
+      sys.post(`/v1/groups/${groupId}/widget-keys`, { name: "w", origins: ["https://x.example"] }, t),
+  },
+  {
+    name: "GET widget-keys",
+    write: false,
+    group: true,
+    manage: true,
+    call: (t) => sys.get(`/v1/groups/${groupId}/widget-keys`, t),
+  },
+  {
     name: "DELETE /v1/api-keys/:id",
     write: true,
     group: false,
@@ -332,13 +360,17 @@ function expected(c: Case, r: Route): number {
     case "wrong aud":
       return 401;
     case "read-only key":
-      if (r.keys || r.admin) return 403;
+      if (r.keys || r.admin || r.manage) return 403;
       return r.write ? 403 : 200;
     case "other group's member":
       if (r.group || r.account) return 404;
       if (r.admin) return 403;
       if (r.name === "DELETE /v1/api-keys/:id") return 404;
       return r.name === "POST /v1/api-keys" ? 201 : r.write ? 201 : 200;
+    case "another group's widget key":
+      // Fenced before anything is read: a path of another group is 404, any other route 403.
+      if (r.name === "PUT the group's budget") return 403;
+      return r.group ? 404 : 403;
   }
 }
 
@@ -354,6 +386,7 @@ describe("every route and stream refuses whoever may not", () => {
     "wrong aud",
     "read-only key",
     "other group's member",
+    "another group's widget key",
   ];
   const matrix: string[] = [];
 
@@ -387,7 +420,7 @@ describe("every route and stream refuses whoever may not", () => {
           "an answer",
           (f) => (f.type === "subscribed" || f.type === "error") && f.groupId === groupId,
         );
-        if (c === "other group's member") {
+        if (c === "other group's member" || c === "another group's widget key") {
           expect(answer).toMatchObject({ type: "error", code: "not_found" });
           expect(client.events()).toHaveLength(0);
         } else expect(answer.type).toBe("subscribed");

@@ -58,6 +58,9 @@ import { opsRoutes } from "./ops/routes.js";
 import { replayRoutes } from "./replay/routes.js";
 import { searchRoutes } from "./search/routes.js";
 import { budgetRoutes, usageRoutes } from "./usage/routes.js";
+import { widgetKeyRoutes } from "./widget/routes.js";
+import { widgetCors } from "./widget/widget-cors.js";
+import { mountWidgetScript } from "./widget/widget-script.js";
 
 export type EdgeAppConfig = Omit<
   EdgeConfig,
@@ -151,6 +154,8 @@ function buildEdgeApp(
   if (deps.metrics) app.use("*", httpMetrics(deps.metrics));
   const unrouted = noRoute(app);
   app.notFound(unrouted.notFound);
+  // Before the operator's CORS: pages on a widget key's origins reach these routes, and no others.
+  app.use("/v1/groups/:groupId/messages", widgetCors());
   if (config.CORS_ORIGINS.length > 0) {
     app.use(
       "*",
@@ -181,6 +186,7 @@ function buildEdgeApp(
     ),
   );
   app.route("/", opsRoutes({ nc, db, keys }));
+  mountWidgetScript(app);
   const auth = authRoutes(ctx);
   app.route("/v1/auth", auth.open);
   app.route("/v1/auth", auth.signedIn);
@@ -204,6 +210,7 @@ function buildEdgeApp(
       memoryRoutes(ctx),
       replayRoutes(ctx),
       groupExportRoutes(ctx),
+      widgetKeyRoutes(ctx),
     ),
   );
   app.route("/v1/me", signedIn(accountExportRoutes(ctx)));

@@ -57,6 +57,10 @@ const schema = z.object({
   LOGIN_WINDOW_S: z.coerce.number().int().min(10).max(86_400).default(900),
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   TRUST_PROXY: envFlag,
+  /** The public URL embed codes load /widget.js and call the API from (unset: the request's own origin). */
+  WIDGET_PUBLIC_URL: z.url().optional(),
+  /** Where the widget reads a group's events (the fanout's public URL; unset: the API's, behind one ingress). */
+  WIDGET_STREAM_URL: z.url().optional(),
 });
 
 export type EdgeConfig = z.infer<typeof schema>;

@@ -29,6 +29,8 @@ export interface EdgeContext {
     | "EDGE_MAX_WAITS"
     | "EXPORT_JSON_MAX_EVENTS"
     | "EXPORT_JSON_MAX_LLM_CALLS"
+    | "WIDGET_PUBLIC_URL"
+    | "WIDGET_STREAM_URL"
   >;
   db: Db;
   js: JetStreamClient;

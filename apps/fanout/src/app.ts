@@ -10,7 +10,7 @@ import {
 } from "@conclave/auth";
 import { assertProvisioned, busConnected, groupFeeds, type NatsConnection } from "@conclave/bus";
 import { type DbHandle, isDatabaseUnreachable } from "@conclave/db";
-import { onError } from "@conclave/http";
+import { onError, openPreflight } from "@conclave/http";
 import { type Logger, withLogFields } from "@conclave/log";
 import { type AppMetrics, httpMetrics } from "@conclave/metrics";
 import { names as namesOf } from "@conclave/subjects";
@@ -100,6 +100,11 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
   app.onError(onError(log, { isUnavailable: isDatabaseUnreachable }));
   const observe = deps.metrics ? streamMetrics(deps.metrics) : undefined;
   if (deps.metrics) app.use("*", httpMetrics(deps.metrics));
+  // Pages on a widget key's origins read their group's events; the stream itself checks the origin.
+  app.use(
+    "/v1/groups/:groupId/events",
+    openPreflight({ methods: ["GET"], headers: ["authorization", "last-event-id"] }),
+  );
   if (config.CORS_ORIGINS.length > 0) {
     app.use(
       "/v1/*",
@@ -164,6 +169,7 @@ export async function createFanout(deps: FanoutDeps): Promise<Fanout> {
         access,
         principal,
         credential,
+        origin,
         observe,
       });
       sessions.add(session);

@@ -1,4 +1,4 @@
-import { type Authenticator, type Principal, requireGroupAccess } from "@conclave/auth";
+import { type Authenticator, type Principal, requireGroupAccess, requireWidgetOrigin } from "@conclave/auth";
 import type { Db } from "@conclave/db";
 import { AppError, describeError } from "@conclave/errors";
 import type { Logger } from "@conclave/log";
@@ -40,6 +40,8 @@ export function startSocketSession(deps: {
   /** Set when the upgrade request carried a valid `Authorization` header. */
   principal?: Principal | undefined;
   credential?: string | undefined;
+  /** The upgrade request's `Origin`: a widget key reads only from the pages it lists. */
+  origin?: string | undefined;
   observe?: StreamObserver | undefined;
 }): { close(code: number, reason: string): void } {
   const { ws, log, limits } = deps;
@@ -78,6 +80,7 @@ export function startSocketSession(deps: {
     const reader = principal;
     try {
       await requireGroupAccess(deps.db, reader, groupId, "read");
+      requireWidgetOrigin(reader, deps.origin);
     } catch (e) {
       // Not a member reads exactly like no such group.
       const code = e instanceof AppError ? e.code : "internal";

@@ -1,6 +1,7 @@
-import { type Authenticator, requireGroupAccess } from "@conclave/auth";
+import { type Authenticator, requireGroupAccess, requireWidgetOrigin } from "@conclave/auth";
 import type { Db } from "@conclave/db";
 import { AppError, describeError } from "@conclave/errors";
+import { allowOrigin } from "@conclave/http";
 import type { Logger } from "@conclave/log";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -11,13 +12,16 @@ import type { StreamObserver } from "./metrics.js";
 
 const Params = z.object({ groupId: z.uuid("must be a UUID") });
 const Resume = z.coerce.number().int().min(0);
+/** Token deltas waiting for one reader (with `?deltas=1`); beyond it they are dropped, as live-only frames may be. */
+const MAX_QUEUED_DELTAS = 1024;
 /** The `retry:` a stream ended by shutdown tells the client to wait before reconnecting. */
 const RECONNECT_AFTER_MS = 1_000;
 
 /**
  * `GET /v1/groups/:groupId/events`: the group's events as Server-Sent Events, each with `id` = its
  * stream seq, so a reconnecting client's `Last-Event-ID` (or `?afterSeq=`) resumes with no gap and
- * no duplicate. Authenticated by header (fetch-based clients); members only.
+ * no duplicate. Authenticated by header (fetch-based clients); members only. With `?deltas=1`, the
+ * live token deltas come too, as `delta` events without an id (never replayed, so not resumable).
  */
 export function sseHandler(deps: {
   hubs: GroupHubs;
@@ -45,6 +49,8 @@ export function sseHandler(deps: {
     const bearer = c.req.header("authorization");
     const principal = await deps.auth.fromHeader(bearer);
     await requireGroupAccess(deps.db, principal, groupId, "read");
+    const origin = c.req.header("origin");
+    requireWidgetOrigin(principal, origin);
     const from = c.req.header("last-event-id") ?? c.req.query("afterSeq");
     let afterSeq: number | undefined;
     if (from !== undefined) {
@@ -58,6 +64,8 @@ export function sseHandler(deps: {
     // Frames from the group's hub wait here for the stream's writes. A reader that lets too many
     // pile up leaves the hub and resumes after its last written seq: it slows its own feed only.
     const queue: EventFrame[] = [];
+    const withDeltas = c.req.query("deltas") === "1";
+    const deltas: Buffer[] = [];
     let wake: (() => void) | undefined;
     let paced: (() => void) | undefined;
     let fellBehind = false;
@@ -78,8 +86,11 @@ export function sseHandler(deps: {
         }
         notify();
       },
-      // Token deltas are for WebSocket clients only.
-      delta() {},
+      delta(frame) {
+        if (!withDeltas || fellBehind || deltas.length >= MAX_QUEUED_DELTAS) return;
+        deltas.push(frame);
+        notify();
+      },
       paced: () =>
         queue.length > paceAbove
           ? new Promise<void>((r) => {
@@ -92,7 +103,7 @@ export function sseHandler(deps: {
       },
     };
     let following: HubSubscription = await deps.hubs.subscribe(groupId, afterSeq, subscriber, deps.log);
-    return streamSSE(c, async (stream) => {
+    const response = streamSSE(c, async (stream) => {
       let open = true;
       const end = () => {
         open = false;
@@ -136,6 +147,12 @@ export function sseHandler(deps: {
         let last = afterSeq;
         following.start();
         while (open) {
+          // First: a delta comes before its call's reply on the bus, and must not be written after it.
+          const delta = deltas.shift();
+          if (delta) {
+            await stream.writeSSE({ event: "delta", data: delta.toString("utf8") });
+            continue;
+          }
           const frame = queue.shift();
           if (frame) {
             await stream.writeSSE({ id: String(frame.seq), event: frame.type, data: frame.sse() });
@@ -171,5 +188,8 @@ export function sseHandler(deps: {
         await farewell;
       }
     });
+    // A widget's page (its key accepted this origin above) may read the stream.
+    if (principal.widget && origin) allowOrigin(response.headers, origin);
+    return response;
   };
 }

@@ -58,17 +58,24 @@ export async function listApiKeys(db: Db, accountId: string): Promise<ApiKeyView
   const rows = await db
     .select()
     .from(apiKeys)
-    .where(and(eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt)))
+    .where(and(eq(apiKeys.accountId, accountId), eq(apiKeys.kind, "standard"), isNull(apiKeys.revokedAt)))
     .orderBy(desc(apiKeys.createdAt));
   return rows.map(view);
 }
 
-/** Revokes one of the account's keys; 404 when it is not theirs (or already revoked). */
+/** Revokes one of the account's keys; 404 when it is not theirs (or already revoked). Widget keys are their group's to revoke. */
 export async function revokeApiKey(db: Db, accountId: string, id: string): Promise<void> {
   const rows = await db
     .update(apiKeys)
     .set({ revokedAt: new Date() })
-    .where(and(eq(apiKeys.id, id), eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt)))
+    .where(
+      and(
+        eq(apiKeys.id, id),
+        eq(apiKeys.accountId, accountId),
+        eq(apiKeys.kind, "standard"),
+        isNull(apiKeys.revokedAt),
+      ),
+    )
     .returning({ id: apiKeys.id });
   if (rows.length === 0) throw new AppError("not_found", `no api key ${id}`);
 }

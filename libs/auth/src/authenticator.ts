@@ -31,6 +31,18 @@ export function createAuthenticator(deps: { db: Db; keys: KeyStore; tokens: Toke
     if (!row.key.lastUsedAt || now.getTime() - row.key.lastUsedAt.getTime() > LAST_USED_EVERY_MS) {
       await db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.key.id));
     }
+    if (row.key.kind === "widget") {
+      if (!row.key.groupId || !row.key.origins) throw new AppError("unauthorized", "invalid api key");
+      return {
+        accountId: row.key.accountId,
+        accountRole: row.role,
+        via: "api_key",
+        scopes: new Set<Scope>(),
+        apiKeyId: row.key.id,
+        widget: { groupId: row.key.groupId, origins: row.key.origins },
+        ...(row.key.rateLimitPerMinute ? { rateLimitPerMinute: row.key.rateLimitPerMinute } : {}),
+      };
+    }
     // An admin-scoped key of a non-admin account is still only a member's key.
     const scopes = new Set<Scope>(row.key.scopes.filter((s) => s !== "admin" || row.role === "admin"));
     return {

@@ -1,6 +1,7 @@
 import { and, type Db, eq, groupMembers } from "@conclave/db";
 import { AppError, assertNever } from "@conclave/errors";
 import { type Principal, requireScope, type Scope } from "./principal.js";
+import { judgeWidget } from "./widget-grant.js";
 
 export type GroupRole = "owner" | "member" | "viewer";
 /**
@@ -50,6 +51,15 @@ export function assertGroupRole(
   return role;
 }
 
+/**
+ * What the credential itself allows before any read: a scope, or for a widget key (which has none)
+ * its one group and its read and post.
+ */
+export function requireCredentialFor(p: Principal, groupId: string, action: GroupAction): void {
+  if (p.widget) judgeWidget(p.widget, groupId, action);
+  else requireScope(p, scopeFor(action));
+}
+
 /** The credential scope an action in a group needs. */
 export const scopeFor = (action: GroupAction): Scope =>
   action === "read" || action === "debug" ? "read" : "write";
@@ -64,6 +74,7 @@ export async function requireGroupAccess(
   groupId: string,
   action: GroupAction,
 ): Promise<GroupRole> {
-  requireScope(p, scopeFor(action));
+  requireCredentialFor(p, groupId, action);
+  // A widget key acts with its creator's role: it stops working where they no longer may.
   return assertGroupRole(groupId, await groupRoleOf(db, p.accountId, groupId), action);
 }

@@ -7,11 +7,19 @@ export {
   type GroupAction,
   type GroupRole,
   groupRoleOf,
+  requireCredentialFor,
   requireGroupAccess,
   scopeFor,
 } from "./group-access.js";
 export { ARGON2_PARAMS, hashPassword, PASSWORD_MAX, PASSWORD_MIN, verifyPassword } from "./password.js";
-export { type Principal, requireScope, SCOPES, type Scope, userScopes } from "./principal.js";
+export {
+  type Principal,
+  requireScope,
+  SCOPES,
+  type Scope,
+  userScopes,
+  type WidgetGrant,
+} from "./principal.js";
 export {
   createSession,
   revokeAllSessions,
@@ -28,3 +36,11 @@ export {
   type VerifiedAccess,
   verifyAccessToken,
 } from "./tokens.js";
+export { judgeWidget, normalizeOrigin, originAllowed, requireWidgetOrigin } from "./widget-grant.js";
+export {
+  createWidgetKey,
+  getWidgetKey,
+  listWidgetKeys,
+  revokeWidgetKey,
+  type WidgetKeyView,
+} from "./widget-keys.js";

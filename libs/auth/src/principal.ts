@@ -3,6 +3,12 @@ import { AppError } from "@conclave/errors";
 export const SCOPES = ["read", "write", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];
 
+/** What a widget key may reach: one group, from the page origins listed (exact `scheme://host[:port]`). */
+export interface WidgetGrant {
+  groupId: string;
+  origins: readonly string[];
+}
+
 /** Who is calling, and what they may do, whatever the credential. */
 export interface Principal {
   accountId: string;
@@ -14,6 +20,8 @@ export interface Principal {
   apiKeyId?: string;
   /** A per-key limit, when the key has one. */
   rateLimitPerMinute?: number;
+  /** Set for a widget key: it carries no scopes, only post and read in this one group. */
+  widget?: WidgetGrant;
   /** When the credential stops working by itself (token, session or key expiry; epoch ms), if it does. */
   expiresAt?: number;
 }

@@ -6,8 +6,7 @@ import {
   type GroupRole,
   groupRoleOf,
   type Principal,
-  requireScope,
-  scopeFor,
+  requireCredentialFor,
 } from "@conclave/auth";
 import type { NatsConnection } from "@conclave/bus";
 import { type ConcurrentInput, type Db, eq, groups } from "@conclave/db";
@@ -115,7 +114,7 @@ export async function createEdgeCaches({
       };
     },
     async requireGroupAccess(p, groupId, action) {
-      requireScope(p, scopeFor(action));
+      requireCredentialFor(p, groupId, action);
       const role = await roles.get(
         roleKey(groupId, p.accountId),
         () => groupRoleOf(db, p.accountId, groupId),

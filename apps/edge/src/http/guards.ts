@@ -2,6 +2,7 @@ import { AppError } from "@conclave/errors";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import type { EdgeContext } from "../context.js";
+import { fenceWidget } from "../widget/widget-fence.js";
 import type { EdgeEnv } from "./env.js";
 
 function clientIp(ctx: EdgeContext, c: Context): string {
@@ -67,6 +68,9 @@ export function authenticated(ctx: EdgeContext): MiddlewareHandler<EdgeEnv> {
     } else {
       await limit(ctx, `user:${p.accountId}`, ctx.config.RATE_LIMIT_PER_MINUTE, ctx.config.RATE_LIMIT_BURST);
     }
+    // After the limit: a key used where it may not be still spends its own tokens.
+    if (p.widget)
+      fenceWidget(p.widget, { method: c.req.method, path: c.req.path, origin: c.req.header("origin") });
     await next();
   };
 }

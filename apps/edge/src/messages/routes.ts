@@ -4,6 +4,7 @@ import { GroupIdParam } from "../groups/schemas.js";
 import { groupAccess } from "../http/group-access.js";
 import { bearer, json, jsonBody, problems, router } from "../http/openapi.js";
 import { requireJson } from "../http/validate.js";
+import { WIDGET_AUTHOR_NAME } from "../widget/embed-code.js";
 import { askGroup } from "./ask-group.js";
 import { awaitTurn } from "./await-turn.js";
 import { cancelTurn } from "./cancel-turn.js";
@@ -139,11 +140,14 @@ export function messageRoutes(ctx: EdgeContext) {
   app.openapi(postRoute, async (c) => {
     const principal = c.get("principal");
     const input = c.req.valid("json");
-    const actor = {
-      kind: "user" as const,
-      id: principal.accountId,
-      ...(input.authorName ? { name: input.authorName } : {}),
-    };
+    // A widget's visitors are anonymous: their messages are the key's, under one name they cannot change.
+    const actor = principal.widget
+      ? { kind: "user" as const, id: `widget:${principal.apiKeyId}`, name: WIDGET_AUTHOR_NAME }
+      : {
+          kind: "user" as const,
+          id: principal.accountId,
+          ...(input.authorName ? { name: input.authorName } : {}),
+        };
     const post = {
       groupId: c.req.valid("param").groupId,
       actor,

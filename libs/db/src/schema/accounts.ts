@@ -1,5 +1,18 @@
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { groups } from "./groups.js";
+
+/** `standard`: scoped to its account; `widget`: one group, post and read only, from listed origins. */
+export const API_KEY_KINDS = ["standard", "widget"] as const;
+export type ApiKeyKind = (typeof API_KEY_KINDS)[number];
+
+/** How an embedded widget looks; every field optional, validated at the edge. */
+export type WidgetTheme = {
+  title?: string;
+  greeting?: string;
+  primary?: string;
+  position?: "bottom-right" | "bottom-left";
+};
 
 /** A person's account; `role` is the account-level role (admin or member). */
 export const accounts = pgTable("accounts", {
@@ -45,7 +58,10 @@ export const refreshTokens = pgTable(
   (t) => [index("refresh_tokens_session_idx").on(t.sessionId)],
 );
 
-/** Keys for programs: shown once, stored hashed, scoped, revocable, optionally expiring and rate-limited. */
+/**
+ * Keys for programs: shown once, stored hashed, scoped, revocable, optionally expiring and rate-limited.
+ * A widget key also names its group, the page origins it may be used from and its theme.
+ */
 export const apiKeys = pgTable(
   "api_keys",
   {
@@ -63,8 +79,13 @@ export const apiKeys = pgTable(
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+    kind: text("kind", { enum: API_KEY_KINDS }).notNull().default("standard"),
+    groupId: uuid("group_id").references(() => groups.id, { onDelete: "cascade" }),
+    /** Exact `scheme://host[:port]` origins, lower-cased; only for widget keys. */
+    origins: jsonb("origins").$type<string[]>(),
+    theme: jsonb("theme").$type<WidgetTheme>(),
   },
-  (t) => [index("api_keys_account_idx").on(t.accountId)],
+  (t) => [index("api_keys_account_idx").on(t.accountId), index("api_keys_group_idx").on(t.groupId)],
 );
 
 /** Token signing keys. The private half is encrypted at rest; retired keys still verify for a while. */
