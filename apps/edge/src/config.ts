@@ -1,5 +1,6 @@
 import { authEnv, baseEnv, dbEnv, type Env, envFlag, parseConfig, port } from "@conclave/config";
 import { z } from "zod";
+import { proxyRoutesEnv } from "./proxy/proxy-routes-config.js";
 
 const schema = z.object({
   ...baseEnv,
@@ -57,6 +58,8 @@ const schema = z.object({
   LOGIN_WINDOW_S: z.coerce.number().int().min(10).max(86_400).default(900),
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   TRUST_PROXY: envFlag,
+  /** Upstreams the edge proxies to, as a JSON array of routes (see README, "Reverse proxy"). */
+  PROXY_ROUTES: proxyRoutesEnv,
 });
 
 export type EdgeConfig = z.infer<typeof schema>;

@@ -16,7 +16,7 @@ export interface DocsAsset {
 /**
  * The standalone (self-contained, no chunks) bundle of `@scalar/api-reference`, found from this
  * module in node_modules, as the source does under tsx and the production bundle in dist/ does.
- * Read and compressed on first use: an edge that never serves /docs never reads its 5 MB.
+ * Read and compressed on first use: an edge that never serves /docs never reads its 3.5 MB.
  */
 export function scalarBundle(): DocsAsset {
   // The package exports no path to its browser build: find it beside its main module.

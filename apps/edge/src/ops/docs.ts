@@ -37,7 +37,15 @@ const assetRoute = createRoute({
   tags,
   summary: "The API reference's script, served by this edge (no CDN)",
   security: [],
-  request: { params: z.object({ file: z.string() }) },
+  request: {
+    params: z.object({
+      file: z
+        .string()
+        .max(100)
+        .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/)
+        .openapi({ example: "api-reference-1.46.4.js" }),
+    }),
+  },
   responses: {
     200: {
       description:
