@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, request, type Server } from "no
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
 import { type Listening, listen } from "@conclave/http";
-import { freePort, quietLogger } from "@conclave/testing";
+import { capturingLogger, freePort, quietLogger } from "@conclave/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startTestEdge, type TestEdge, type TestEdgeUser } from "../test-edge.js";
 
@@ -57,6 +57,7 @@ let edge: TestEdge;
 let http: Listening;
 let origin: string;
 let user: TestEdgeUser;
+const logged = capturingLogger("edge");
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
@@ -70,11 +71,14 @@ beforeAll(async () => {
     { prefix: "/ext/slow", upstream: `${up}/slow`, auth: "none", timeoutMs: 300 },
     { prefix: "/ext/closed", upstream: `http://127.0.0.1:${closed}`, auth: "none" },
   ];
-  edge = await startTestEdge({
-    PROXY_ROUTES: JSON.stringify(routes),
-    RATE_LIMIT_IP_PER_MINUTE: "100000",
-    RATE_LIMIT_IP_BURST: "10000",
-  });
+  edge = await startTestEdge(
+    {
+      PROXY_ROUTES: JSON.stringify(routes),
+      RATE_LIMIT_IP_PER_MINUTE: "100000",
+      RATE_LIMIT_IP_BURST: "10000",
+    },
+    { log: logged.log },
+  );
   http = await listen({
     fetch: edge.app.fetch,
     hostname: "127.0.0.1",
@@ -239,6 +243,26 @@ describe("what a route allows", () => {
       ["/base/x", undefined],
       ["/base/x", bearer.authorization],
     ]);
+  });
+});
+
+describe("the access log", () => {
+  it("names the route, and the upstream's status or what failed, on each proxied request's line", async () => {
+    await (await fetch(`${origin}/ext/echo/fail`)).text();
+    await (await fetch(`${origin}/ext/closed/x`)).text();
+    const lines = logged.lines
+      .map((l) => JSON.parse(l) as { msg: string; route?: string; status?: number; proxy?: unknown })
+      .filter((l) => l.msg === "request" && l.proxy);
+    expect(lines.at(-2)).toMatchObject({
+      route: "/ext/echo/*",
+      status: 500,
+      proxy: { prefix: "/ext/echo", upstreamStatus: 500, upstreamMs: expect.any(Number) },
+    });
+    expect(lines.at(-1)).toMatchObject({
+      route: "/ext/closed/*",
+      status: 502,
+      proxy: { prefix: "/ext/closed", failure: "ECONNREFUSED" },
+    });
   });
 });
 
