@@ -150,6 +150,15 @@ describe("the built apps", () => {
     }
   });
 
+  it("serve /docs with the reference UI's script found in node_modules from apps/edge/dist", async () => {
+    const html = await (await fetch(`${sys.edgeUrl}/docs`)).text();
+    const script = /<script src="(\/docs\/assets\/[^"]+)"/.exec(html)?.[1];
+    expect(script).toMatch(/^\/docs\/assets\/api-reference-/);
+    const res = await fetch(`${sys.edgeUrl}${script}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("createApiReference");
+  });
+
   it("drain and exit 0 on SIGTERM", async () => {
     const recorder = sys.app("recorder");
     await recorder.stop();

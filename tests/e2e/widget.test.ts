@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   freePort,
+  launchBrowser,
   REPO_ROOT,
   StreamClient,
   startSystem,
@@ -10,7 +11,7 @@ import {
   type TestUser,
   waitUntil,
 } from "@conclave/testing";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // The embeddable widget end to end: a shop's page on another origin loads /widget.js from the edge
@@ -38,24 +39,6 @@ let widgetKey = "";
 let embed = "";
 let viewer: TestUser;
 let stranger: TestUser;
-
-/** Debian's chromium, headless, with a fresh profile of its own (playwright's launch makes one per browser). */
-async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-}
 
 // Run in the page (the tests' TypeScript has no DOM types): what has focus inside the widget, and
 // how its header is styled.

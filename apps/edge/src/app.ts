@@ -55,6 +55,7 @@ import { messageRoutes } from "./messages/routes.js";
 import { createWaitSlots } from "./messages/wait-slots.js";
 import { mountDocs } from "./ops/docs.js";
 import { opsRoutes } from "./ops/routes.js";
+import { mountProxies } from "./proxy/mount-proxies.js";
 import { replayRoutes } from "./replay/routes.js";
 import { searchRoutes } from "./search/routes.js";
 import { budgetRoutes, usageRoutes } from "./usage/routes.js";
@@ -187,6 +188,8 @@ function buildEdgeApp(
   );
   app.route("/", opsRoutes({ nc, db, keys }));
   mountWidgetScript(app);
+  // Their prefixes never overlap the edge's own paths (checked when the config is read).
+  mountProxies(app, ctx, config.PROXY_ROUTES);
   const auth = authRoutes(ctx);
   app.route("/v1/auth", auth.open);
   app.route("/v1/auth", auth.signedIn);

@@ -1,5 +1,6 @@
 import { authEnv, baseEnv, dbEnv, type Env, envFlag, parseConfig, port } from "@conclave/config";
 import { z } from "zod";
+import { proxyRoutesEnv } from "./proxy/proxy-routes-config.js";
 
 const schema = z.object({
   ...baseEnv,
@@ -61,6 +62,8 @@ const schema = z.object({
   WIDGET_PUBLIC_URL: z.url().optional(),
   /** Where the widget reads a group's events (the fanout's public URL; unset: the API's, behind one ingress). */
   WIDGET_STREAM_URL: z.url().optional(),
+  /** Upstreams the edge proxies to, as a JSON array of routes (see README, "Reverse proxy"). */
+  PROXY_ROUTES: proxyRoutesEnv,
 });
 
 export type EdgeConfig = z.infer<typeof schema>;

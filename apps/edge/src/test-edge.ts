@@ -1,5 +1,6 @@
 import { connectBus, provision } from "@conclave/bus";
 import { type DbHandle, openDb } from "@conclave/db";
+import type { Logger } from "@conclave/log";
 import { createTestDatabase, openTestBus, quietLogger, type TestBus, testEnv } from "@conclave/testing";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createEdge, loadConfig } from "./app.js";
@@ -63,11 +64,14 @@ const requester =
   };
 
 /** Starts an in-process edge for integration tests, against the shared NATS and PostgreSQL. */
-export async function startTestEdge(env: Record<string, string> = {}): Promise<TestEdge> {
+export async function startTestEdge(
+  env: Record<string, string> = {},
+  options: { log?: Logger } = {},
+): Promise<TestEdge> {
   const [bus, database] = await Promise.all([openTestBus(), createTestDatabase()]);
   const db = await openDb({ url: database.url, poolSize: 4 });
   await provision(bus.nc, bus.names);
-  const log = quietLogger("edge");
+  const log = options.log ?? quietLogger("edge");
   const app = await createEdge({
     config: loadConfig({ CONCLAVE_NS: bus.names.ns, ...env }),
     nc: bus.nc,

@@ -13,6 +13,8 @@ export type ErrorCode =
   | "unprocessable"
   | "payload_too_large"
   | "unavailable"
+  /** An upstream the edge proxies to refused, failed or is unreachable. */
+  | "bad_gateway"
   | "timeout"
   | "permanent"
   | "internal";

@@ -22,7 +22,8 @@ export interface Listening {
 
 /** An HTTP server for a fetch handler, listening once this resolves. */
 export async function listen(o: {
-  fetch: (r: Request) => Response | Promise<Response>;
+  /** Called with the node bindings (`{ incoming, outgoing }`) too: getConnInfo finds the peer there. */
+  fetch: (r: Request, bindings: unknown) => Response | Promise<Response>;
   hostname: string;
   port: number;
   log: Logger;
@@ -30,13 +31,13 @@ export async function listen(o: {
 }): Promise<Listening> {
   let draining = false;
   const refusal = JSON.stringify(problemOf(new AppError("unavailable", `${o.name} is shutting down`)));
-  const fetch = (r: Request) =>
+  const fetch = (r: Request, bindings: unknown) =>
     draining
       ? new Response(refusal, {
           status: 503,
           headers: { "content-type": "application/problem+json", "retry-after": "1", connection: "close" },
         })
-      : o.fetch(r);
+      : o.fetch(r, bindings);
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch, hostname: o.hostname, port: o.port }, (info) => {
       o.log.info({ port: info.port }, `${o.name} listening`);

@@ -34,6 +34,8 @@ export function statusOf(code: ErrorCode): number {
       return 413;
     case "unavailable":
       return 503;
+    case "bad_gateway":
+      return 502;
     case "timeout":
       return 504;
     case "permanent":
@@ -44,13 +46,16 @@ export function statusOf(code: ErrorCode): number {
   }
 }
 
+/** Server-side failures whose message says what to do (retry, check the upstream), not how we failed. */
+const PUBLIC_DETAIL: ReadonlySet<ErrorCode> = new Set(["unavailable", "bad_gateway", "timeout"]);
+
 export function problemOf(e: AppError): Problem {
   const status = statusOf(e.code);
   const problem: Problem = {
     type: `https://conclave.dev/problems/${e.code.replaceAll("_", "-")}`,
     title: e.code.replaceAll("_", " "),
     status,
-    detail: status >= 500 && e.code !== "unavailable" ? "internal error" : e.message,
+    detail: status >= 500 && !PUBLIC_DETAIL.has(e.code) ? "internal error" : e.message,
   };
   if (e.fields.length > 0) problem.errors = e.fields;
   return problem;
@@ -88,8 +93,8 @@ export function onError(log: Logger, options: { isUnavailable?: (err: unknown) =
       e = new AppError(err.status === 404 ? "not_found" : "validation", err.message);
     else e = new AppError("internal", "unexpected error", { cause: err });
     const problem = problemOf(e);
-    if (e.code === "unavailable") {
-      // While a dependency is down: one short line per refused request, without the stack.
+    if (e.code === "unavailable" || e.code === "bad_gateway" || e.code === "timeout") {
+      // While a dependency or an upstream is down or slow: one short line per refused request, without the stack.
       log.warn({ err: describeError(err), path: c.req.path }, e.message);
     } else if (problem.status >= 500) {
       // The whole error: the logger's serializer keeps its code and SQL text, never a query's values.

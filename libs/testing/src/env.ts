@@ -11,6 +11,8 @@ export const testEnv = parseConfig(
     TEST_APP_LOGS: z.string().optional(),
     /** The prometheus binary of the metrics test (default: Debian's /usr/bin/prometheus, else PATH). */
     PROMETHEUS_BIN: z.string().optional(),
+    /** The chromium of the browser tests (default: Debian's /usr/bin/chromium). */
+    CHROMIUM_BIN: z.string().default("/usr/bin/chromium"),
     /**
      * `1`: start the apps from the production build (`npm run build`), `0`: from their TypeScript;
      * `auto`: the build when it is newer than every source it is made of (after `npm run build`).

@@ -5,5 +5,10 @@ import type { Principal } from "@conclave/auth";
  * (per-address limited) routes the client's address.
  */
 export interface EdgeEnv {
-  Variables: { principal: Principal; clientIp: string };
+  Variables: {
+    principal: Principal;
+    clientIp: string;
+    /** Set by a proxy route: the access line names the route, and the upstream's status or failure. */
+    proxied?: { prefix: string; upstreamStatus?: number; failure?: string; upstreamMs: number };
+  };
 }

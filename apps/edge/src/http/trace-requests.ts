@@ -32,7 +32,13 @@ export function traceRequests(log: Logger): MiddlewareHandler<EdgeEnv> {
           span.updateName(`${c.req.method} ${route}`);
           span.setAttribute("http.route", route);
           span.setAttribute("http.response.status_code", status);
-          const line = { method: c.req.method, route, status, ms: Math.round(performance.now() - started) };
+          const line = {
+            method: c.req.method,
+            route,
+            status,
+            ms: Math.round(performance.now() - started),
+            ...(c.var.proxied ? { proxy: c.var.proxied } : {}),
+          };
           if (PROBES.has(c.req.path)) log.debug(line, "request");
           else log.info(line, "request");
         },

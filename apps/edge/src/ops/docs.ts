@@ -3,6 +3,8 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import type { EdgeEnv } from "../http/env.js";
 import { json } from "../http/openapi.js";
+import { scalarBundle } from "./docs-assets.js";
+import { sameOriginPolicy } from "./docs-csp.js";
 
 const tags = ["Operations"];
 
@@ -25,6 +27,35 @@ const docsRoute = createRoute({
     200: {
       description: "An HTML page rendering /openapi.json.",
       content: { "text/html": { schema: z.string() } },
+    },
+  },
+});
+
+const assetRoute = createRoute({
+  method: "get",
+  path: "/docs/assets/{file}",
+  tags,
+  summary: "The API reference's script, served by this edge (no CDN)",
+  security: [],
+  request: {
+    params: z.object({
+      file: z
+        .string()
+        .max(100)
+        .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/)
+        .openapi({ example: "api-reference-1.46.4.js" }),
+    }),
+  },
+  responses: {
+    200: {
+      description:
+        "The reference UI's browser bundle; its name carries its version, so it is cached for a year.",
+      content: { "text/javascript": { schema: z.string() } },
+    },
+    304: { description: "The cached copy is current." },
+    404: {
+      description: "No such asset.",
+      content: { "application/problem+json": { schema: z.record(z.string(), z.unknown()) } },
     },
   },
 });
@@ -75,14 +106,54 @@ export function openApiDocument(app: OpenAPIHono<EdgeEnv>) {
   };
 }
 
-/** Serves the document at /openapi.json and the Scalar reference at /docs (both documented themselves). */
+/**
+ * Serves the document at /openapi.json and the Scalar reference at /docs (both documented
+ * themselves). The page loads its script from this edge and nothing from elsewhere (no fonts, no
+ * telemetry), which its Content-Security-Policy enforces: /docs works without internet access.
+ */
 export function mountDocs(app: OpenAPIHono<EdgeEnv>): void {
   const document = openApiDocument(app);
   app.openapi(specRoute, (c) => c.json(document(), 200));
-  const scalar = Scalar<EdgeEnv>({ url: "/openapi.json", pageTitle: "Conclave API" });
+  const bundle = scalarBundle();
+  const scalar = Scalar<EdgeEnv>({
+    url: "/openapi.json",
+    pageTitle: "Conclave API",
+    cdn: `/docs/assets/${bundle.name}`,
+    withDefaultFonts: false,
+    telemetry: false,
+    agent: { disabled: true },
+    // Its toolbar shares and deploys the document to Scalar's hosted service.
+    showDeveloperTools: "never",
+  });
+  let page: Promise<{ html: string; csp: string }> | undefined;
   app.openapi(docsRoute, async (c, next) => {
-    const page = await scalar(c, next);
-    if (!page) throw new AppError("internal", "the API reference rendered nothing");
-    return page;
+    page ??= (async () => {
+      const res = await scalar(c, next);
+      if (!res) throw new AppError("internal", "the API reference rendered nothing");
+      const html = await res.text();
+      return { html, csp: sameOriginPolicy(html) };
+    })();
+    const { html, csp } = await page;
+    return c.html(html, 200, { "content-security-policy": csp });
+  });
+  app.openapi(assetRoute, async (c) => {
+    if (c.req.valid("param").file !== bundle.name)
+      throw new AppError("not_found", `no asset ${c.req.valid("param").file}`);
+    const asset = await bundle.load();
+    const headers = {
+      "cache-control": "public, max-age=31536000, immutable",
+      etag: asset.etag,
+      vary: "accept-encoding",
+      "x-content-type-options": "nosniff",
+    };
+    if (c.req.header("if-none-match") === asset.etag) return c.body(null, 304, headers);
+    const gzipped = /\bgzip\b/.test(c.req.header("accept-encoding") ?? "");
+    const body = gzipped ? asset.gzip : asset.raw;
+    return c.body(new Uint8Array(body), 200, {
+      ...headers,
+      "content-type": bundle.contentType,
+      "content-length": String(body.length),
+      ...(gzipped ? { "content-encoding": "gzip" } : {}),
+    });
   });
 }
