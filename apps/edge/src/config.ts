@@ -57,6 +57,15 @@ const schema = z.object({
   LOGIN_WINDOW_S: z.coerce.number().int().min(10).max(86_400).default(900),
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   TRUST_PROXY: envFlag,
+  /** The console's built files (`npm run build`), served under /console; unset: apps/console/dist of this checkout or image. */
+  CONSOLE_DIR: z.string().min(1).optional(),
+  /**
+   * The fanout's WebSocket URL as browsers reach it (e.g. wss://stream.example.com/v1/stream); the
+   * console connects there and its CSP allows it. Unset: the request's host with FANOUT_PORT.
+   */
+  PUBLIC_STREAM_URL: z.url({ protocol: /^wss?$/, message: "a ws:// or wss:// URL" }).optional(),
+  /** The fanout's port, for the default PUBLIC_STREAM_URL (development: every app on one host). */
+  FANOUT_PORT: port(3001),
 });
 
 export type EdgeConfig = z.infer<typeof schema>;
