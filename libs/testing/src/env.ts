@@ -11,6 +11,8 @@ export const testEnv = parseConfig(
     TEST_APP_LOGS: z.string().optional(),
     /** The prometheus binary of the metrics test (default: Debian's /usr/bin/prometheus, else PATH). */
     PROMETHEUS_BIN: z.string().optional(),
+    /** The Chromium of the browser tests (default: Debian's /usr/bin/chromium). */
+    CHROMIUM_BIN: z.string().optional(),
     /** `1`: start the apps from the production build (`npm run build`), not their TypeScript. */
     TEST_BUILT_APPS: z.enum(["0", "1"]).default("0"),
   }),

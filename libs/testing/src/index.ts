@@ -1,3 +1,4 @@
+export { launchBrowser, type OwnBrowser } from "./browser.js";
 export { type BothDatabases, createTestDatabase, openBothDatabases, type TestDatabase } from "./database.js";
 export { testEnv } from "./env.js";
 export { readGroupEvents } from "./group-events.js";

@@ -116,6 +116,7 @@ export function banner(o: {
   const lines = [
     "",
     `Conclave is running (namespace ${o.ns}; database: ${o.db}; NATS: ${o.nats})`,
+    `  Console    ${o.edgeUrl}/console`,
     `  HTTP API   ${o.edgeUrl}`,
     `  WebSocket  ${o.streamUrl}`,
     "  Operations: /metrics, /healthz, /readyz and /health/detailed on each app's ops port",
