@@ -189,6 +189,28 @@ describe("the console", () => {
     expect(await seqs()).toEqual(after);
   });
 
+  it("resumes after the stream drops mid-turn, with nothing lost and nothing twice", async () => {
+    await send("A third plan, then?");
+    await page.locator("[data-streaming]").first().waitFor();
+    const fanout = sys.app("fanout");
+    fanout.kill();
+    await fanout.waitForExit();
+    await page.locator(".conn.reconnecting").waitFor();
+    await shot("reconnecting");
+    fanout.restart();
+    await fanout.waitForLog("fanout ops listening");
+    await page.locator(".conn.live").waitFor({ timeout: 30_000 });
+    await waitFor(async () => (await completedTurns()) === 3, "the third turn's end after the reconnect");
+    const all = await seqs();
+    expect(new Set(all).size).toBe(all.length);
+    expect(await page.locator('[data-kind="message"]').count()).toBe(3);
+    expect(await page.locator('[data-kind="reply"]').count()).toBe(18);
+    expect(await page.locator(".consensus").count()).toBe(3);
+    await page.reload();
+    await waitFor(async () => (await completedTurns()) === 3, "the history after the reconnect");
+    expect(await seqs()).toEqual(all);
+  });
+
   it("opens a turn's timeline with each call's prompt, time and tokens", async () => {
     await page.getByRole("link", { name: "Timeline" }).first().click();
     await page.getByRole("heading", { name: "Turn timeline" }).waitFor();

@@ -97,7 +97,7 @@ export function followGroup(groupId: string, on: Handlers): GroupStream {
     if (closed) return;
     attempt++;
     on.status("reconnecting");
-    const wait = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random() / 2);
+    const wait = Math.min(5_000, 250 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2);
     timer = setTimeout(() => void connect(), wait);
   };
 
