@@ -241,11 +241,14 @@ describe("the console", () => {
     await page.getByRole("button", { name: "Create group" }).click();
     await page.getByRole("heading", { name: "Workshop" }).waitFor();
     await page.locator(".conn.live").waitFor();
-    await send("Compute six times seven, please");
+    // By keyboard: Enter sends, and the Approve button takes Enter.
+    await page.getByLabel("Message").fill("Compute six times seven, please");
+    await page.getByLabel("Message").press("Enter");
     await page.getByRole("button", { name: "Approve" }).waitFor();
     expect(await page.locator('[data-tool-status="waiting"]').count()).toBe(1);
     await shot("tool-approval");
-    await page.getByRole("button", { name: "Approve" }).click();
+    await page.getByRole("button", { name: "Approve" }).focus();
+    await page.keyboard.press("Enter");
     await page.locator('[data-tool-status="ok"]').waitFor();
     await textSoon(page.locator('[data-kind="reply"]').last(), /Computed: 42\./);
     expect(await page.getByRole("button", { name: "Approve" }).count()).toBe(0);
