@@ -286,6 +286,8 @@ describe("the console", () => {
   });
 
   it("shows usage, agents and memory, and fits a phone", async () => {
+    const token = (await sys.post("/v1/auth/login", { email: EMAIL, password: PASSWORD }, null)).body
+      .accessToken as string;
     await page.getByRole("link", { name: "Usage" }).click();
     await page.getByRole("heading", { name: "Usage and cost" }).waitFor();
     await page.locator(".chart svg").first().waitFor();
@@ -295,6 +297,24 @@ describe("the console", () => {
     await page.getByRole("link", { name: "Agents" }).click();
     await page.getByRole("heading", { name: "Your agents" }).waitFor();
     await shot("agents");
+    // The wizard drafts an agent; the editor warns about a provider with no credential, and saves.
+    await page.getByRole("button", { name: "Compose draft" }).click();
+    const wizard = page.getByRole("form", { name: "Agent wizard" });
+    await wizard.getByLabel("Name").fill("Drafted");
+    await wizard.getByRole("button", { name: "Create agent" }).click();
+    await page.getByRole("heading", { name: "Drafted" }).waitFor();
+    await page.getByLabel("Provider").selectOption("anthropic");
+    await page.getByText("no anthropic credential of yours").waitFor();
+    await shot("agent-editor");
+    await page.getByLabel("Provider").selectOption("scripted");
+    await page.getByLabel("Description").fill("Made by the wizard, edited here");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved" }).waitFor();
+    const agents = await sys.get("/v1/agents?q=Drafted", token);
+    expect((agents.body.items as { description: string; provider: string }[])[0]).toMatchObject({
+      description: "Made by the wizard, edited here",
+      provider: "scripted",
+    });
     await page.goto(debateUrl.replace(/$/, "/memory"));
     await page.getByRole("heading", { name: "Memory blocks" }).waitFor();
     await page.getByLabel("New block label").fill("facts");
