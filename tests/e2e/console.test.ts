@@ -315,6 +315,22 @@ describe("the console", () => {
       description: "Made by the wizard, edited here",
       provider: "scripted",
     });
+    // Members and roles: the owner adds a person as a viewer, then makes them a member.
+    const friend = await sys.register();
+    await page.goto(`${debateUrl}/members`);
+    await page.getByRole("heading", { name: "People" }).waitFor();
+    const add = page.getByRole("form", { name: "Add a person" });
+    await add.getByLabel("Email").fill(friend.email);
+    await add.getByLabel("Role").selectOption("viewer");
+    await add.getByRole("button", { name: "Add" }).click();
+    await page.getByLabel(`Role of ${friend.email}`).selectOption("member");
+    await waitFor(async () => {
+      const people = await sys.get(`/v1/groups/${debateUrl.split("/").at(-1)}/members`, token);
+      return (people.body.items as { email: string; role: string }[]).some(
+        (p) => p.email === friend.email && p.role === "member",
+      );
+    }, "the new member's role");
+    await shot("members");
     await page.goto(debateUrl.replace(/$/, "/memory"));
     await page.getByRole("heading", { name: "Memory blocks" }).waitFor();
     await page.getByLabel("New block label").fill("facts");
