@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # One Dockerfile for every app (build context = repo root):
 #   docker build --build-arg APP=edge -t conclave/edge .
-# APP is one of: edge, orchestrator, executor, recorder, fanout, cli. The image runs the app's
+# APP is one of: edge, orchestrator, executor, recorder, fanout, cli (the edge image also carries
+# the web console's static files). The image runs the app's
 # production bundle (`npm run build`: apps/<app>/dist/main.js) on plain node, with production
 # dependencies only.
 
@@ -24,7 +25,9 @@ RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY . .
 ARG APP
 RUN test -f "apps/${APP}/src/main.ts" || { echo "build with --build-arg APP=<app>: no apps/${APP}/src/main.ts" >&2; exit 1; }
-RUN node scripts/build.mjs "${APP}"
+# With APP=edge (or cli) this also builds the web console's static files (apps/console/dist); the
+# empty folder keeps the COPY below valid for the other apps.
+RUN node scripts/build.mjs "${APP}" && mkdir -p apps/console/dist
 
 # Runtime dependencies only: no tsx, esbuild, vitest or TypeScript in the image.
 FROM ${NODE_IMAGE} AS prod-deps
@@ -50,6 +53,8 @@ COPY --from=prod-deps /app ./
 COPY drizzle/ ./drizzle/
 COPY scripts/healthcheck.mjs ./scripts/healthcheck.mjs
 COPY --from=build /app/apps/${APP}/dist/ ./apps/${APP}/dist/
+# The console the edge serves under /console (CONSOLE_DIR defaults to it).
+COPY --from=build /app/apps/console/dist/ ./apps/console/dist/
 # The `node` user (uid 1000) of the base image; nothing under /app is writable by it.
 USER node
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 CMD ["node", "scripts/healthcheck.mjs"]

@@ -1,6 +1,8 @@
 // The production build: each app's src/main.ts bundled into apps/<app>/dist/main.js (plain ESM
 // JavaScript for Node), with the @conclave/* workspace packages inlined and every third-party
 // package left external, so `npm ci --omit=dev` provides them and native modules stay intact.
+// The web console (apps/console, React) is built by Vite into apps/console/dist: static files the
+// edge serves under /console, so it is built with every build that includes the edge or the CLI.
 //   node scripts/build.mjs [app ...]     (npm run build: every app)
 import { existsSync } from "node:fs";
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -145,10 +147,21 @@ async function buildWidget(out) {
   });
 }
 
+/** The console's static files (apps/console/dist), built by Vite for production. */
+async function buildConsole() {
+  const { build: vite } = await import("vite");
+  const root = `${ROOT}apps/console`;
+  await vite({ root, configFile: `${root}/vite.config.ts`, mode: "production", logLevel: "warn" });
+}
+
 const wanted = process.argv.slice(2);
 for (const app of wanted)
   if (!APPS.includes(app)) throw new Error(`unknown app ${app}: one of ${APPS.join(", ")}`);
 const started = Date.now();
 const prod = await productionDependencies();
-await Promise.all((wanted.length ? wanted : APPS).map((app) => buildApp(app, prod)));
-console.log(`built ${(wanted.length ? wanted : APPS).join(", ")} in ${Date.now() - started} ms`);
+const apps = wanted.length ? wanted : APPS;
+const withConsole = apps.includes("edge") || apps.includes("cli");
+await Promise.all([...apps.map((app) => buildApp(app, prod)), ...(withConsole ? [buildConsole()] : [])]);
+console.log(
+  `built ${[...apps, ...(withConsole ? ["console"] : [])].join(", ")} in ${Date.now() - started} ms`,
+);

@@ -24,6 +24,9 @@ export type Provider = z.infer<typeof Provider>;
  */
 export const SCRIPTED_MAX_DELAY_MS = 5_000;
 
+/** The longest a scripted agent may wait between two streamed words. */
+export const SCRIPTED_MAX_TOKEN_DELAY_MS = 1_000;
+
 /** A tool call the scripted provider makes, the same every time. */
 export const ScriptedToolCall = z.object({
   name: z.string().min(1).max(200),
@@ -59,6 +62,8 @@ export const AgentSnapshot = z.object({
       echo: z.boolean().optional(),
       /** Wait this long before answering (simulated latency); the provider waits at most `SCRIPTED_MAX_DELAY_MS`. */
       delayMs: z.number().int().min(0).max(600_000).optional(),
+      /** Wait this long between streamed words, so streaming can be watched (at most `SCRIPTED_MAX_DELAY_MS` in all). */
+      tokenDelayMs: z.number().int().min(0).max(SCRIPTED_MAX_TOKEN_DELAY_MS).optional(),
       /** Fail permanently with this reason (to exercise `agent.failed`). */
       failWith: z.string().max(1000).optional(),
       /** Ask for these tools when the request offers tools (then answer once results are in). */

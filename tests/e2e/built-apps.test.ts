@@ -37,6 +37,17 @@ describe("the built apps", () => {
     }
   });
 
+  it("serve the web console that `npm run build` built, from the edge's bundle", async () => {
+    const page = await fetch(`${sys.edgeUrl}/console/groups`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script, html).toBeTruthy();
+    const js = await fetch(`${sys.edgeUrl}${script}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get("cache-control")).toContain("immutable");
+  });
+
   it("run a turn end to end: posted, started, each reply, completed, relayed in order and recorded", async () => {
     const created = await sys.post("/v1/groups", {
       name: "built",

@@ -69,6 +69,22 @@ describe("the README quick start", () => {
       if (!line) throw new Error(`no "${prefix}" line in:\n${banner}`);
       return line.trim();
     };
+    // The console, as printed: its page, where its stream is, and the demo account that signs in.
+    const [consoleUrl, email, , password] = printed(`http://127.0.0.1:${env.EDGE_PORT}/console `).split(
+      /\s+/,
+    );
+    const page = await fetch(consoleUrl ?? "");
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+    expect(await (await fetch(`${consoleUrl}/config.json`)).json()).toEqual({
+      streamUrl: `ws://127.0.0.1:${env.FANOUT_PORT}/v1/stream`,
+    });
+    const login = await fetch(`http://127.0.0.1:${env.EDGE_PORT}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password }),
+    });
+    expect(login.status).toBe(200);
     const cliEnv = `EDGE_PORT=${env.EDGE_PORT} FANOUT_PORT=${env.FANOUT_PORT} CONCLAVE_TOKEN=`;
     const watchCmd = printed(cliEnv);
     const postCmd = printed("curl -s -X POST");

@@ -36,6 +36,8 @@ import { apiKeyRoutes } from "./api-keys/routes.js";
 import { authRoutes } from "./auth/routes.js";
 import { createEdgeCaches } from "./cache/edge-caches.js";
 import type { EdgeConfig } from "./config.js";
+import { consoleDir } from "./console/console-dir.js";
+import { mountConsole } from "./console/console-routes.js";
 import type { EdgeContext } from "./context.js";
 import { credentialRoutes } from "./credentials/routes.js";
 import { accountExportRoutes, groupExportRoutes } from "./export/routes.js";
@@ -226,6 +228,11 @@ function buildEdgeApp(
   app.route("/v1/budgets", signedIn(budgetRoutes(ctx)));
   app.route("/v1/admin", signedIn(adminRoutes(ctx)));
   mountDocs(app);
+  mountConsole(app, {
+    dir: consoleDir(config.CONSOLE_DIR),
+    streamUrl: config.PUBLIC_STREAM_URL,
+    fanoutPort: config.FANOUT_PORT,
+  });
   return app;
 }
 

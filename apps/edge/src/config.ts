@@ -64,6 +64,15 @@ const schema = z.object({
   WIDGET_STREAM_URL: z.url().optional(),
   /** Upstreams the edge proxies to, as a JSON array of routes (see README, "Reverse proxy"). */
   PROXY_ROUTES: proxyRoutesEnv,
+  /** The console's built files (`npm run build`), served under /console; unset: apps/console/dist of this checkout or image. */
+  CONSOLE_DIR: z.string().min(1).optional(),
+  /**
+   * The fanout's WebSocket URL as browsers reach it (e.g. wss://stream.example.com/v1/stream); the
+   * console connects there and its CSP allows it. Unset: the request's host with FANOUT_PORT.
+   */
+  PUBLIC_STREAM_URL: z.url({ protocol: /^wss?$/, message: "a ws:// or wss:// URL" }).optional(),
+  /** The fanout's port, for the default PUBLIC_STREAM_URL (development: every app on one host). */
+  FANOUT_PORT: port(3001),
 });
 
 export type EdgeConfig = z.infer<typeof schema>;

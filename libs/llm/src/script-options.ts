@@ -24,6 +24,8 @@ export interface ScriptOptions {
   echo?: boolean;
   /** Wait this long before answering (simulated latency), at most `SCRIPTED_MAX_DELAY_MS`. */
   delayMs?: number;
+  /** Wait this long between streamed words; the provider stops waiting after `SCRIPTED_MAX_DELAY_MS` in all. */
+  tokenDelayMs?: number;
   /** Fail permanently with this reason. */
   failWith?: string;
   /**

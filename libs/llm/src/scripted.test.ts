@@ -56,6 +56,19 @@ describe("scripted provider", () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(SCRIPTED_MAX_DELAY_MS - 50);
     expect(Date.now() - t0).toBeLessThan(SCRIPTED_MAX_DELAY_MS + 5_000);
   }, 20_000);
+  it("paces its words by tokenDelayMs, so a reader sees them arrive one by one", async () => {
+    const stamps: number[] = [];
+    const t0 = Date.now();
+    for await (const e of p.stream({
+      agent: agent({ replies: ["one two three"], tokenDelayMs: 40 }),
+      messages,
+      turnIndex: 0,
+    }))
+      if (e.type === "text") stamps.push(Date.now() - t0);
+    expect(stamps).toHaveLength(3);
+    expect(stamps[0]).toBeLessThan(35);
+    expect((stamps[2] ?? 0) - (stamps[0] ?? 0)).toBeGreaterThanOrEqual(70);
+  });
   it("fails permanently when scripted to", async () => {
     await expect(
       p.complete({ agent: agent({ failWith: "no" }), messages, turnIndex: 0 }),

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError } from "@conclave/errors";
-import { SCRIPTED_MAX_DELAY_MS } from "@conclave/subjects";
+import { SCRIPTED_MAX_DELAY_MS, SCRIPTED_MAX_TOKEN_DELAY_MS } from "@conclave/subjects";
 import { providerFromStream } from "./collect-stream.js";
 import type { CompletionRequest, LlmProvider, StreamEvent } from "./provider.js";
 import { abortFailure } from "./provider-failure.js";
@@ -67,7 +67,21 @@ export function createScriptedProvider(): LlmProvider {
       content = script.replies[at % script.replies.length] ?? "";
     else if (script.echo) content = heard;
     else content = `${request.agent.name} heard: ${heard}`;
-    for (const word of content.match(/\s*\S+\s*|\s+/g) ?? []) yield { type: "text", delta: word };
+    // Paced words (to watch streaming) wait at most the answer delay's cap in all.
+    const pace = Math.min(script.tokenDelayMs ?? 0, SCRIPTED_MAX_TOKEN_DELAY_MS);
+    let paced = 0;
+    for (const word of content.match(/\s*\S+\s*|\s+/g) ?? []) {
+      if (pace > 0 && paced > 0 && paced <= SCRIPTED_MAX_DELAY_MS) {
+        try {
+          await sleep(pace, undefined, { signal });
+        } catch (e) {
+          if (signal?.aborted) throw abortFailure(name, signal);
+          throw e;
+        }
+      }
+      paced += pace;
+      yield { type: "text", delta: word };
+    }
     yield done(model, inputTokens, tokens(content), "stop");
   }
   return providerFromStream(name, stream);

@@ -1,4 +1,4 @@
-export { blockOffHost, launchBrowser } from "./browser.js";
+export { blockOffHost, launchBrowser, launchBrowserContext, type OwnBrowser } from "./browser.js";
 export { type BothDatabases, createTestDatabase, openBothDatabases, type TestDatabase } from "./database.js";
 export { testEnv } from "./env.js";
 export { readGroupEvents } from "./group-events.js";

@@ -154,7 +154,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     await db.drop().catch(() => undefined);
     throw e;
   }
-  const edgeUrl = `http://127.0.0.1:${edgePort}`;
+  // The first edge's and fanout's, whichever ports they took (a test may choose them in `env`).
+  const edgeUrl = edgeUrls[0] ?? `http://127.0.0.1:${edgePort}`;
   let user: TestUser | undefined;
   const request: TestSystem["request"] = async (method, path, options = {}) => {
     const token = options.token === undefined ? user?.accessToken : options.token;
@@ -187,7 +188,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       refreshToken: b.refreshToken,
     };
   };
-  const streamUrl = `ws://127.0.0.1:${fanoutPort}/v1/stream`;
+  const streamUrl = streamUrls[0] ?? `ws://127.0.0.1:${fanoutPort}/v1/stream`;
   try {
     user = await register();
   } catch (e) {

@@ -8,7 +8,7 @@ export interface DemoGroup {
 }
 
 /** The demo: a broadcast group, a debate-and-vote group, and the API key the printed commands use. */
-export type Demo = DemoGroup & { council: DemoGroup; apiKey: string };
+export type Demo = DemoGroup & { council: DemoGroup; apiKey: string; email: string; password: string };
 
 /** Waits until the edge is ready. */
 export async function waitForEdge(edgeUrl: string, timeoutMs = 60_000): Promise<void> {
@@ -43,9 +43,10 @@ async function call<T>(url: string, body: unknown, token?: string): Promise<T> {
  */
 export async function createDemo(edgeUrl: string): Promise<Demo> {
   const email = `demo-${Date.now().toString(36)}@example.com`;
+  const password = randomBytes(18).toString("base64url");
   const { accessToken } = await call<{ accessToken: string }>(`${edgeUrl}/v1/auth/register`, {
     email,
-    password: randomBytes(18).toString("base64url"),
+    password,
   });
   const { key } = await call<{ key: string }>(
     `${edgeUrl}/v1/api-keys`,
@@ -99,7 +100,7 @@ export async function createDemo(edgeUrl: string): Promise<Demo> {
     },
     key,
   );
-  return { ...group, council, apiKey: key };
+  return { ...group, council, apiKey: key, email, password };
 }
 
 export function banner(o: {
@@ -116,6 +117,7 @@ export function banner(o: {
   const lines = [
     "",
     `Conclave is running (namespace ${o.ns}; database: ${o.db}; NATS: ${o.nats})`,
+    `  Console    ${o.edgeUrl}/console`,
     `  HTTP API   ${o.edgeUrl}`,
     `  WebSocket  ${o.streamUrl}`,
     "  Operations: /metrics, /healthz, /readyz and /health/detailed on each app's ops port",
@@ -127,6 +129,9 @@ export function banner(o: {
     lines.push(
       "",
       `Demo group ${id} with agents ${o.group.agents.map((a) => a.name).join(" and ")}.`,
+      "",
+      "Open the console and sign in as the demo account:",
+      `  ${o.edgeUrl}/console   ${o.group.email} / ${o.group.password}`,
       "",
       "Watch it live (in another terminal):",
       `  ${o.watchEnv}CONCLAVE_TOKEN=${o.group.apiKey} npm run watch -- ${id}`,

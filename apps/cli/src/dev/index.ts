@@ -6,6 +6,7 @@ import { runUntilSignal, type Service } from "@conclave/runtime";
 import type { CliConfig } from "../config.js";
 import { migrate } from "../migrate.js";
 import { provisionBus } from "../provision.js";
+import { ensureConsoleBuilt, withConsoleOrigins } from "./console.js";
 import { banner, createDemo, waitForEdge } from "./demo.js";
 import { embeddedApps } from "./embedded.js";
 import { ensureNats } from "./nats.js";
@@ -18,9 +19,19 @@ import { appProcesses } from "./processes.js";
  * runs each as its own process.
  */
 export async function runDev(config: CliConfig, env: Env, log: Logger): Promise<void> {
-  const nats = await ensureNats(config.NATS_URL, config.NATS_DATA_DIR, config.CONCLAVE_NS, log);
-  // Apps log warnings only unless asked, so the instructions below stay readable.
-  const appEnv: Env = { ...env, NATS_URL: nats.url, LOG_LEVEL: env.LOG_LEVEL ?? "warn" };
+  const host = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
+  const [nats] = await Promise.all([
+    ensureNats(config.NATS_URL, config.NATS_DATA_DIR, config.CONCLAVE_NS, log),
+    ensureConsoleBuilt(log),
+  ]);
+  // Apps log warnings only unless asked, so the instructions below stay readable. The console's
+  // page (served by the edge) opens the fanout's WebSocket, which admits only allowed origins.
+  const appEnv: Env = {
+    ...env,
+    NATS_URL: nats.url,
+    LOG_LEVEL: env.LOG_LEVEL ?? "warn",
+    CORS_ORIGINS: withConsoleOrigins(env.CORS_ORIGINS, host, config.EDGE_PORT),
+  };
   // The apps' own NATS users may not create streams: provision first, as the launcher's admin.
   await provisionBus(
     { ...config, NATS_URL: nats.url, NATS_USER: nats.admin?.user, NATS_PASSWORD: nats.admin?.password },
@@ -44,7 +55,6 @@ export async function runDev(config: CliConfig, env: Env, log: Logger): Promise<
       logger: (app) => createLogger({ app, level: appEnv.LOG_LEVEL }),
     });
   }
-  const host = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
   const edgeUrl = `http://${host}:${config.EDGE_PORT}`;
   const streamUrl = `ws://${host}:${config.FANOUT_PORT}/v1/stream`;
   const ops = Object.fromEntries(

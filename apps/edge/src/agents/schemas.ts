@@ -1,4 +1,11 @@
-import { AgentMemorySettings, jsonObject, PROVIDERS, SCRIPTED_MAX_DELAY_MS, text } from "@conclave/subjects";
+import {
+  AgentMemorySettings,
+  jsonObject,
+  PROVIDERS,
+  SCRIPTED_MAX_DELAY_MS,
+  SCRIPTED_MAX_TOKEN_DELAY_MS,
+  text,
+} from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 
 export const AgentName = text()
@@ -23,6 +30,15 @@ export const ScriptedSettings = z
       .max(SCRIPTED_MAX_DELAY_MS)
       .optional()
       .openapi({ description: `Simulated latency before answering, at most ${SCRIPTED_MAX_DELAY_MS} ms.` }),
+    tokenDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(SCRIPTED_MAX_TOKEN_DELAY_MS)
+      .optional()
+      .openapi({
+        description: `Pause between streamed words (at most ${SCRIPTED_MAX_TOKEN_DELAY_MS} ms; ${SCRIPTED_MAX_DELAY_MS} ms per answer in all), to watch an answer stream.`,
+      }),
     failWith: text().min(1).max(1000).optional(),
     toolCalls: z
       .array(

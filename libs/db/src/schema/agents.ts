@@ -18,6 +18,7 @@ export type AgentConfig = {
     replies?: string[];
     echo?: boolean;
     delayMs?: number;
+    tokenDelayMs?: number;
     failWith?: string;
     toolCalls?: { name: string; args?: Record<string, unknown>; id?: string }[];
     /** Ballots cast when asked to vote, cycled by turn; a null choice abstains. */
