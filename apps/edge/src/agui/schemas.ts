@@ -1,5 +1,5 @@
 import { RunAgentInputSchema } from "@ag-ui/core/schemas";
-import { text } from "@conclave/subjects";
+import { jsonObject, text } from "@conclave/subjects";
 import { z } from "@hono/zod-openapi";
 
 /**
@@ -13,27 +13,30 @@ export const AgUiRunInput = RunAgentInputSchema.extend({
 });
 export type AgUiRunInput = z.infer<typeof AgUiRunInput>;
 
+// Free-form parts (state, forwardedProps) are checked whole: storable text, bounded depth and size.
+const FREE = { maxDepth: 32, maxChars: 64_000 };
+
 const AgUiMessage = z
   .looseObject({
-    id: z.string(),
+    id: text(),
     role: z.enum(["developer", "system", "assistant", "user", "tool", "activity", "reasoning"]),
-    content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]).optional(),
+    content: z.union([text(), z.array(z.looseObject({ type: text() }))]).optional(),
   })
   .openapi("AgUiMessage");
 
 /** RunAgentInput as documented (AG-UI's schema does the full check). */
 export const AgUiRunDoc = z
   .looseObject({
-    threadId: z.string().openapi({ description: "The group's id." }),
-    runId: z.string().openapi({
+    threadId: text().openapi({ description: "The group's id." }),
+    runId: text().openapi({
       description: "The client's run id: the same run id again streams the same turn, posting nothing.",
     }),
-    parentRunId: z.string().optional(),
-    state: z.unknown().optional(),
+    parentRunId: text().optional(),
+    state: jsonObject(FREE).optional(),
     messages: z.array(AgUiMessage),
-    tools: z.array(z.looseObject({ name: z.string() })).optional(),
-    context: z.array(z.looseObject({ description: z.string(), value: z.string() })).optional(),
-    forwardedProps: z.unknown().optional().openapi({
+    tools: z.array(z.looseObject({ name: text() })).optional(),
+    context: z.array(z.looseObject({ description: text(), value: text() })).optional(),
+    forwardedProps: jsonObject(FREE).optional().openapi({
       description: "`conclave.lastEventId`: where to resume, as the Last-Event-ID header.",
     }),
   })
@@ -43,7 +46,7 @@ export const AgUiRunDoc = z
   });
 
 export const LastEventIdHeader = z.object({
-  "last-event-id": z.string().max(4000).optional().openapi({
+  "last-event-id": text().max(4000).optional().openapi({
     description: "The `id` of the last event received: the stream resumes after it, without repeating it.",
   }),
 });

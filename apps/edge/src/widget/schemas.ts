@@ -19,8 +19,7 @@ export const WidgetThemeBody = z
   .openapi("WidgetTheme");
 export type WidgetThemeBody = z.infer<typeof WidgetThemeBody>;
 
-const Origin = z
-  .string()
+const Origin = text()
   .max(300)
   .refine(
     (v) => normalizeOrigin(v) !== undefined,
