@@ -5,8 +5,9 @@
 // edge serves under /console, so it is built with every build that includes the edge or the CLI.
 //   node scripts/build.mjs [app ...]     (npm run build: every app)
 import { existsSync } from "node:fs";
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -130,7 +131,20 @@ async function buildApp(app, prod) {
     outExtension: { ".js": ".mjs" },
   });
   check(`${app}'s workers`, externalsOf(workers.metafile), prod, out);
-  if (WITH_WIDGET.includes(app)) await buildWidget(out);
+  if (WITH_WIDGET.includes(app)) await Promise.all([buildWidget(out), copyDocsBundle(out)]);
+}
+
+/**
+ * The API reference's browser bundle (one self-contained file of @scalar/api-reference, a dev
+ * dependency: its 280 packages are not in the image), copied beside the bundle with its version.
+ */
+async function copyDocsBundle(out) {
+  const main = createRequire(`${ROOT}apps/edge/package.json`).resolve("@scalar/api-reference");
+  const root = join(dirname(main), "..");
+  const { version } = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
+  await mkdir(`${out}/docs`, { recursive: true });
+  await copyFile(join(root, "dist", "browser", "standalone.js"), `${out}/docs/api-reference.js`);
+  await writeFile(`${out}/docs/api-reference.json`, `${JSON.stringify({ version })}\n`);
 }
 
 /** The widget, for browsers: one dependency-free file (options as apps/edge/src/widget/widget-script.ts). */
