@@ -648,9 +648,13 @@ describe("logins", () => {
     console.log(
       `login medians: right ${right.toFixed(1)} ms, wrong password ${wrong.toFixed(1)} ms, unknown email ${unknown.toFixed(1)} ms`,
     );
-    // A leak (no hash computed) is a ratio far below 1/3; a busy machine moves medians by less than 3x.
+    // A leak is an unknown email answered without computing a hash: far faster than a wrong password
+    // (both refusals do the same work, so a busy machine moves them alike), and than a right one,
+    // which adds a session write that a loaded disk can slow by itself (so its floor is looser).
+    expect(unknown / wrong).toBeGreaterThan(1 / 3);
+    expect(unknown / wrong).toBeLessThan(3);
     for (const t of [wrong, unknown]) {
-      expect(t / right).toBeGreaterThan(1 / 3);
+      expect(t / right).toBeGreaterThan(1 / 8);
       expect(t / right).toBeLessThan(3);
     }
   });
