@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -47,36 +46,32 @@ afterAll(async () => {
   await sys?.stop();
 });
 
+// Run in the page (the tests' TypeScript has no DOM types, which would change fetch's types for
+// every other test): records when the form was sent, when the first token was painted, what it showed.
+const WATCH_TOKENS = `(() => {
+  const w = window;
+  w.watch = { sent: 0, first: 0, seen: [] };
+  document.addEventListener("submit", () => (w.watch.sent = performance.now()), { capture: true, once: true });
+  const observer = new MutationObserver(() => {
+    const line = document.querySelector("[data-streaming] .tokens");
+    const text = (line && line.textContent) || "";
+    if (!text) return;
+    if (w.watch.seen[w.watch.seen.length - 1] !== text) w.watch.seen.push(text);
+    if (w.watch.first === 0) {
+      w.watch.first = -1;
+      // After the frame that shows it: painted, not just in the DOM.
+      requestAnimationFrame(() => { w.watch.first = performance.now(); });
+    }
+  });
+  observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+})()`;
+
 /** Watches the next answer stream in: when the form was sent, when the first token was painted, what it showed. */
 async function watchTokens(): Promise<void> {
-  await page.evaluate(() => {
-    const w = window as unknown as { watch: { sent: number; first: number; seen: string[] } };
-    w.watch = { sent: 0, first: 0, seen: [] };
-    document.addEventListener("submit", () => (w.watch.sent = performance.now()), {
-      capture: true,
-      once: true,
-    });
-    const observer = new MutationObserver(() => {
-      const line = document.querySelector("[data-streaming] .tokens");
-      const text = line?.textContent ?? "";
-      if (!text) return;
-      if (w.watch.seen.at(-1) !== text) w.watch.seen.push(text);
-      if (w.watch.first === 0) {
-        w.watch.first = -1;
-        // After the frame that shows it: painted, not just in the DOM.
-        requestAnimationFrame(() => {
-          w.watch.first = performance.now();
-        });
-      }
-    });
-    observer.observe(document.body, { childList: true, subtree: true, characterData: true });
-  });
+  await page.evaluate(WATCH_TOKENS);
 }
 
-const watched = () =>
-  page.evaluate(
-    () => (window as unknown as { watch: { sent: number; first: number; seen: string[] } }).watch,
-  );
+const watched = () => page.evaluate<{ sent: number; first: number; seen: string[] }>("window.watch");
 
 const completedTurns = () => page.locator('[data-kind="turn"].completed').count();
 
@@ -110,10 +105,9 @@ describe("the console", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Groups", exact: true }).waitFor();
     // The refresh token is the tab's only (sessionStorage); the access token is never stored.
-    const stored = await page.evaluate(() => ({
-      session: Object.keys(sessionStorage),
-      local: Object.keys(localStorage),
-    }));
+    const stored = await page.evaluate<{ session: string[]; local: string[] }>(
+      "({ session: Object.keys(sessionStorage), local: Object.keys(localStorage) })",
+    );
     expect(stored).toEqual({ session: ["conclave.refresh"], local: [] });
   });
 
@@ -343,7 +337,7 @@ describe("the console", () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(debateUrl);
     await page.locator(".consensus").first().waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
     expect(overflow).toBeLessThanOrEqual(0);
     await shot("phone");
   });
