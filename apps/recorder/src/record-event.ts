@@ -1,4 +1,4 @@
-import { type Db, eq, events, messages, sql, turns, voteBallots, votes } from "@conclave/db";
+import { type Db, eq, events, messages, queryRows, sql, turns, voteBallots, votes } from "@conclave/db";
 import { assertNever } from "@conclave/errors";
 import { type AnyConvEnvelope, toStorable } from "@conclave/subjects";
 
@@ -28,28 +28,9 @@ export async function recordEvents(
     .map((b, i) => ({ i, e: toStorable(b.event), seq: b.seq }))
     .sort((a, b) => a.seq - b.seq);
   return db.transaction(async (tx) => {
-    const rows = new Map<string, typeof events.$inferInsert>();
-    for (const { e, seq } of items)
-      if (!rows.has(e.id))
-        rows.set(e.id, {
-          id: e.id,
-          seq,
-          groupId: e.groupId,
-          turnId: e.turnId,
-          causationId: e.causationId,
-          type: e.type,
-          v: e.v,
-          actor: e.actor,
-          payload: e.payload,
-          at: e.at,
-          traceparent: e.traceparent ?? null,
-          forkedFrom: e.forkedFrom ?? null,
-        });
-    const inserted = await tx
-      .insert(events)
-      .values([...rows.values()])
-      .onConflictDoNothing({ target: events.id })
-      .returning({ id: events.id, seq: events.seq });
+    const rows = new Map<string, (typeof items)[number]>();
+    for (const item of items) if (!rows.has(item.e.id)) rows.set(item.e.id, item);
+    const inserted = await insertEvents(tx, [...rows.values()]);
     // An id is new once, at the seq it was inserted with (a copy at another seq in the batch is not).
     const fresh = new Set(inserted.map((r) => `${r.id}@${r.seq}`));
     const isFresh = batch.map(() => false);
@@ -75,6 +56,44 @@ export async function recordEvents(
     await Promise.all(projections);
     return isFresh;
   });
+}
+
+/**
+ * One statement whatever the batch's size, its rows as one JSON parameter: PostgreSQL plans it
+ * once per connection, and no query is built per row (building a many-row insert was a fifth of
+ * the recorder's CPU). Returns the rows that were new.
+ */
+async function insertEvents(
+  tx: Tx,
+  rows: readonly { e: AnyConvEnvelope; seq: number }[],
+): Promise<{ id: string; seq: number }[]> {
+  const json = JSON.stringify(
+    rows.map(({ e, seq }) => ({
+      id: e.id,
+      seq,
+      group_id: e.groupId,
+      turn_id: e.turnId ?? null,
+      causation_id: e.causationId ?? null,
+      type: e.type,
+      v: e.v,
+      actor: e.actor,
+      payload: e.payload,
+      at: e.at,
+      traceparent: e.traceparent ?? null,
+      forked_from: e.forkedFrom ?? null,
+    })),
+  );
+  const inserted = await queryRows<{ id: string; seq: string | number }>(
+    tx,
+    sql`insert into ${events} (id, seq, group_id, turn_id, causation_id, type, v, actor, payload, at, traceparent, forked_from)
+        select id, seq, group_id, turn_id, causation_id, type, v, actor, payload, at, traceparent, forked_from
+        from json_to_recordset(${json}::json) as r(id uuid, seq bigint, group_id uuid, turn_id uuid,
+          causation_id uuid, type text, v int, actor jsonb, payload jsonb, at timestamptz, traceparent text,
+          forked_from jsonb)
+        on conflict (id) do nothing
+        returning id, seq`,
+  );
+  return inserted.map((r) => ({ id: r.id, seq: Number(r.seq) }));
 }
 
 /** The messages row of a person's message or an agent's answer (null for other events). */
