@@ -34,7 +34,7 @@ export async function recordEvents(
     // An id is new once, at the seq it was inserted with (a copy at another seq in the batch is not).
     const fresh = new Set(inserted.map((r) => `${r.id}@${r.seq}`));
     const isFresh = batch.map(() => false);
-    const said: (typeof messages.$inferInsert)[] = [];
+    const said: MessageRow[] = [];
     const projections: Promise<void>[] = [];
     for (const { i, e, seq } of items) {
       if (!fresh.delete(`${e.id}@${seq}`)) continue;
@@ -43,13 +43,7 @@ export async function recordEvents(
       if (message) said.push(message);
       projections.push(project(tx, e));
     }
-    if (said.length > 0)
-      projections.push(
-        tx
-          .insert(messages)
-          .values(said)
-          .then(() => undefined),
-      );
+    if (said.length > 0) projections.push(insertMessages(tx, said));
     // Sent together (pipelined on the transaction's connection), not one round trip each: every
     // projection is one statement and they commute (each event sets only what it knows, as when
     // events arrive out of order after a redelivery), so their order on the server does not matter.
@@ -96,9 +90,48 @@ async function insertEvents(
   return inserted.map((r) => ({ id: r.id, seq: Number(r.seq) }));
 }
 
+/** The batch's messages rows, as `insertEvents` does: one JSON parameter, one statement. */
+async function insertMessages(tx: Tx, rows: readonly MessageRow[]): Promise<void> {
+  const json = JSON.stringify(
+    rows.map((m) => ({
+      id: m.id,
+      group_id: m.groupId,
+      turn_id: m.turnId,
+      seq: m.seq,
+      type: m.type,
+      author_kind: m.authorKind,
+      author_id: m.authorId,
+      author_name: m.authorName,
+      content: m.content,
+      purpose: m.purpose,
+      at: m.at,
+    })),
+  );
+  await tx.execute(
+    sql`insert into ${messages} (id, group_id, turn_id, seq, type, author_kind, author_id, author_name, content, purpose, at)
+        select id, group_id, turn_id, seq, type, author_kind, author_id, author_name, content, purpose, at
+        from json_to_recordset(${json}::json) as r(id uuid, group_id uuid, turn_id uuid, seq bigint, type text,
+          author_kind text, author_id text, author_name text, content text, purpose text, at timestamptz)`,
+  );
+}
+
+interface MessageRow {
+  id: string;
+  groupId: string;
+  turnId: string | null;
+  seq: number;
+  type: string;
+  authorKind: string;
+  authorId: string;
+  authorName: string | null;
+  content: string;
+  purpose: string | null;
+  at: string;
+}
+
 /** The messages row of a person's message or an agent's answer (null for other events). */
-function messageRow(e: AnyConvEnvelope, seq: number): typeof messages.$inferInsert | null {
-  const base = { id: e.id, groupId: e.groupId, turnId: e.turnId, seq, type: e.type, at: e.at };
+function messageRow(e: AnyConvEnvelope, seq: number): MessageRow | null {
+  const base = { id: e.id, groupId: e.groupId, turnId: e.turnId ?? null, seq, type: e.type, at: e.at };
   if (e.type === "message.posted")
     return {
       ...base,
@@ -106,6 +139,7 @@ function messageRow(e: AnyConvEnvelope, seq: number): typeof messages.$inferInse
       authorId: e.actor.id,
       authorName: e.actor.name ?? null,
       content: e.payload.content,
+      purpose: null,
     };
   if (e.type === "agent.replied")
     return {
