@@ -285,6 +285,61 @@ describe("the console", () => {
     expect(median).toBeLessThan(5000);
   });
 
+  it("makes a widget key, shows its embed code and a live preview, and revokes it", async () => {
+    const token = (await sys.post("/v1/auth/login", { email: EMAIL, password: PASSWORD }, null)).body
+      .accessToken as string;
+    const groupId = debateUrl.split("/").at(-1) as string;
+    await page.goto(debateUrl);
+    await page.getByRole("link", { name: "Widget" }).click();
+    await page.getByRole("heading", { name: "Widget keys" }).waitFor();
+    await page.getByText("No widget keys yet.").waitFor();
+    const form = page.getByRole("form", { name: "New widget" });
+    await form.getByLabel("Name").fill("Shop");
+    // Checked before it is sent: a bare host is not an origin.
+    await form.getByLabel(/Allowed origins/).fill("shop.example");
+    await form.getByRole("button", { name: "Create widget key" }).click();
+    await form.getByText(/line 1: "shop\.example" is not an origin/).waitFor();
+    // The console's own origin too, so the preview talks to the group for real.
+    await form.getByLabel(/Allowed origins/).fill(`https://shop.example\n${base}`);
+    await form.getByLabel("Title").fill("Ask the Council");
+    await form.getByLabel("Greeting").fill("Hello! Three agents weigh every question.");
+    await form.getByLabel("Colour").fill("#0f766e");
+    await form.getByLabel("Position").selectOption("bottom-left");
+    await form.getByRole("button", { name: "Create widget key" }).click();
+    const code = page.getByLabel("Embed code with the key");
+    await code.waitFor();
+    await page.getByText("Shown once:").waitFor();
+    const keys = await sys.get(`/v1/groups/${groupId}/widget-keys`, token);
+    const items = keys.body.items as { id: string; prefix: string; origins: string[] }[];
+    expect(items).toHaveLength(1);
+    expect(items[0]?.origins).toEqual(["https://shop.example", base]);
+    const html = await code.inputValue();
+    expect(html).toContain(`${base}/widget.js`);
+    expect(html).toContain(`data-group="${groupId}"`);
+    expect(html).toMatch(new RegExp(`data-key="ck_${items[0]?.prefix}_[^"]+"`));
+    expect(html).toContain('data-primary="#0f766e"');
+    await page.getByRole("button", { name: "Copy" }).first().click();
+    await page.getByText(/Copied to the clipboard|Selected: press/).waitFor();
+    // The preview runs the real script, with the secret, from an allowed origin: live.
+    const preview = page.frameLocator('iframe[title="Widget preview"]');
+    await preview.locator(".launcher").waitFor();
+    await preview.locator(".panel h2").filter({ hasText: "Ask the Council" }).waitFor();
+    await preview.getByText("Hello! Three agents weigh every question.").waitFor();
+    await expect
+      .poll(() => page.locator('iframe[title="Widget preview"]').getAttribute("data-live"))
+      .toBe("true");
+    await preview.getByText("Online: we reply in seconds").waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot("widget");
+    // Asked again later, the code has a placeholder where the secret was.
+    await page.getByRole("button", { name: "Embed code", exact: true }).click();
+    expect(await page.getByLabel("Embed code of Shop").inputValue()).toContain("PASTE-THE-WIDGET-KEY-HERE");
+    await page.getByRole("button", { name: "Revoke", exact: true }).click();
+    await page.getByRole("button", { name: "Yes, revoke" }).click();
+    await page.getByText("No widget keys yet.").waitFor();
+    expect((await sys.get(`/v1/groups/${groupId}/widget-keys`, token)).body.items).toEqual([]);
+  });
+
   it("shows usage, agents and memory, and fits a phone", async () => {
     const token = (await sys.post("/v1/auth/login", { email: EMAIL, password: PASSWORD }, null)).body
       .accessToken as string;
