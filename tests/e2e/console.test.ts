@@ -338,6 +338,34 @@ describe("the console", () => {
     await page.getByRole("button", { name: "Yes, revoke" }).click();
     await page.getByText("No widget keys yet.").waitFor();
     expect((await sys.get(`/v1/groups/${groupId}/widget-keys`, token)).body.items).toEqual([]);
+    // At phone width nothing spills sideways.
+    const wide = page.viewportSize();
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    if (wide) await page.setViewportSize(wide);
+    // A viewer has no Widget tab, and the page itself says it is for owners.
+    const viewer = await sys.register();
+    const added = await sys.post(
+      `/v1/groups/${groupId}/members`,
+      { email: viewer.email, role: "viewer" },
+      token,
+    );
+    expect(added.status).toBeLessThan(300);
+    const other = await browser.context.newPage();
+    try {
+      await other.goto(`${base}/console/`);
+      await other.getByLabel("Email").fill(viewer.email);
+      await other.getByLabel("Password").fill(viewer.password);
+      await other.getByRole("button", { name: "Sign in" }).click();
+      await other.getByRole("heading", { name: "Groups", exact: true }).waitFor();
+      await other.goto(`${debateUrl}/widget`);
+      await other.getByRole("heading", { name: "Only owners manage the widget" }).waitFor();
+      expect(await other.getByRole("link", { name: "Widget" }).count()).toBe(0);
+      expect(await other.locator('iframe[title="Widget preview"]').count()).toBe(0);
+    } finally {
+      await other.close();
+    }
   });
 
   it("shows usage, agents and memory, and fits a phone", async () => {

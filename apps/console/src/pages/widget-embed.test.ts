@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cleanTheme, parseOrigins, previewDocument } from "./widget-embed.js";
+import { cleanTheme, fieldOf, parseOrigins, previewDocument } from "./widget-embed.js";
 
 describe("parseOrigins", () => {
   it("takes one origin a line, trims, drops blanks, a trailing slash and repeats", () => {
@@ -40,5 +40,14 @@ describe("previewDocument", () => {
       greeting: "Hello",
       position: "bottom-right",
     });
+  });
+});
+
+describe("fieldOf", () => {
+  it("finds the form field of a problem's error path", () => {
+    expect(fieldOf("origins.1")).toBe("origins");
+    expect(fieldOf("theme.primary")).toBe("primary");
+    expect(fieldOf("name")).toBe("name");
+    expect(fieldOf("rateLimitPerMinute")).toBeUndefined();
   });
 });

@@ -6,6 +6,18 @@ export interface WidgetTheme {
   position?: "bottom-right" | "bottom-left";
 }
 
+export type Field = "name" | "origins" | "title" | "greeting" | "primary" | "position";
+const FIELDS: Field[] = ["name", "origins", "title", "greeting", "primary", "position"];
+
+/** The form field a problem's `errors[].path` names (`origins.0`, `theme.title`, …). */
+export function fieldOf(path: string): Field | undefined {
+  const last = path
+    .split(".")
+    .filter((p) => !/^\d+$/.test(p))
+    .at(-1);
+  return FIELDS.find((f) => f === last);
+}
+
 const ORIGIN = /^https?:\/\/(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::(\d{1,5}))?$/i;
 
 /** The allowed origins typed one per line: each must be http(s)://host[:port], with no path. */

@@ -4,19 +4,9 @@ import { streamSettings } from "../api/stream.js";
 import type { CreatedWidgetKey, Group, WidgetEmbed, WidgetKey } from "../api/types.js";
 import { errorText, useApi } from "../components/use-api.js";
 import { GroupTabs } from "./group-tabs.js";
-import { parseOrigins, previewDocument, type WidgetTheme } from "./widget-embed.js";
+import { type Field, fieldOf, parseOrigins, previewDocument, type WidgetTheme } from "./widget-embed.js";
 
 const DEFAULT_PRIMARY = "#4f46e5";
-type Field = "name" | "origins" | "title" | "greeting" | "primary" | "position";
-
-/** The field a problem's `errors[].path` names (`origins.0`, `theme.title`, …). */
-function fieldOf(path: string): Field | undefined {
-  const last = path
-    .split(".")
-    .filter((p) => !/^\d+$/.test(p))
-    .at(-1);
-  return (["name", "origins", "title", "greeting", "primary", "position"] as const).find((f) => f === last);
-}
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "never");
 
