@@ -329,6 +329,14 @@ describe("the console", () => {
       .poll(() => page.locator('iframe[title="Widget preview"]').getAttribute("data-live"))
       .toBe("true");
     await preview.getByText("Online: we reply in seconds").waitFor();
+    // A visitor's message from the preview reaches the group, and the agents answer in the widget.
+    await preview.getByLabel("Your message").fill("Which plan would you pick?");
+    await preview.getByLabel("Your message").press("Enter");
+    await preview.locator(".msg.visitor").filter({ hasText: "Which plan would you pick?" }).waitFor();
+    await preview
+      .locator(".msg.agent:not(.greeting):not(.typing):not(.streaming)")
+      .first()
+      .waitFor({ timeout: 30_000 });
     await page.evaluate(() => window.scrollTo(0, 0));
     await shot("widget");
     // Asked again later, the code has a placeholder where the secret was.
