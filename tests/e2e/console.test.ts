@@ -279,6 +279,97 @@ describe("the console", () => {
     expect(median).toBeLessThan(5000);
   });
 
+  it("makes a widget key, shows its embed code and a live preview, and revokes it", async () => {
+    const token = (await sys.post("/v1/auth/login", { email: EMAIL, password: PASSWORD }, null)).body
+      .accessToken as string;
+    const groupId = debateUrl.split("/").at(-1) as string;
+    await page.goto(debateUrl);
+    await page.getByRole("link", { name: "Widget" }).click();
+    await page.getByRole("heading", { name: "Widget keys" }).waitFor();
+    await page.getByText("No widget keys yet.").waitFor();
+    const form = page.getByRole("form", { name: "New widget" });
+    await form.getByLabel("Name").fill("Shop");
+    // Checked before it is sent: a bare host is not an origin.
+    await form.getByLabel(/Allowed origins/).fill("shop.example");
+    await form.getByRole("button", { name: "Create widget key" }).click();
+    await form.getByText(/line 1: "shop\.example" is not an origin/).waitFor();
+    // The console's own origin too, so the preview talks to the group for real.
+    await form.getByLabel(/Allowed origins/).fill(`https://shop.example\n${base}`);
+    await form.getByLabel("Title").fill("Ask the Council");
+    await form.getByLabel("Greeting").fill("Hello! Three agents weigh every question.");
+    await form.getByLabel("Colour").fill("#0f766e");
+    await form.getByLabel("Position").selectOption("bottom-left");
+    await form.getByRole("button", { name: "Create widget key" }).click();
+    const code = page.getByLabel("Embed code with the key");
+    await code.waitFor();
+    await page.getByText("Shown once:").waitFor();
+    const keys = await sys.get(`/v1/groups/${groupId}/widget-keys`, token);
+    const items = keys.body.items as { id: string; prefix: string; origins: string[] }[];
+    expect(items).toHaveLength(1);
+    expect(items[0]?.origins).toEqual(["https://shop.example", base]);
+    const html = await code.inputValue();
+    expect(html).toContain(`${base}/widget.js`);
+    expect(html).toContain(`data-group="${groupId}"`);
+    expect(html).toMatch(new RegExp(`data-key="ck_${items[0]?.prefix}_[^"]+"`));
+    expect(html).toContain('data-primary="#0f766e"');
+    await page.getByRole("button", { name: "Copy" }).first().click();
+    await page.getByText(/Copied to the clipboard|Selected: press/).waitFor();
+    // The preview runs the real script, with the secret, from an allowed origin: live.
+    const preview = page.frameLocator('iframe[title="Widget preview"]');
+    await preview.locator(".launcher").waitFor();
+    await preview.locator(".panel h2").filter({ hasText: "Ask the Council" }).waitFor();
+    await preview.getByText("Hello! Three agents weigh every question.").waitFor();
+    await expect
+      .poll(() => page.locator('iframe[title="Widget preview"]').getAttribute("data-live"))
+      .toBe("true");
+    await preview.getByText("Online: we reply in seconds").waitFor();
+    // A visitor's message from the preview reaches the group, and the agents answer in the widget.
+    await preview.getByLabel("Your message").fill("Which plan would you pick?");
+    await preview.getByLabel("Your message").press("Enter");
+    await preview.locator(".msg.visitor").filter({ hasText: "Which plan would you pick?" }).waitFor();
+    await preview
+      .locator(".msg.agent:not(.greeting):not(.typing):not(.streaming)")
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot("widget");
+    // Asked again later, the code has a placeholder where the secret was.
+    await page.getByRole("button", { name: "Embed code", exact: true }).click();
+    expect(await page.getByLabel("Embed code of Shop").inputValue()).toContain("PASTE-THE-WIDGET-KEY-HERE");
+    await page.getByRole("button", { name: "Revoke", exact: true }).click();
+    await page.getByRole("button", { name: "Yes, revoke" }).click();
+    await page.getByText("No widget keys yet.").waitFor();
+    expect((await sys.get(`/v1/groups/${groupId}/widget-keys`, token)).body.items).toEqual([]);
+    // At phone width nothing spills sideways.
+    const wide = page.viewportSize();
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    if (wide) await page.setViewportSize(wide);
+    // A viewer has no Widget tab, and the page itself says it is for owners.
+    const viewer = await sys.register();
+    const added = await sys.post(
+      `/v1/groups/${groupId}/members`,
+      { email: viewer.email, role: "viewer" },
+      token,
+    );
+    expect(added.status).toBeLessThan(300);
+    const other = await browser.context.newPage();
+    try {
+      await other.goto(`${base}/console/`);
+      await other.getByLabel("Email").fill(viewer.email);
+      await other.getByLabel("Password").fill(viewer.password);
+      await other.getByRole("button", { name: "Sign in" }).click();
+      await other.getByRole("heading", { name: "Groups", exact: true }).waitFor();
+      await other.goto(`${debateUrl}/widget`);
+      await other.getByRole("heading", { name: "Only owners manage the widget" }).waitFor();
+      expect(await other.getByRole("link", { name: "Widget" }).count()).toBe(0);
+      expect(await other.locator('iframe[title="Widget preview"]').count()).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("shows usage, agents and memory, and fits a phone", async () => {
     const token = (await sys.post("/v1/auth/login", { email: EMAIL, password: PASSWORD }, null)).body
       .accessToken as string;

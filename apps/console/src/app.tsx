@@ -14,6 +14,7 @@ import { RoomPage } from "./pages/room-page.js";
 import { SignInPage } from "./pages/sign-in-page.js";
 import { TimelinePage } from "./pages/timeline-page.js";
 import { UsagePage } from "./pages/usage-page.js";
+import { WidgetPage } from "./pages/widget-page.js";
 import { type Route, useRoute } from "./router.js";
 
 /** Signed in (a session that refreshes), signed out, or still finding out after a reload. */
@@ -94,6 +95,8 @@ function Page({ route }: { route: Route }) {
       return <MembersPage groupId={route.groupId} />;
     case "memory":
       return <MemoryPage groupId={route.groupId} />;
+    case "widget":
+      return <WidgetPage groupId={route.groupId} />;
     case "timeline":
       return <TimelinePage groupId={route.groupId} turnId={route.turnId} />;
     case "usage":

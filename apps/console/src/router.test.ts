@@ -8,6 +8,7 @@ describe("the console's routes", () => {
     expect(parseRoute("/console/groups/new")).toEqual({ page: "new-group" });
     expect(parseRoute("/console/groups/g1")).toEqual({ page: "room", groupId: "g1" });
     expect(parseRoute("/console/groups/g1/members")).toEqual({ page: "members", groupId: "g1" });
+    expect(parseRoute("/console/groups/g1/widget")).toEqual({ page: "widget", groupId: "g1" });
     expect(parseRoute("/console/groups/g1/turns/t1")).toEqual({
       page: "timeline",
       groupId: "g1",

@@ -9,6 +9,7 @@ export type Route =
   | { page: "room"; groupId: string }
   | { page: "members"; groupId: string }
   | { page: "memory"; groupId: string }
+  | { page: "widget"; groupId: string }
   | { page: "timeline"; groupId: string; turnId: string }
   | { page: "usage" }
   | { page: "agents" }
@@ -25,6 +26,7 @@ export function parseRoute(pathname: string): Route {
   if (a === "groups" && b && parts.length === 2) return { page: "room", groupId: b };
   if (a === "groups" && b && c === "members" && parts.length === 3) return { page: "members", groupId: b };
   if (a === "groups" && b && c === "memory" && parts.length === 3) return { page: "memory", groupId: b };
+  if (a === "groups" && b && c === "widget" && parts.length === 3) return { page: "widget", groupId: b };
   if (a === "groups" && b && c === "turns" && d && parts.length === 4)
     return { page: "timeline", groupId: b, turnId: d };
   if (a === "usage" && parts.length === 1) return { page: "usage" };

@@ -137,3 +137,25 @@ export interface Timeline {
   turnId: string;
   steps: { seq: number; event: StreamEvent; call: TimelineCall | null }[];
 }
+
+export interface WidgetKey {
+  id: string;
+  name: string;
+  prefix: string;
+  groupId: string;
+  origins: string[];
+  theme: { title?: string; greeting?: string; primary?: string; position?: "bottom-right" | "bottom-left" };
+  rateLimitPerMinute: number | null;
+  lastUsedAt: string | null;
+  createdAt: string;
+}
+
+export interface WidgetEmbed {
+  html: string;
+  keyPlaceholder: string | null;
+}
+
+export interface CreatedWidgetKey extends WidgetKey {
+  key: string;
+  embed: WidgetEmbed;
+}

@@ -8,7 +8,7 @@ export function GroupTabs({
   current,
 }: {
   group: Group | undefined;
-  current: "room" | "members" | "memory";
+  current: "room" | "members" | "memory" | "widget";
 }) {
   if (!group) return null;
   const tab = (id: typeof current, to: string, label: string) => (
@@ -29,6 +29,7 @@ export function GroupTabs({
         {tab("room", `/groups/${group.id}`, "Room")}
         {tab("members", `/groups/${group.id}/members`, "Members")}
         {tab("memory", `/groups/${group.id}/memory`, "Memory")}
+        {group.role === "owner" && tab("widget", `/groups/${group.id}/widget`, "Widget")}
       </nav>
     </div>
   );

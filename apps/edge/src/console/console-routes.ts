@@ -62,16 +62,19 @@ export function streamUrlFor(c: Context, options: ConsoleOptions): string {
   return `${scheme}://${url.hostname.includes(":") ? `[${url.hostname}]` : url.hostname}:${options.fanoutPort}/v1/stream`;
 }
 
-/** Same origin for everything but the stream; no inline script, no framing. */
+/** Same origin for everything but the stream; no inline script, no framing by other pages. */
 function securityHeaders(c: Context, options: ConsoleOptions): void {
   const stream = new URL(streamUrlFor(c, options)).origin.replace(/^http/, "ws");
+  // The widget preview (a srcdoc frame, under this policy) reads the group's events over HTTP, and
+  // builds its stylesheet at runtime from the theme.
+  const events = stream.replace(/^ws/, "http");
   c.header(
     "content-security-policy",
     [
       "default-src 'self'",
-      `connect-src 'self' ${stream}`,
+      `connect-src 'self' ${stream} ${events}`,
       "img-src 'self' data:",
-      "style-src 'self'",
+      "style-src 'self' 'unsafe-inline'",
       "script-src 'self'",
       "object-src 'none'",
       "base-uri 'self'",

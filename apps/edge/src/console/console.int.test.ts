@@ -32,7 +32,9 @@ describe("the console's files on the edge", () => {
       expect(await res.text()).toBe(PAGE);
       const csp = res.headers.get("content-security-policy") ?? "";
       expect(csp).toContain("default-src 'self'");
-      expect(csp).toContain("connect-src 'self' ws://console.example:4555");
+      // The widget preview reads the group's events from the fanout over HTTP too.
+      expect(csp).toContain("connect-src 'self' ws://console.example:4555 http://console.example:4555");
+      expect(csp).toContain("script-src 'self';");
       expect(csp).toContain("frame-ancestors 'none'");
     }
   });
