@@ -331,7 +331,7 @@ describe("the console", () => {
       .locator(".msg.agent:not(.greeting):not(.typing):not(.streaming)")
       .first()
       .waitFor({ timeout: 30_000 });
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate("window.scrollTo(0, 0)");
     await shot("widget");
     // Asked again later, the code has a placeholder where the secret was.
     await page.getByRole("button", { name: "Embed code", exact: true }).click();
@@ -343,7 +343,7 @@ describe("the console", () => {
     // At phone width nothing spills sideways.
     const wide = page.viewportSize();
     await page.setViewportSize({ width: 390, height: 844 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
     expect(overflow).toBeLessThanOrEqual(0);
     if (wide) await page.setViewportSize(wide);
     // A viewer has no Widget tab, and the page itself says it is for owners.
