@@ -39,7 +39,7 @@ beforeAll(async () => {
   });
   browser = await launchBrowserContext();
   page = await browser.context.newPage();
-  page.setDefaultTimeout(20_000);
+  page.setDefaultTimeout(30_000);
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
@@ -148,9 +148,11 @@ describe("the console", () => {
 
     await watchTokens();
     await send("Which plan should we pick?");
-    await page.locator("[data-streaming]").first().waitFor();
+    // The page's own observer records every partial answer (a poll for the streaming line, which
+    // lives a few hundred ms, can miss it on a loaded machine): wait for the first it saw.
+    await waitFor(async () => (await watched()).seen.length > 0, "the first streamed words", 45_000);
     await shot("room-streaming");
-    await page.locator(".consensus").waitFor({ timeout: 30_000 });
+    await page.locator(".consensus").waitFor({ timeout: 45_000 });
     await page.locator('[data-kind="turn"].completed').waitFor();
     const w = await watched();
     // Partial answers were on screen before the whole one: the tokens streamed.
