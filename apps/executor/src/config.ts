@@ -94,7 +94,7 @@ const schema = z.object({
    * How long "no budget covers this group and account" is reused before asking PostgreSQL again; a
    * budget set through the API ends it at once (a notice on NATS), this bounds a lost notice. 0: ask every call.
    */
-  BUDGET_UNCOVERED_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  BUDGET_UNCOVERED_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /** The output part of a call's reservation when its agent sets no `maxTokens`. */
   BUDGET_DEFAULT_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(1).max(200_000).default(4096),
   /** How long the executor reuses a model's rows of the price table. */
