@@ -91,6 +91,13 @@ describe("names", () => {
     expect(n.convSubject(groupId, "agent.replied")).toBe(`prod.conv.${groupId}.agent.replied`);
     expect(n.workSubject("llm")).toBe("prod.work.llm");
   });
+  it("reads the event type back from a conversation subject, and nothing from another", () => {
+    const n = names("prod");
+    expect(n.convTypeOf(n.convSubject(groupId, "agent.replied"))).toBe("agent.replied");
+    expect(n.convTypeOf(n.workSubject("llm"))).toBeNull();
+    expect(n.convTypeOf("prod.conv.g1")).toBeNull();
+    expect(names("prodx").convTypeOf(n.convSubject(groupId, "turn.started"))).toBeNull();
+  });
   it("refuses a namespace that would break subjects", () => {
     expect(() => names("a.b")).toThrow();
     expect(() => names("a*")).toThrow();

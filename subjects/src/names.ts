@@ -57,6 +57,8 @@ export interface Names {
   groupTypeFilter(groupId: string, type: string): string;
   /** Every conversation event: `ns.conv.>` */
   convFilter(): string;
+  /** The event type a conversation subject carries (`ns.conv.<groupId>.<type>`), or null for another subject. */
+  convTypeOf(subject: string): string | null;
   /** `ns.work.llm`, `ns.work.timer` */
   workSubject(kind: "llm" | "timer" | "tool"): string;
   workFilter(): string;
@@ -74,6 +76,7 @@ export function names(ns: string): Names {
   if (!NAMESPACE_PATTERN.test(ns)) {
     throw new Error(`namespace ${JSON.stringify(ns)} must match ${NAMESPACE_PATTERN}`);
   }
+  const convPrefix = `${ns}.conv.`;
   return {
     ns,
     stream: (key) => `${ns}_${STREAMS[key]}`,
@@ -82,6 +85,11 @@ export function names(ns: string): Names {
     groupFilter: (groupId) => `${ns}.conv.${groupId}.>`,
     groupTypeFilter: (groupId, type) => `${ns}.conv.${groupId}.${type}`,
     convFilter: () => `${ns}.conv.>`,
+    convTypeOf: (subject) => {
+      if (!subject.startsWith(convPrefix)) return null;
+      const dot = subject.indexOf(".", convPrefix.length);
+      return dot < 0 ? null : subject.slice(dot + 1);
+    },
     workSubject: (kind) => `${ns}.work.${kind}`,
     workFilter: () => `${ns}.work.>`,
     dlqSubject: (stream) => `${ns}.dlq.${stream}`,

@@ -136,6 +136,17 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
       // A fork's copies are history: their turns ran in the original group, and the fork's memory
       // is written with them (the edge's forkGroup), so nothing here acts on them.
       const dispatch = dispatchTo(handlers);
+      // Over half of a turn's events are the orchestrator's own announcements (turn.started,
+      // speaker.selected, turn.completed…): acked unread rather than parsed only to be ignored.
+      const ignored = new Set(
+        Object.entries(handlers)
+          .filter(([, h]) => h === ignore)
+          .map(([type]) => type),
+      );
+      const passOver = (subject: string) => {
+        const type = names.convTypeOf(subject);
+        return type !== null && ignored.has(type);
+      };
       running.push(
         await runConsumer({
           js,
@@ -147,6 +158,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Service {
           failpoint: config.FAULT_CRASH_BEFORE_ACK,
           workingEveryMs: config.NATS_ACK_WAIT_MS / 3,
           metrics: metrics.consumers,
+          passOver,
           handle: (e, meta) => (e.forkedFrom ? ignore() : dispatch(e, meta)),
         }),
       );

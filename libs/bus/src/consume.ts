@@ -62,6 +62,12 @@ export interface ConsumerOptions {
   failpoint?: { consumer?: string | undefined; after: number } | undefined;
   /** The app's consumer metrics: handler latency by outcome, redeliveries, dead letters, lag. */
   metrics?: ConsumerMetrics | undefined;
+  /**
+   * Subjects this app does not act on (its handler would ignore them): acked as they come, without
+   * being read, validated, traced or timed. Another consumer of the same stream still validates
+   * them; here an invalid one is not dead-lettered, as nothing here depends on it.
+   */
+  passOver?: ((subject: string) => boolean) | undefined;
 }
 
 export interface RunningConsumer {
@@ -140,6 +146,11 @@ export async function runConsumer(o: ConsumerOptions): Promise<RunningConsumer> 
   };
 
   const handleOne = async (msg: JsMsg) => {
+    if (o.passOver?.(msg.subject)) {
+      msg.ack();
+      observe.passedOver();
+      return;
+    }
     const deliveryCount = msg.info.deliveryCount;
     if (deliveryCount > 1) observe.redelivered();
     const parsed = readEnvelope(o.names, msg);
@@ -272,6 +283,7 @@ const UNOBSERVED: ConsumerObserver & { untrack(): void } = {
   handled: () => undefined,
   redelivered: () => undefined,
   deadLettered: () => undefined,
+  passedOver: () => undefined,
   untrack: () => undefined,
 };
 

@@ -21,6 +21,8 @@ export interface ConsumerObserver {
   /** A delivery after the first one. */
   redelivered(): void;
   deadLettered(): void;
+  /** A message on a subject the app does not act on, acked unread. */
+  passedOver(): void;
 }
 
 export interface TrackedConsumer {
@@ -90,6 +92,11 @@ export function consumerMetrics(m: Pick<AppMetrics, "counter" | "gauge" | "histo
     "Messages terminated and dead-lettered.",
     labels,
   );
+  const passedOver = m.counter(
+    "conclave_consumer_passed_over_total",
+    "Messages on subjects the app does not act on, acked without being read.",
+    labels,
+  );
   return {
     tracked: () => [...tracked],
     track(c) {
@@ -105,10 +112,12 @@ export function consumerMetrics(m: Pick<AppMetrics, "counter" | "gauge" | "histo
       };
       const redelivered = redeliveries.labels(l);
       const dead = deadLetters.labels(l);
+      const passed = passedOver.labels(l);
       return {
         handled: (outcome, seconds) => byOutcome[outcome].observe(seconds),
         redelivered: () => redelivered.inc(),
         deadLettered: () => dead.inc(),
+        passedOver: () => passed.inc(),
         untrack: () => tracked.delete(c),
       };
     },
