@@ -336,6 +336,50 @@ describe("POST /v1/groups/:id/agui", () => {
     expect(await postedCount(g.id)).toBe(1);
   });
 
+  it("ends a running stream with RUN_ERROR access_lost once the caller is removed or logs out, and the turn goes on", async () => {
+    const g = await group("broadcast", [
+      { name: "Ada", scripted: { replies: ["a slow thought"], delayMs: 5000 } },
+    ]);
+    const follow = async (kind: "removed" | "logged out") => {
+      const member = await sys.register();
+      const joined = await sys.post(`/v1/groups/${g.id}/members`, { email: member.email, role: "member" });
+      expect(joined.status, JSON.stringify(joined.body)).toBe(201);
+      const posted = await postedCount(g.id);
+      const res = await fetch(url(g.id), {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${member.accessToken}`,
+          "content-type": "application/json",
+          accept: "text/event-stream",
+        },
+        body: JSON.stringify(input(g.id, `still there? (${kind})`)),
+      });
+      expect(res.status).toBe(200);
+      const reading = readFrames(res);
+      // The run has started (its message is in the stream) before access goes.
+      await waitUntil("the run's message posted", async () =>
+        (await postedCount(g.id)) > posted ? true : undefined,
+      );
+      const gone =
+        kind === "removed"
+          ? await sys.request("DELETE", `/v1/groups/${g.id}/members/${member.accountId}`)
+          : await sys.post("/v1/auth/logout", { refreshToken: member.refreshToken }, member.accessToken);
+      expect(gone.status, JSON.stringify(gone.body)).toBe(204);
+      // The stream ends on its own, before the turn does (Ada takes 5 s).
+      const frames = await reading;
+      const events = frames.map((f) => JSON.parse(f.data) as { type: string; code?: string });
+      expect(events[0]?.type).toBe("RUN_STARTED");
+      expect(events.at(-1)).toMatchObject({ type: "RUN_ERROR", code: "access_lost" });
+      expect(events.filter((e) => e.type === "RUN_FINISHED" || e.type === "RUN_ERROR")).toHaveLength(1);
+    };
+    await follow("removed");
+    await follow("logged out");
+    // Nothing was cancelled: the first turn still runs (the second waits behind it).
+    const failed = await sql`select count(*)::int as n from turns where group_id = ${g.id} and status = 'failed'`;
+    expect(failed[0]?.n).toBe(0);
+    expect(await postedCount(g.id)).toBe(2);
+  });
+
   it("refuses outsiders (404), viewers (403), bad input (400, nothing posted) and no credential (401)", async () => {
     const g = await group("broadcast", [{ name: "Ada", scripted: { replies: ["hi"] } }]);
     const outsider = await sys.register();

@@ -1,8 +1,8 @@
 import { type Principal, requireGroupAccess, requireScope } from "@conclave/auth";
 import type { GroupFeed } from "@conclave/bus";
 import { agents, asc, eq, groupAgents } from "@conclave/db";
-import { AppError, type FieldIssue } from "@conclave/errors";
-import type { TokenDelta } from "@conclave/subjects";
+import { AppError, type FieldIssue, isAppError } from "@conclave/errors";
+import type { AccessChanged, TokenDelta } from "@conclave/subjects";
 import type { EdgeContext } from "../context.js";
 import { params } from "../http/validate.js";
 import { keyedIds, postMessage, recordedSeq } from "../messages/post-message.js";
@@ -31,7 +31,18 @@ export async function runAgUi({
 }: {
   ctx: EdgeContext;
   principal: Principal;
-  input: { groupId: string; body: unknown; lastEventId: string | undefined; signal: AbortSignal };
+  input: {
+    groupId: string;
+    body: unknown;
+    lastEventId: string | undefined;
+    signal: AbortSignal;
+    /**
+     * Throws when the caller may no longer read the group (its credential revoked or expired, its
+     * membership gone): run on every access change this edge hears, and every `recheckMs`.
+     */
+    recheck: () => Promise<void>;
+    recheckMs: number;
+  };
 }): Promise<AgUiRun> {
   const { groupId } = input;
   requireScope(principal, "read");
@@ -43,10 +54,14 @@ export async function runAgUi({
   let closed = false;
   let feed: GroupFeed | undefined;
   let unsubscribe: (() => void) | undefined;
+  let unwatch: (() => void) | undefined;
+  let recheckTimer: ReturnType<typeof setInterval> | undefined;
   const close = () => {
     if (closed) return;
     closed = true;
     unsubscribe?.();
+    unwatch?.();
+    clearInterval(recheckTimer);
     feed?.close();
     release();
     wake?.();
@@ -104,6 +119,31 @@ export async function runAgUi({
         wake?.();
       }
     })();
+    // Access lost mid-turn ends the stream with RUN_ERROR `access_lost`: nothing more is sent.
+    let checking = false;
+    const recheck = async () => {
+      if (checking || closed || finished) return;
+      checking = true;
+      try {
+        await input.recheck();
+      } catch (err) {
+        if (!isAppError(err) || !LOST.has(err.code)) {
+          log.warn({ err }, "could not recheck the AG-UI caller's access; the stream goes on until the next check");
+          return;
+        }
+        log.info({ code: err.code }, "the AG-UI caller lost access to the group; the stream ends");
+        push(translator.accessLost("access to the group was lost"));
+        finished = true;
+        wake?.();
+      } finally {
+        checking = false;
+      }
+    };
+    unwatch = ctx.caches.onChange((c) => {
+      if (c === null || concerns(c, principal, groupId)) void recheck();
+    });
+    recheckTimer = setInterval(() => void recheck(), input.recheckMs);
+    recheckTimer.unref();
     for (const s of [input.signal, ctx.stopping]) s.addEventListener("abort", close, { once: true });
     if (input.signal.aborted || ctx.stopping.aborted) close();
     return {
@@ -131,6 +171,27 @@ export async function runAgUi({
   } catch (e) {
     close();
     throw e;
+  }
+}
+
+/** The answers of a recheck that mean the caller may no longer follow the run. */
+const LOST: ReadonlySet<string> = new Set(["unauthorized", "forbidden", "not_found"]);
+
+/** Whether an access change may have changed what this caller may do in this group. */
+function concerns(c: AccessChanged, p: Principal, groupId: string): boolean {
+  switch (c.kind) {
+    case "membership":
+      return c.groupId === groupId && c.accountId === p.accountId;
+    case "group":
+      return c.groupId === groupId;
+    case "session":
+      return c.sessionId === p.sessionId;
+    case "account":
+      return c.accountId === p.accountId;
+    case "api_key":
+      return c.apiKeyId === p.apiKeyId;
+    case "budget":
+      return false;
   }
 }
 

@@ -152,4 +152,16 @@ describe("the AG-UI run translator", () => {
     const out = t.event(13, replied(workA, ada, "one two three"));
     expect(read(out.map((o) => o.event)).text.get(workOutcomeId(workA))).toBe("one two three");
   });
+
+  it("ends a run whose caller lost access with one RUN_ERROR access_lost at the cursor so far", () => {
+    const t = createRunTranslator(ids, names);
+    const started = t.start();
+    const lost = t.accessLost("access to the group was lost");
+    expect(lost).toHaveLength(1);
+    expect(lost[0]?.event).toMatchObject({ type: "RUN_ERROR", code: "access_lost" });
+    expect(lost[0]?.id).toBe(started.at(-1)?.id);
+    expect(t.ended).toBe(true);
+    expect(t.accessLost("again")).toEqual([]);
+    expect(t.delta(deltas[0] as (typeof deltas)[number])).toEqual([]);
+  });
 });

@@ -26,6 +26,11 @@ export interface RunTranslator {
   event(seq: number, envelope: AnyEnvelope): Output[];
   /** One token delta, live: its text streams while nothing was missed of its call. */
   delta(delta: TokenDelta): Output[];
+  /**
+   * RUN_ERROR for a caller who may no longer follow the run (access lost mid-turn): the stream
+   * ends there, whatever the turn does; its id is the cursor of what was sent before.
+   */
+  accessLost(message: string): Output[];
   /** RUN_FINISHED or RUN_ERROR was produced. */
   readonly ended: boolean;
 }
@@ -155,6 +160,13 @@ export function createRunTranslator(
   return {
     get ended() {
       return done;
+    },
+    accessLost(message) {
+      if (done) return [];
+      done = true;
+      const id = formatCursor(cursor());
+      const e = { type: EventType.RUN_ERROR, message, code: "access_lost" } as Event;
+      return [{ id, event: withRaw(e, through, id) }];
     },
     start() {
       return step(ids.messageSeq, none, [

@@ -29,6 +29,12 @@ export interface EdgeCaches {
   concurrentInput(groupId: string): Promise<ConcurrentInput>;
   /** Call after committing a change to what is cached: this edge drops it at once, every other edge moments later. */
   changed(change: AccessChanged): Promise<void>;
+  /**
+   * Calls `listener` after each change this edge applies (its own and other edges'), with null when
+   * some may have been missed (a reconnect): long streams recheck their caller then. Returns the
+   * function that stops listening.
+   */
+  onChange(listener: (change: AccessChanged | null) => void): () => void;
   stop(): void;
 }
 
@@ -62,7 +68,21 @@ export async function createEdgeCaches({
   const roles = createTtlCache<GroupRole | undefined>(options);
   const policies = createTtlCache<ConcurrentInput>(options);
 
+  const listeners = new Set<(change: AccessChanged | null) => void>();
+  const tell = (c: AccessChanged | null) => {
+    for (const l of listeners) {
+      try {
+        l(c);
+      } catch (err) {
+        log.warn({ err }, "an access change listener failed");
+      }
+    }
+  };
   const apply = (c: AccessChanged) => {
+    drop(c);
+    tell(c);
+  };
+  const drop = (c: AccessChanged) => {
     switch (c.kind) {
       case "membership":
         roles.delete(roleKey(c.groupId, c.accountId));
@@ -89,6 +109,7 @@ export async function createEdgeCaches({
     principals.clear();
     roles.clear();
     policies.clear();
+    tell(null);
   };
   const changes = await watchAccessChanges({ nc, names, log, apply, applyAll });
 
@@ -131,6 +152,13 @@ export async function createEdgeCaches({
         return group?.settings.concurrentInput ?? "enqueue";
       }),
     changed: (change) => changes.announce(change),
-    stop: () => changes.stop(),
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    stop: () => {
+      listeners.clear();
+      changes.stop();
+    },
   };
 }
