@@ -375,7 +375,8 @@ describe("POST /v1/groups/:id/agui", () => {
     await follow("removed");
     await follow("logged out");
     // Nothing was cancelled: the first turn still runs (the second waits behind it).
-    const failed = await sql`select count(*)::int as n from turns where group_id = ${g.id} and status = 'failed'`;
+    const failed =
+      await sql`select count(*)::int as n from turns where group_id = ${g.id} and status = 'failed'`;
     expect(failed[0]?.n).toBe(0);
     expect(await postedCount(g.id)).toBe(2);
   });

@@ -128,7 +128,10 @@ export async function runAgUi({
         await input.recheck();
       } catch (err) {
         if (!isAppError(err) || !LOST.has(err.code)) {
-          log.warn({ err }, "could not recheck the AG-UI caller's access; the stream goes on until the next check");
+          log.warn(
+            { err },
+            "could not recheck the AG-UI caller's access; the stream goes on until the next check",
+          );
           return;
         }
         log.info({ code: err.code }, "the AG-UI caller lost access to the group; the stream ends");
