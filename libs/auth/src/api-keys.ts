@@ -30,27 +30,39 @@ const view = (r: typeof apiKeys.$inferSelect): ApiKeyView => ({
   createdAt: r.createdAt.toISOString(),
 });
 
+/** What a new key's row holds besides its id, prefix and hash (standard and widget keys alike). */
+type NewKeyRow = Omit<typeof apiKeys.$inferInsert, "id" | "prefix" | "keyHash">;
+
+/**
+ * Stores a new key of any kind: a fresh `ck_<prefix>_<secret>`, kept only as its hash. Returns the
+ * row and the secret, which is never shown again.
+ */
+export async function insertKey(
+  db: Db,
+  values: NewKeyRow,
+): Promise<{ row: typeof apiKeys.$inferSelect; key: string }> {
+  const prefix = randomBytes(4).toString("hex");
+  const key = `ck_${prefix}_${randomToken(32)}`;
+  const [row] = await db
+    .insert(apiKeys)
+    .values({ ...values, id: newEventId(), prefix, keyHash: sha256(key) })
+    .returning();
+  if (!row) throw new AppError("internal", `${values.kind ?? "api"} key not stored`);
+  return { row, key };
+}
+
 /** Creates a key; the returned `key` is the only time the secret is ever shown. */
 export async function createApiKey(
   db: Db,
   input: { accountId: string; name: string; scopes: Scope[]; expiresAt?: Date; rateLimitPerMinute?: number },
 ): Promise<ApiKeyView & { key: string }> {
-  const prefix = randomBytes(4).toString("hex");
-  const key = `ck_${prefix}_${randomToken(32)}`;
-  const [row] = await db
-    .insert(apiKeys)
-    .values({
-      id: newEventId(),
-      accountId: input.accountId,
-      name: input.name,
-      prefix,
-      keyHash: sha256(key),
-      scopes: [...new Set(input.scopes)],
-      rateLimitPerMinute: input.rateLimitPerMinute ?? null,
-      expiresAt: input.expiresAt ?? null,
-    })
-    .returning();
-  if (!row) throw new AppError("internal", "api key not stored");
+  const { row, key } = await insertKey(db, {
+    accountId: input.accountId,
+    name: input.name,
+    scopes: [...new Set(input.scopes)],
+    rateLimitPerMinute: input.rateLimitPerMinute ?? null,
+    expiresAt: input.expiresAt ?? null,
+  });
   return { ...view(row), key };
 }
 

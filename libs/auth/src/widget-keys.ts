@@ -1,8 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { and, apiKeys, type Db, desc, eq, isNull, type WidgetTheme } from "@conclave/db";
 import { AppError } from "@conclave/errors";
-import { newEventId } from "@conclave/subjects";
-import { randomToken, sha256 } from "./crypto.js";
+import { insertKey } from "./api-keys.js";
 
 export interface WidgetKeyView {
   id: string;
@@ -40,25 +38,16 @@ export async function createWidgetKey(
     rateLimitPerMinute?: number;
   },
 ): Promise<WidgetKeyView & { key: string }> {
-  const prefix = randomBytes(4).toString("hex");
-  const key = `ck_${prefix}_${randomToken(32)}`;
-  const [row] = await db
-    .insert(apiKeys)
-    .values({
-      id: newEventId(),
-      accountId: input.accountId,
-      name: input.name,
-      prefix,
-      keyHash: sha256(key),
-      scopes: [],
-      kind: "widget",
-      groupId: input.groupId,
-      origins: [...new Set(input.origins)],
-      theme: input.theme,
-      rateLimitPerMinute: input.rateLimitPerMinute ?? null,
-    })
-    .returning();
-  if (!row) throw new AppError("internal", "widget key not stored");
+  const { row, key } = await insertKey(db, {
+    accountId: input.accountId,
+    name: input.name,
+    scopes: [],
+    kind: "widget",
+    groupId: input.groupId,
+    origins: [...new Set(input.origins)],
+    theme: input.theme,
+    rateLimitPerMinute: input.rateLimitPerMinute ?? null,
+  });
   return { ...view(row), key };
 }
 
