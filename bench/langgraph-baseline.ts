@@ -1,9 +1,17 @@
-import { emptyState, memoryTurns, postedMessage, scriptedAgent } from "@conclave/orchestrator/testing";
+import {
+  bareGraph,
+  emptyState,
+  memoryTurns,
+  postedMessage,
+  scriptedAgent,
+} from "@conclave/orchestrator/testing";
 import { type AnyEnvelope, type Envelope, makeEnvelope, newEventId } from "@conclave/subjects";
 
 export interface GraphStepCost {
   /** CPU ms per graph step (a start or a resume), LangGraph and the turn's own decisions together. */
   cpuMsPerStep: number;
+  /** CPU ms per invocation of a bare two-node graph on LangGraph's in-memory saver: LangGraph's floor. */
+  bareMsPerInvoke: number;
   /** Steps per two-agent round-robin turn: the start and one resume per answer. */
   stepsPerTurn: number;
   turns: number;
@@ -60,10 +68,18 @@ export async function measureGraphSteps(turns = 2000, warmup = 300): Promise<Gra
     }
     if (state.active) throw new Error("the turn did not end");
   };
-  for (let i = 0; i < warmup; i++) await turn();
-  const before = process.cpuUsage();
-  for (let i = 0; i < turns; i++) await turn();
-  const used = process.cpuUsage(before);
+  const cpuMs = async (each: () => Promise<void>, times: number) => {
+    for (let i = 0; i < warmup; i++) await each();
+    const before = process.cpuUsage();
+    for (let i = 0; i < times; i++) await each();
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / 1000;
+  };
   const stepsPerTurn = 1 + agents.length;
-  return { cpuMsPerStep: (used.user + used.system) / 1000 / turns / stepsPerTurn, stepsPerTurn, turns };
+  const cpuMsPerStep = (await cpuMs(turn, turns)) / turns / stepsPerTurn;
+  const bare = bareGraph();
+  let thread = 0;
+  const bareMsPerInvoke =
+    (await cpuMs(() => bare.run(`t${thread++}`), turns)) / turns / bare.invocationsPerRun;
+  return { cpuMsPerStep, bareMsPerInvoke, stepsPerTurn, turns };
 }

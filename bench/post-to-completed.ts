@@ -244,6 +244,11 @@ const figures: Figure[] = [
     baselineName: `${graphRuns[0]?.stepsPerTurn ?? "?"} steps per two-agent turn`,
   },
   {
+    name: "LangGraph CPU ms per invoke, bare 2-node graph",
+    value: median(graphRuns.map((g) => g.bareMsPerInvoke)),
+    baselineName: "LangGraph's floor: in-memory saver, no I/O",
+  },
+  {
     name: "broadcast to 1,000 sockets, publish→last p50 (ms)",
     value: fanout.broadcast.fanout.allP50,
     baseline: fanout.broadcast.raw.allP50,

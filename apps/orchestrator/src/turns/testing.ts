@@ -8,7 +8,9 @@ import {
   newEventId,
   type StrategyName,
 } from "@conclave/subjects";
+import { Annotation, Command, END, interrupt, MemorySaver, START, StateGraph } from "@langchain/langgraph";
 import { createStrategyRunner, type StrategyRunner } from "../graphs/runner.js";
+import { useUntracedContext } from "../graphs/untraced-context.js";
 import { openTurn, settleAnswer } from "./graph-steps.js";
 import type { Decision, GroupState } from "./state.js";
 
@@ -84,4 +86,30 @@ export function postedMessage(groupId: string, content: string): Envelope<"messa
     actor: { kind: "user", id: "u", name: "Lin" },
     payload: { messageId: id, content },
   });
+}
+
+/**
+ * The least a LangGraph step costs here: a two-node graph (a node that asks, a node that waits in
+ * `interrupt`) with two channels, on LangGraph's own in-memory saver, untraced as the strategies
+ * run. One `run()` is a start and two resumes, the invocations of a two-agent turn.
+ */
+export function bareGraph(): { run(thread: string): Promise<void>; invocationsPerRun: number } {
+  useUntracedContext();
+  const State = Annotation.Root({ asked: Annotation<number>, answers: Annotation<number> });
+  const graph = new StateGraph(State)
+    .addNode("next", (s) => ({ asked: s.asked + 1 }))
+    .addNode("wait", (s) => ({ answers: s.answers + interrupt<string, number>("awaiting") }))
+    .addEdge(START, "next")
+    .addEdge("next", "wait")
+    .addConditionalEdges("wait", (s) => (s.answers >= 2 ? END : "next"), ["next", END])
+    .compile({ checkpointer: new MemorySaver() });
+  return {
+    invocationsPerRun: 3,
+    async run(thread) {
+      const config = { configurable: { thread_id: thread }, durability: "exit" as const };
+      await graph.invoke({ asked: 0, answers: 0 }, config);
+      await graph.invoke(new Command({ resume: 1 }), config);
+      await graph.invoke(new Command({ resume: 1 }), config);
+    },
+  };
 }
