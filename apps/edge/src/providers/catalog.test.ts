@@ -31,6 +31,7 @@ describe("catalogOf", () => {
         { provider: "scripted", models: null, executors: 2, via: ["executor"] },
       ],
       accountCredentials: [],
+      acceptsAccountCredentials: [],
     });
   });
 
@@ -55,6 +56,7 @@ describe("catalogOf", () => {
       ["scripted", ["executor"], null],
     ]);
     expect(c.accountCredentials).toEqual(["gemini", "openai-compatible"]);
+    expect(c.acceptsAccountCredentials).toEqual(["anthropic", "gemini"]);
   });
 });
 
@@ -75,11 +77,33 @@ describe("choiceIssues", () => {
     ]);
   });
 
+  it("lets a provider through that an executor answers with the owner's own key, stored yet or not", () => {
+    const c = catalogOf([offer("a", { accountCredentials: ["anthropic"] })], []);
+    expect(choiceIssues(c, [{ provider: "anthropic", model: "any", at: "body" }])).toEqual([]);
+    expect(choiceIssues(c, [{ provider: "gemini", model: "any", at: "body" }])).toEqual([
+      {
+        path: "body.provider",
+        message: "no live executor serves gemini; served: scripted; with your own key: anthropic",
+      },
+    ]);
+  });
+
   it("names a model outside the lists named for its provider", () => {
     const c = catalogOf([offer("a", { providers: [{ provider: "openai-compatible", models: ["m1"] }] })], []);
     expect(choiceIssues(c, [{ provider: "openai-compatible", model: "m1", at: "body" }])).toEqual([]);
     expect(choiceIssues(c, [{ provider: "openai-compatible", model: "m9", at: "body" }])).toEqual([
       { path: "body.model", message: "openai-compatible serves only the models m1" },
     ]);
+    // With the caller's own key stored, the model is theirs to pick.
+    const own = catalogOf(
+      [
+        offer("a", {
+          providers: [{ provider: "openai-compatible", models: ["m1"] }],
+          accountCredentials: ["openai-compatible"],
+        }),
+      ],
+      ["openai-compatible"],
+    );
+    expect(choiceIssues(own, [{ provider: "openai-compatible", model: "m9", at: "body" }])).toEqual([]);
   });
 });

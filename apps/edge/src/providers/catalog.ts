@@ -18,6 +18,8 @@ export interface ProviderCatalog {
   providers: ServedProvider[];
   /** The providers the caller's account has a stored credential for (used where an executor can). */
   accountCredentials: Provider[];
+  /** The providers some live executor answers with an agent owner's own stored key, stored yet or not. */
+  acceptsAccountCredentials: Provider[];
 }
 
 /** What the caller's agents can be answered by, from the live offers and the caller's own credentials. */
@@ -61,7 +63,12 @@ export function catalogOf(
       executors: e.executors.size,
       via: (["executor", "account"] as const).filter((v) => e.via.has(v)),
     }));
-  return { executors: offers.length, providers, accountCredentials: [...credentials].sort() };
+  return {
+    executors: offers.length,
+    providers,
+    accountCredentials: [...credentials].sort(),
+    acceptsAccountCredentials: [...new Set(offers.flatMap((o) => o.accountCredentials))].sort(),
+  };
 }
 
 /** An agent's provider and model, and where in the request they were given. */
@@ -73,19 +80,26 @@ export interface ProviderChoice {
 }
 
 /**
- * Why a choice cannot be served: only once some executor has reported (agents may be made before
- * any runs), a provider none serves, or a model outside every list named for its provider.
+ * Why a choice cannot be served, once some executor has reported (agents may be made before any
+ * runs): a provider no live executor serves, nor would with the owner's own key (which may be stored
+ * after the agent); or a model outside the lists named for what serves its provider now.
  */
 export function choiceIssues(catalog: ProviderCatalog, choices: readonly ProviderChoice[]): FieldIssue[] {
   if (catalog.executors === 0) return [];
   const served = catalog.providers.map((p) => p.provider).join(", ");
+  const ownKey = catalog.acceptsAccountCredentials.length
+    ? `; with your own key: ${catalog.acceptsAccountCredentials.join(", ")}`
+    : "";
   return choices.flatMap((c) => {
     const p = catalog.providers.find((s) => s.provider === c.provider);
-    if (!p)
+    if (!p && !catalog.acceptsAccountCredentials.some((a) => a === c.provider))
       return [
-        { path: `${c.at}.provider`, message: `no live executor serves ${c.provider}; served: ${served}` },
+        {
+          path: `${c.at}.provider`,
+          message: `no live executor serves ${c.provider}; served: ${served}${ownKey}`,
+        },
       ];
-    if (p.models && !p.models.includes(c.model))
+    if (p?.models && !p.models.includes(c.model))
       return [
         { path: `${c.at}.model`, message: `${c.provider} serves only the models ${p.models.join(", ")}` },
       ];

@@ -28,5 +28,9 @@ export const ProviderCatalogView = z
     accountCredentials: z.array(ProviderName).openapi({
       description: "Providers the caller's account has a stored credential for (`/v1/provider-credentials`).",
     }),
+    acceptsAccountCredentials: z.array(ProviderName).openapi({
+      description:
+        "Providers some live executor answers with an agent owner's own stored key (for `openai-compatible`, at the executor's endpoint).",
+    }),
   })
   .openapi("ProviderCatalog");
