@@ -35,7 +35,7 @@ export async function patchAgent(
     issues.push({ path: `${prefix}.model`, message: `required for provider ${provider}` });
   assertNoIssues(issues);
   // An unchanged choice stays allowed: an agent whose provider went away may still be renamed or disabled.
-  if (check && (input.provider !== undefined || input.model !== undefined))
+  if (check && (provider !== current.provider || model !== current.model))
     await check([{ provider, model, at: prefix }]);
   if (input.name !== undefined && input.name.toLowerCase() !== current.name.toLowerCase())
     await assertNameFreeInGroups(tx, id, input.name, `${prefix}.name`);
