@@ -52,7 +52,7 @@ const createAgentRoute = createRoute({
   request: jsonBody(AgentInput),
   responses: {
     201: { ...json(AgentView, "The agent."), headers: z.object({ location: z.string() }) },
-    ...problems(400, 401, 403, 409, 413, 422, 429, 503),
+    ...problems(400, 401, 403, 409, 413, 422, 429),
   },
 });
 
@@ -94,7 +94,7 @@ const patchRoute = createRoute({
   request: { params: AgentIdParam, ...jsonBody(AgentPatch) },
   responses: {
     200: json(AgentView, "The agent as changed."),
-    ...problems(400, 401, 403, 404, 409, 413, 422, 429, 503),
+    ...problems(400, 401, 403, 404, 409, 413, 422, 429),
   },
 });
 

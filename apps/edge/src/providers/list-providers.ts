@@ -5,14 +5,18 @@ import { Provider } from "@conclave/subjects";
 import type { EdgeContext } from "../context.js";
 import { catalogOf, type ProviderCatalog } from "./catalog.js";
 
-/** The providers `accountId`'s agents can be answered by now. */
+const busDown = (cause?: unknown) =>
+  new AppError("unavailable", "the event bus cannot say which providers executors serve", {
+    cause,
+    retryAfterSeconds: 1,
+  });
+
+/** The providers `accountId`'s agents can be answered by now; `unavailable` while the bus is unreachable. */
 export async function loadCatalog(ctx: EdgeContext, accountId: string): Promise<ProviderCatalog> {
+  if (!ctx.busUp()) throw busDown();
   const [offers, rows] = await Promise.all([
     ctx.offers.list().catch((e: unknown) => {
-      throw new AppError("unavailable", "the event bus cannot say which providers executors serve", {
-        cause: e,
-        retryAfterSeconds: 1,
-      });
+      throw busDown(e);
     }),
     ctx.db
       .select({ provider: providerCredentials.provider })
