@@ -4,6 +4,7 @@ export * from "./budget.js";
 export * from "./catalog.js";
 export * from "./common.js";
 export * from "./delta.js";
+export * from "./executor-offer.js";
 export * from "./fork.js";
 export * from "./ids.js";
 export * from "./memory.js";

@@ -40,6 +40,8 @@ export const BUCKETS = {
   inflight: "inflight",
   /** Each group's memory (window since the latest summary, the summary, blocks), by compare-and-set. */
   memory: "memory",
+  /** What each live executor can serve (`ExecutorOffer`, key = executor id), aging out unless renewed. */
+  executors: "executors",
 } as const;
 
 export type StreamKey = keyof typeof STREAMS;

@@ -7,7 +7,11 @@ let other: TestUser;
 
 beforeAll(async () => {
   // Status and turn polling would drain the default per-user bucket.
-  sys = await startSystem({ env: { RATE_LIMIT_PER_MINUTE: "100000", RATE_LIMIT_BURST: "10000" } });
+  sys = await startSystem({
+    env: { RATE_LIMIT_PER_MINUTE: "100000", RATE_LIMIT_BURST: "10000" },
+    // An endpoint (never called here): agents of openai-compatible need an executor that has one.
+    envFor: { executor: { OPENAI_COMPAT_BASE_URL: "http://127.0.0.1:9/v1" } },
+  });
   other = await sys.register();
 });
 afterAll(async () => {

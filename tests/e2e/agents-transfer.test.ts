@@ -6,7 +6,13 @@ import { parse } from "yaml";
 let sys: TestSystem;
 
 beforeAll(async () => {
-  sys = await startSystem({ envFor: { edge: { MAX_AGENTS_PER_ACCOUNT: "12" } } });
+  sys = await startSystem({
+    envFor: {
+      edge: { MAX_AGENTS_PER_ACCOUNT: "12" },
+      // An endpoint (never called here): agents of openai-compatible need an executor that has one.
+      executor: { OPENAI_COMPAT_BASE_URL: "http://127.0.0.1:9/v1" },
+    },
+  });
 });
 afterAll(async () => {
   await sys?.stop();

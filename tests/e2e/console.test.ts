@@ -35,7 +35,14 @@ beforeAll(async () => {
   sys = await startSystem({
     // The page's origin opens the fanout's WebSocket, which refuses other browser origins.
     env: { EDGE_PORT: String(edgePort), CORS_ORIGINS: base },
-    envFor: { executor: { TOOLS_REQUIRE_APPROVAL: "run_js" } },
+    envFor: {
+      executor: {
+        TOOLS_REQUIRE_APPROVAL: "run_js",
+        // Offered to the seats' menus (never called: every agent here is scripted).
+        OPENAI_COMPAT_BASE_URL: "http://127.0.0.1:9/v1",
+        OPENAI_COMPAT_MODELS: "local-1",
+      },
+    },
   });
   browser = await launchBrowserContext();
   page = await browser.context.newPage();
@@ -109,6 +116,52 @@ describe("the console", () => {
       "({ session: Object.keys(sessionStorage), local: Object.keys(localStorage) })",
     );
     expect(stored).toEqual({ session: ["conclave.refresh"], local: [] });
+  });
+
+  it("offers the providers and models the executors serve, and refuses the others on their field", async () => {
+    await page.getByRole("link", { name: "New group" }).first().click();
+    await page.getByRole("heading", { name: "New group" }).waitFor();
+    await page.getByLabel("Name", { exact: true }).first().fill("Checked");
+    await page.getByRole("button", { name: /^Add / }).first().click();
+    const seat = page.locator(".seats > li").first();
+    const provider = seat.getByLabel("Provider");
+    const model = seat.getByLabel("Model");
+    const create = page.getByRole("button", { name: "Create group" });
+    // The menu is what GET /v1/providers says: served, then answered only with the person's own key.
+    await waitFor(
+      async () => (await provider.locator("option").allTextContents()).includes("gemini (needs your key)"),
+      "the provider menu from the catalog",
+    );
+    expect(await provider.locator("option").allTextContents()).toEqual([
+      "openai-compatible",
+      "scripted",
+      "anthropic (needs your key)",
+      "gemini (needs your key)",
+    ]);
+    /** The message the field points at (aria-describedby), once it says `pattern`. */
+    const describedAs = async (field: Locator, pattern: RegExp) => {
+      await waitFor(async () => (await field.getAttribute("aria-invalid")) === "true", `${field} invalid`);
+      const id = await field.getAttribute("aria-describedby");
+      expect(id).toBeTruthy();
+      await textSoon(page.locator(`[id="${id}"]`), pattern);
+    };
+    await provider.selectOption("gemini");
+    await describedAs(provider, /runs only with your own gemini key/);
+    expect(await create.isDisabled()).toBe(true);
+    // A served provider: its listed model comes first; another model is refused on the model field.
+    await provider.selectOption("openai-compatible");
+    await waitFor(async () => (await model.inputValue()) === "local-1", "the listed model");
+    expect(await provider.getAttribute("aria-invalid")).toBeNull();
+    expect(await create.isDisabled()).toBe(false);
+    await model.fill("gpt-x");
+    await describedAs(model, /openai-compatible serves only local-1/);
+    expect(await create.isDisabled()).toBe(true);
+    await shot("provider-refused");
+    await provider.selectOption("scripted");
+    await waitFor(async () => !(await create.isDisabled()), "the form accepting a served provider");
+    await seat.getByRole("button", { name: "Remove" }).click();
+    await page.getByRole("link", { name: "Groups" }).click();
+    await page.getByRole("heading", { name: "Groups", exact: true }).waitFor();
   });
 
   it("creates a debate from templates, streams its tokens and shows the vote and its tally", async () => {
@@ -384,14 +437,15 @@ describe("the console", () => {
     await page.getByRole("link", { name: "Agents" }).click();
     await page.getByRole("heading", { name: "Your agents" }).waitFor();
     await shot("agents");
-    // The wizard drafts an agent; the editor warns about a provider with no credential, and saves.
+    // The wizard drafts an agent; the editor refuses a provider that needs a key the person has not stored, and saves.
     await page.getByRole("button", { name: "Compose draft" }).click();
     const wizard = page.getByRole("form", { name: "Agent wizard" });
     await wizard.getByLabel("Name").fill("Drafted");
     await wizard.getByRole("button", { name: "Create agent" }).click();
     await page.getByRole("heading", { name: "Drafted" }).waitFor();
     await page.getByLabel("Provider").selectOption("anthropic");
-    await page.getByText("no anthropic credential of yours").waitFor();
+    await page.getByText("runs only with your own anthropic key").waitFor();
+    expect(await page.getByRole("button", { name: "Save" }).isDisabled()).toBe(true);
     await shot("agent-editor");
     await page.getByLabel("Provider").selectOption("scripted");
     await page.getByLabel("Description").fill("Made by the wizard, edited here");

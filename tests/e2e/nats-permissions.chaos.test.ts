@@ -234,6 +234,15 @@ describe("per-app NATS users", () => {
     expect(await publishAs("executor", "agent.replied", groupId)).toBe("stored");
   });
 
+  it("let each executor advertise what it serves, and the edge read it (GET /v1/providers)", async () => {
+    const res = await sys.get("/v1/providers");
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({
+      executors: 1,
+      providers: [{ provider: "scripted", models: null, executors: 1, via: ["executor"] }],
+    });
+  });
+
   describe("refuse every JetStream API call an app does not need", () => {
     let admin_: NatsConnection;
     let adminJsm: JetStreamManager;

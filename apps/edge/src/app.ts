@@ -12,6 +12,7 @@ import {
   createRateLimiter,
   groupFeeds,
   jetstream,
+  jetstreamManager,
   Kvm,
   type NatsConnection,
 } from "@conclave/bus";
@@ -57,6 +58,8 @@ import { messageRoutes } from "./messages/routes.js";
 import { createWaitSlots } from "./messages/wait-slots.js";
 import { mountDocs } from "./ops/docs.js";
 import { opsRoutes } from "./ops/routes.js";
+import { liveOffers } from "./providers/live-offers.js";
+import { providerRoutes } from "./providers/routes.js";
 import { mountProxies } from "./proxy/mount-proxies.js";
 import { replayRoutes } from "./replay/routes.js";
 import { searchRoutes } from "./search/routes.js";
@@ -96,11 +99,13 @@ export async function createEdge(deps: EdgeDeps): Promise<OpenAPIHono<EdgeEnv>> 
   const keys = keyStoreFrom(deps.db.db, config);
   await keys.current();
   const kvm = new Kvm(nc);
-  const [limits, inflight, turnState, memoryKv] = await Promise.all([
+  const [limits, inflight, turnState, memoryKv, executorsKv, jsm] = await Promise.all([
     kvm.open(names.bucket("limits")),
     kvm.open(names.bucket("inflight")),
     kvm.open(names.bucket("turns")),
     kvm.open(names.bucket("memory")),
+    kvm.open(names.bucket("executors")),
+    jetstreamManager(nc, { checkAPI: false }),
   ]);
   const memory = createMemoryStore({ kv: memoryKv, js: jetstream(nc), names });
   const caches = await createEdgeCaches({
@@ -117,6 +122,7 @@ export async function createEdge(deps: EdgeDeps): Promise<OpenAPIHono<EdgeEnv>> 
     turnState,
     memory,
     caches,
+    offers: liveOffers({ jsm, kv: executorsKv, bucket: names.bucket("executors"), log }),
   });
 }
 
@@ -124,7 +130,7 @@ export async function createEdge(deps: EdgeDeps): Promise<OpenAPIHono<EdgeEnv>> 
 function buildEdgeApp(
   deps: EdgeDeps,
   keys: KeyStore,
-  buckets: Pick<EdgeContext, "limiter" | "inflight" | "turnState" | "memory" | "caches">,
+  buckets: Pick<EdgeContext, "limiter" | "inflight" | "turnState" | "memory" | "caches" | "offers">,
 ): OpenAPIHono<EdgeEnv> {
   const { config, nc, db, log } = deps;
   const tokens = tokenSettingsFrom(config);
@@ -224,6 +230,7 @@ function buildEdgeApp(
   app.route("/v1/agents", signedIn(transferRoutes(ctx), agentRoutes(ctx)));
   app.route("/v1/agent-templates", signedIn(templateRoutes(ctx)));
   app.route("/v1/provider-credentials", signedIn(credentialRoutes(ctx)));
+  app.route("/v1/providers", signedIn(providerRoutes(ctx)));
   app.route("/v1/usage", signedIn(usageRoutes(ctx)));
   app.route("/v1/budgets", signedIn(budgetRoutes(ctx)));
   app.route("/v1/admin", signedIn(adminRoutes(ctx)));

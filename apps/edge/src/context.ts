@@ -7,6 +7,7 @@ import type { Names, TokenDelta } from "@conclave/subjects";
 import type { EdgeCaches } from "./cache/edge-caches.js";
 import type { EdgeConfig } from "./config.js";
 import type { WaitSlots } from "./messages/wait-slots.js";
+import type { LiveOffers } from "./providers/live-offers.js";
 
 /** What the edge's services need, built once by the app factory. */
 export interface EdgeContext {
@@ -53,6 +54,8 @@ export interface EdgeContext {
   turnState: KV;
   /** Each group's memory (bucket `memory`): blocks, reset fence, window, summary. */
   memory: MemoryStore;
+  /** What each live executor serves (bucket `executors`). */
+  offers: LiveOffers;
   /** Seals provider credentials for storage. */
   credentials: CredentialBox;
   /** Reads a group's events from the stream (consumers of the edge's own), for `?wait=`. */

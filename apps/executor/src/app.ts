@@ -26,6 +26,7 @@ import { createHistoryStore } from "./history-store.js";
 import { createLlmCallLog } from "./llm-call-log.js";
 import { createMemoryBlocks } from "./memory-blocks.js";
 import { executorMetrics } from "./metrics.js";
+import { advertiseOffer, describeOffer, type OfferConfig } from "./offer.js";
 import { createPriceBook } from "./price-book.js";
 import { buildProviders, type ProviderConfig, type ProviderSet } from "./providers.js";
 import { runLlmCall } from "./run-llm-call.js";
@@ -52,6 +53,7 @@ export interface ExecutorDeps {
     | "PRICE_CURRENCY"
   > &
     ProviderConfig &
+    OfferConfig &
     ToolsConfig;
   nc: NatsConnection;
   log: Logger;
@@ -78,6 +80,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   const names = namesOf(config.CONCLAVE_NS);
   const running: RunningConsumer[] = [];
   let budgetNotices: { stop(): void } | undefined;
+  let offer: { stop(): Promise<void> } | undefined;
   let providerSet: ProviderSet | undefined;
   const metrics = deps.metrics ?? createAppMetrics("executor", { defaults: false });
   const observe = executorMetrics(metrics, () => providerSet);
@@ -108,9 +111,10 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           })
         : { forAgent: async (agent) => providers.byAgentProvider.get(agent.provider) };
       const kvm = new Kvm(nc);
-      const [ledger, memoryKv] = await Promise.all([
+      const [ledger, memoryKv, executorsKv] = await Promise.all([
         kvm.open(names.bucket("toolLedger")),
         kvm.open(names.bucket("memory")),
+        kvm.open(names.bucket("executors")),
       ]);
       const tools = buildTools(config, {
         datasets: createDatasetStore({ nc, bucket: names.bucket("files") }),
@@ -177,10 +181,16 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           }),
         }),
       );
+      // Last: what it advertises, it is ready to serve.
+      const offered = describeOffer(config, providers, deps.db !== undefined);
+      const advert = await advertiseOffer({ kv: executorsKv, offer: offered, log });
+      offer = advert;
       log.info(
         {
           ns: names.ns,
+          executorId: advert.executorId,
           providers: [...providers.byAgentProvider.keys()],
+          offered: offered.providers,
           fallback: config.LLM_FALLBACK,
           tools: tools.list().map((t) => t.name),
         },
@@ -188,6 +198,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       );
     },
     async stop() {
+      // First: the edge stops counting on it while it drains.
+      await offer?.stop();
       budgetNotices?.stop();
       await Promise.all(running.splice(0).map((c) => c.stop()));
     },

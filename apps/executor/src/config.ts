@@ -1,6 +1,18 @@
 import { authEnv, baseEnv, dbEnv, type Env, envFlag, parseConfig, port } from "@conclave/config";
 import { z } from "zod";
 
+/** A comma-separated list of model names (empty: none named). */
+const modelList = z
+  .string()
+  .default("")
+  .transform((v) =>
+    v
+      .split(",")
+      .map((m) => m.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().max(200)).max(200));
+
 const schema = z.object({
   ...baseEnv,
   ...dbEnv,
@@ -31,6 +43,13 @@ const schema = z.object({
   GEMINI_BASE_URL: z.url().optional(),
   OPENAI_COMPAT_BASE_URL: z.url().optional(),
   OPENAI_COMPAT_API_KEY: z.string().optional(),
+  /**
+   * The models offered per provider (comma-separated), advertised to the edge: agents naming another
+   * model are refused at create and update. Empty: none named, any model may be asked for.
+   */
+  ANTHROPIC_MODELS: modelList,
+  GEMINI_MODELS: modelList,
+  OPENAI_COMPAT_MODELS: modelList,
   /** One attempt at a provider may take this long; attempts per call before the next fallback. */
   LLM_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
   LLM_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(2),

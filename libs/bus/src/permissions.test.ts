@@ -40,6 +40,17 @@ describe("each app's NATS permissions", () => {
     expect(perms.executor.publish).not.toContain("prod.dlq.>");
   });
 
+  it("let only executors write their offers, and the edge read them", () => {
+    const write = "$KV.prod_executors.>";
+    for (const user of BUS_USERS) expect(perms[user].publish.includes(write), user).toBe(user === "executor");
+    expect(perms.edge.publish).toEqual(
+      expect.arrayContaining([
+        "$JS.API.STREAM.INFO.KV_prod_executors",
+        "$JS.API.DIRECT.GET.KV_prod_executors.>",
+      ]),
+    );
+  });
+
   it("let the fanout and the edge make ordered consumers of one group, never touch a durable of the stream", () => {
     for (const user of ["fanout", "edge"] as const) {
       expect(perms[user].publish, user).toContain("$JS.API.CONSUMER.CREATE.prod_CONV.*.prod.conv.*.>");

@@ -31,6 +31,8 @@ export const BUS_NEEDS: Record<BusUser, BusNeeds> = {
       { key: "inflight", write: true },
       { key: "turns", write: false },
       { key: "memory", write: true },
+      // What live executors serve (GET /v1/providers, agent checks).
+      { key: "executors", write: false },
     ],
     files: "write",
     // Waiting for a turn's outcome (`?wait=`).
@@ -52,6 +54,8 @@ export const BUS_NEEDS: Record<BusUser, BusNeeds> = {
     buckets: [
       { key: "toolLedger", write: true },
       { key: "memory", write: true },
+      // Its own offer, renewed while it runs.
+      { key: "executors", write: true },
     ],
     files: "read",
   },

@@ -1,4 +1,4 @@
-import { CONSUMERS, type Names } from "@conclave/subjects";
+import { CONSUMERS, EXECUTOR_OFFER_TTL_MS, type Names } from "@conclave/subjects";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -28,6 +28,8 @@ export interface ProvisionOptions {
   ackWaitMs?: number;
   /** Deliveries before a message is dead-lettered. */
   maxDeliver?: number;
+  /** How long an executor's offer outlives its last renewal (executors renew at a third of it). */
+  executorOfferTtlMs?: number;
 }
 
 export const PROVISION_DEFAULTS: Required<ProvisionOptions> = {
@@ -36,6 +38,7 @@ export const PROVISION_DEFAULTS: Required<ProvisionOptions> = {
   duplicateWindowMs: 10 * 60_000,
   ackWaitMs: 30_000,
   maxDeliver: 20,
+  executorOfferTtlMs: EXECUTOR_OFFER_TTL_MS,
 };
 
 /** The stream configurations of one deployment, derived from its names. */
@@ -170,6 +173,8 @@ export async function provision(nc: NatsConnection, n: Names, options: Provision
   await kvm.create(n.bucket("memory"), { history: 1, replicas: o.replicas });
   // A claim outlives the longest turn a group may set (1 h); the edge also frees claims it can prove stale.
   await kvm.create(n.bucket("inflight"), { history: 1, replicas: o.replicas, ttl: 2 * 3600_000 });
+  // The bucket's age limit, not per-message TTLs (nats-server 2.11+): a dead executor's offer ages out on 2.9 too.
+  await kvm.create(n.bucket("executors"), { history: 1, replicas: o.replicas, ttl: o.executorOfferTtlMs });
 }
 
 async function upsertStream(jsm: JetStreamManager, cfg: NamedStreamConfig): Promise<void> {

@@ -1,4 +1,4 @@
-import { provision } from "@conclave/bus";
+import { type ProvisionOptions, provision } from "@conclave/bus";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 import { testEnv } from "./env.js";
 import { openTestBus, type TestBus, uniqueNamespace } from "./namespace.js";
@@ -40,6 +40,8 @@ export interface SystemOptions {
   readyTimeoutMs?: number;
   /** Start the production bundles (`apps/<app>/dist/main.js`) instead of the sources (default: `TEST_BUILT_APPS`). */
   built?: boolean;
+  /** Provision settings beyond the defaults (`NATS_ACK_WAIT_MS` in `env` sets `ackWaitMs`). */
+  provision?: ProvisionOptions;
   /** Extra environment for every app, or per app. */
   env?: Record<string, string>;
   envFor?: Partial<Record<AppName, Record<string, string>>>;
@@ -144,7 +146,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   try {
     // As a deployment does: one privileged step first (the apps' users may only check it happened).
     const ackWait = options.env?.NATS_ACK_WAIT_MS;
-    await provision(bus.nc, bus.names, ackWait ? { ackWaitMs: Number(ackWait) } : {});
+    await provision(bus.nc, bus.names, {
+      ...options.provision,
+      ...(ackWait ? { ackWaitMs: Number(ackWait) } : {}),
+    });
     await spawnApp("edge");
     await Promise.all(plan.slice(1).map((a) => spawnApp(a)));
   } catch (e) {

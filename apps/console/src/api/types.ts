@@ -159,3 +159,11 @@ export interface CreatedWidgetKey extends WidgetKey {
   key: string;
   embed: WidgetEmbed;
 }
+
+/** `GET /v1/providers`: what live executors serve for the caller's agents. */
+export interface ProviderCatalog {
+  executors: number;
+  providers: { provider: string; models: string[] | null; executors: number; via: string[] }[];
+  accountCredentials: string[];
+  acceptsAccountCredentials: string[];
+}

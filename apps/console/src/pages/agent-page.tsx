@@ -1,14 +1,15 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { api } from "../api/client.js";
-import type { Agent } from "../api/types.js";
+import type { Agent, ProviderCatalog } from "../api/types.js";
 import { Link } from "../components/link.js";
+import { ProviderFields, ProviderIssueText } from "../components/provider-fields.js";
 import { errorText, useApi } from "../components/use-api.js";
-import { MODEL_HINTS, PROVIDERS, providerIssue } from "./providers.js";
+import { providerIssue } from "./providers.js";
 
 /** Edits one agent: what it is, which provider and model answer for it, and its prompt. */
 export function AgentPage({ agentId }: { agentId: string }) {
   const agent = useApi<Agent>(`/v1/agents/${agentId}`);
-  const credentials = useApi<{ items: { provider: string }[] }>("/v1/provider-credentials");
+  const catalog = useApi<ProviderCatalog>("/v1/providers").data;
   const [form, setForm] = useState<Agent>();
   const [error, setError] = useState<string>();
   const [saved, setSaved] = useState(false);
@@ -19,11 +20,10 @@ export function AgentPage({ agentId }: { agentId: string }) {
   }, [agent.data]);
   if (agent.error) return <p className="error page">{agent.error}</p>;
   if (!form) return <p className="muted page">Loading…</p>;
-  const issue = providerIssue(
-    form.provider,
-    form.model,
-    credentials.data?.items.map((c) => c.provider) ?? [],
-  );
+  const found = providerIssue(form.provider, form.model, catalog);
+  // The stored choice may be saved again (the API allows it): only a changed one is refused.
+  const changed = form.provider !== agent.data?.provider || form.model !== agent.data?.model;
+  const issue = found && { ...found, blocking: found.blocking && changed };
   const save = async (e: FormEvent) => {
     e.preventDefault();
     setError(undefined);
@@ -67,30 +67,17 @@ export function AgentPage({ agentId }: { agentId: string }) {
           <input value={form.description} onChange={(e) => set({ description: e.target.value })} />
         </label>
         <div className="row">
-          <label>
-            Provider
-            <select
-              value={form.provider}
-              onChange={(e) =>
-                set({ provider: e.target.value, model: MODEL_HINTS[e.target.value]?.[0] ?? "" })
-              }
-            >
-              {PROVIDERS.map((p) => (
-                <option key={p}>{p}</option>
-              ))}
-            </select>
-          </label>
-          <label className="grow">
-            Model
-            <input list="agent-models" value={form.model} onChange={(e) => set({ model: e.target.value })} />
-            <datalist id="agent-models">
-              {(MODEL_HINTS[form.provider] ?? []).map((m) => (
-                <option key={m} value={m} />
-              ))}
-            </datalist>
-          </label>
+          <ProviderFields
+            id="agent"
+            provider={form.provider}
+            model={form.model}
+            catalog={catalog}
+            issue={issue}
+            onChange={set}
+            modelClassName="grow"
+          />
         </div>
-        {issue && <p className="warn small">{issue}</p>}
+        <ProviderIssueText id="agent" issue={issue} />
         <label>
           Personality
           <textarea
@@ -120,7 +107,7 @@ export function AgentPage({ agentId }: { agentId: string }) {
           Enabled
         </label>
         <div className="row">
-          <button type="submit" className="primary">
+          <button type="submit" className="primary" disabled={issue?.blocking}>
             Save
           </button>
           {saved && (

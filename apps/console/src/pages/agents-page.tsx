@@ -1,10 +1,11 @@
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.js";
-import type { Agent, Templates } from "../api/types.js";
+import type { Agent, ProviderCatalog, Templates } from "../api/types.js";
 import { Link } from "../components/link.js";
+import { ProviderFields, ProviderIssueText } from "../components/provider-fields.js";
 import { errorText, useApi } from "../components/use-api.js";
 import { navigate } from "../router.js";
-import { PROVIDERS } from "./providers.js";
+import { PROVIDERS, providerIssue } from "./providers.js";
 
 interface Draft {
   draft: Omit<Agent, "id" | "enabled">;
@@ -12,6 +13,8 @@ interface Draft {
 
 export function AgentsPage() {
   const agents = useApi<{ items: Agent[] }>("/v1/agents?limit=200");
+  // What live executors serve (with the person's own keys): the wizard offers it, and refuses the rest.
+  const catalog = useApi<ProviderCatalog>("/v1/providers");
   return (
     <section className="page">
       <div className="page-head">
@@ -43,8 +46,8 @@ export function AgentsPage() {
           </ul>
         </div>
         <div className="stack">
-          <Wizard />
-          <Credentials />
+          <Wizard catalog={catalog.data} />
+          <Credentials onSaved={catalog.reload} />
         </div>
       </div>
     </section>
@@ -52,7 +55,7 @@ export function AgentsPage() {
 }
 
 /** Industry, role, tone and rules in; a draft out (nothing saved until "Create"). */
-function Wizard() {
+function Wizard({ catalog }: { catalog: ProviderCatalog | undefined }) {
   const templates = useApi<Templates>("/v1/agent-templates");
   const [role, setRole] = useState("");
   const [industry, setIndustry] = useState("");
@@ -79,8 +82,9 @@ function Wizard() {
       setError(errorText(err));
     }
   };
+  const issue = draft && providerIssue(draft.provider, draft.model, catalog);
   const create = async () => {
-    if (!draft) return;
+    if (!draft || issue?.blocking) return;
     setError(undefined);
     try {
       const agent = await api<Agent>("POST", "/v1/agents", { body: draft });
@@ -142,22 +146,16 @@ function Wizard() {
               Name
               <input value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />
             </label>
-            <label>
-              Provider
-              <select
-                value={draft.provider}
-                onChange={(e) => setDraft({ ...draft, provider: e.target.value })}
-              >
-                {PROVIDERS.map((p) => (
-                  <option key={p}>{p}</option>
-                ))}
-              </select>
-            </label>
-            <label>
-              Model
-              <input value={draft.model} onChange={(e) => setDraft({ ...draft, model: e.target.value })} />
-            </label>
+            <ProviderFields
+              id="draft"
+              provider={draft.provider}
+              model={draft.model}
+              catalog={catalog}
+              issue={issue}
+              onChange={(patch) => setDraft({ ...draft, ...patch })}
+            />
           </div>
+          <ProviderIssueText id="draft" issue={issue} />
           <label>
             System prompt
             <textarea
@@ -167,7 +165,12 @@ function Wizard() {
             />
           </label>
           <div>
-            <button type="button" className="primary" onClick={() => void create()}>
+            <button
+              type="button"
+              className="primary"
+              disabled={issue?.blocking}
+              onClick={() => void create()}
+            >
               Create agent
             </button>
           </div>
@@ -182,7 +185,7 @@ function Wizard() {
   );
 }
 
-function Credentials() {
+function Credentials({ onSaved }: { onSaved: () => void }) {
   const list = useApi<{ items: { provider: string; baseUrl: string | null }[] }>("/v1/provider-credentials");
   const [provider, setProvider] = useState("anthropic");
   const [apiKey, setApiKey] = useState("");
@@ -194,6 +197,7 @@ function Credentials() {
       await api("PUT", `/v1/provider-credentials/${provider}`, { body: { apiKey } });
       setApiKey("");
       list.reload();
+      onSaved();
     } catch (err) {
       setError(errorText(err));
     }

@@ -1,10 +1,11 @@
-import { type FormEvent, useMemo, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { api } from "../api/client.js";
-import type { AgentTemplate, Group, Templates } from "../api/types.js";
+import type { AgentTemplate, Group, ProviderCatalog, Templates } from "../api/types.js";
+import { ProviderFields, ProviderIssueText } from "../components/provider-fields.js";
 import { errorText, useApi } from "../components/use-api.js";
 import { navigate } from "../router.js";
 import { STRATEGY_LABELS } from "./groups-page.js";
-import { MODEL_HINTS, PROVIDERS, providerIssue } from "./providers.js";
+import { type ProviderIssue, providerIssue } from "./providers.js";
 
 interface Draft {
   key: string;
@@ -36,8 +37,8 @@ const draftOf = (t: AgentTemplate, n: number): Draft => ({
 
 export function NewGroupPage() {
   const templates = useApi<Templates>("/v1/agent-templates");
-  const credentials = useApi<{ items: { provider: string }[] }>("/v1/provider-credentials");
-  const keyed = useMemo(() => credentials.data?.items.map((c) => c.provider) ?? [], [credentials.data]);
+  // What live executors serve: the seats offer it, and refuse what none can run.
+  const catalog = useApi<ProviderCatalog>("/v1/providers").data;
   const [name, setName] = useState("");
   const [strategy, setStrategy] = useState("broadcast");
   const [rounds, setRounds] = useState("");
@@ -53,21 +54,21 @@ export function NewGroupPage() {
   const change = (key: string, patch: Partial<Draft>) =>
     setDrafts((d) => d.map((x) => (x.key === key ? { ...x, ...patch } : x)));
 
-  const issues = drafts.map((d) => {
-    const provider = providerIssue(d.provider, d.model, keyed);
-    if (provider) return provider;
-    if (d.scripted.trim()) {
-      try {
-        const v = JSON.parse(d.scripted) as unknown;
-        if (typeof v !== "object" || v === null || Array.isArray(v))
-          return "scripted settings must be a JSON object";
-      } catch {
-        return "scripted settings are not valid JSON";
-      }
+  const providerIssues = drafts.map((d) => providerIssue(d.provider, d.model, catalog));
+  const scriptedIssues = drafts.map((d) => {
+    if (!d.scripted.trim()) return undefined;
+    try {
+      const v = JSON.parse(d.scripted) as unknown;
+      if (typeof v !== "object" || v === null || Array.isArray(v))
+        return "scripted settings must be a JSON object";
+    } catch {
+      return "scripted settings are not valid JSON";
     }
     return undefined;
   });
-  const blocking = issues.some((issue) => issue && !issue.startsWith("no "));
+  const blocking =
+    providerIssues.some((issue: ProviderIssue | undefined) => issue?.blocking) ||
+    scriptedIssues.some(Boolean);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -167,38 +168,14 @@ export function NewGroupPage() {
                   Name
                   <input required value={d.name} onChange={(e) => change(d.key, { name: e.target.value })} />
                 </label>
-                <label>
-                  Provider
-                  <select
-                    value={d.provider}
-                    onChange={(e) =>
-                      change(d.key, {
-                        provider: e.target.value,
-                        model: MODEL_HINTS[e.target.value]?.[0] ?? "",
-                      })
-                    }
-                  >
-                    {PROVIDERS.map((p) => (
-                      <option key={p} value={p}>
-                        {p}
-                        {p !== "scripted" && keyed.includes(p) ? " (your key)" : ""}
-                      </option>
-                    ))}
-                  </select>
-                </label>
-                <label>
-                  Model
-                  <input
-                    list={`models-${d.key}`}
-                    value={d.model}
-                    onChange={(e) => change(d.key, { model: e.target.value })}
-                  />
-                  <datalist id={`models-${d.key}`}>
-                    {(MODEL_HINTS[d.provider] ?? []).map((m) => (
-                      <option key={m} value={m} />
-                    ))}
-                  </datalist>
-                </label>
+                <ProviderFields
+                  id={`seat-${d.key}`}
+                  provider={d.provider}
+                  model={d.model}
+                  catalog={catalog}
+                  issue={providerIssues[i]}
+                  onChange={(patch) => change(d.key, patch)}
+                />
               </div>
               <label>
                 Tools (comma-separated)
@@ -208,6 +185,8 @@ export function NewGroupPage() {
                 <label>
                   Scripted behaviour (JSON, optional)
                   <textarea
+                    aria-invalid={scriptedIssues[i] ? "true" : undefined}
+                    aria-describedby={scriptedIssues[i] ? `seat-${d.key}-scripted-issue` : undefined}
                     rows={2}
                     className="mono"
                     placeholder='{"replies": ["…"], "tokenDelayMs": 40}'
@@ -216,8 +195,11 @@ export function NewGroupPage() {
                   />
                 </label>
               )}
-              {issues[i] && (
-                <p className={issues[i]?.startsWith("no ") ? "warn small" : "error small"}>{issues[i]}</p>
+              <ProviderIssueText id={`seat-${d.key}`} issue={providerIssues[i]} />
+              {scriptedIssues[i] && (
+                <p id={`seat-${d.key}-scripted-issue`} className="error small">
+                  {scriptedIssues[i]}
+                </p>
               )}
               <div>
                 <button

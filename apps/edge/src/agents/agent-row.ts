@@ -1,6 +1,7 @@
 import type { agents } from "@conclave/db";
 import { AppError, type FieldIssue } from "@conclave/errors";
 import { newEventId, Provider } from "@conclave/subjects";
+import type { ProviderChoice } from "../providers/catalog.js";
 import { type AgentInput, type AgentView, PROMPT_BUDGET } from "./schemas.js";
 
 type AgentRow = typeof agents.$inferSelect;
@@ -37,6 +38,11 @@ export function newAgentRow(accountId: string, a: AgentInput): typeof agents.$in
     enabled: a.enabled,
     config: { scripted: a.scripted, ...(Object.keys(a.memory).length > 0 ? { memory: a.memory } : {}) },
   };
+}
+
+/** A new agent's provider and model, to check against what live executors serve. */
+export function choiceOf(row: typeof agents.$inferInsert, at: string): ProviderChoice {
+  return { provider: row.provider, model: row.model, at };
 }
 
 /** How an agent is shown to its owner. */

@@ -2,8 +2,9 @@ import { type Principal, requireScope } from "@conclave/auth";
 import { accounts, agents, count, eq } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import type { EdgeContext } from "../context.js";
+import { providerCheck } from "../providers/check-providers.js";
 import type { Tx } from "../tx.js";
-import { agentView, assertNoIssues, newAgentRow, promptBudgetIssue } from "./agent-row.js";
+import { agentView, assertNoIssues, choiceOf, newAgentRow, promptBudgetIssue } from "./agent-row.js";
 import type { AgentInput, AgentView } from "./schemas.js";
 
 /** Inserts new agents of the account, within its limit; the account row is locked so the limit holds. */
@@ -36,13 +37,10 @@ export async function createAgent({
 }): Promise<AgentView> {
   requireScope(principal, "write");
   assertNoIssues(promptBudgetIssue(input.systemPrompt, input.personality, "body.personality"));
+  const row = newAgentRow(principal.accountId, input);
+  await providerCheck(ctx, principal.accountId)([choiceOf(row, "body")]);
   const [created] = await ctx.db.transaction((tx) =>
-    insertAgents(
-      tx,
-      principal.accountId,
-      [newAgentRow(principal.accountId, input)],
-      ctx.config.MAX_AGENTS_PER_ACCOUNT,
-    ),
+    insertAgents(tx, principal.accountId, [row], ctx.config.MAX_AGENTS_PER_ACCOUNT),
   );
   if (!created) throw new AppError("internal", "agent not stored");
   ctx.log.info({ agentId: created.id }, "agent created");

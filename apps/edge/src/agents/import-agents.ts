@@ -5,7 +5,8 @@ import { newEventId } from "@conclave/subjects";
 import type { EdgeContext } from "../context.js";
 import { duplicateNames } from "../groups/roster.js";
 import { params } from "../http/validate.js";
-import { assertNoIssues, newAgentRow, promptBudgetIssue } from "./agent-row.js";
+import { providerCheck } from "../providers/check-providers.js";
+import { assertNoIssues, choiceOf, newAgentRow, promptBudgetIssue } from "./agent-row.js";
 import { insertAgents } from "./create-agent.js";
 import { type TransferDocument, transferDocument } from "./transfer-schemas.js";
 
@@ -54,6 +55,7 @@ export async function importAgents({
   const doc = params(raw, transferDocument(ctx.config.MAX_AGENTS_PER_GROUP), "body");
   assertNoIssues(documentIssues(doc), "the document is invalid");
   const rows = doc.agents.map((a) => newAgentRow(principal.accountId, a));
+  await providerCheck(ctx, principal.accountId)(rows.map((r, i) => choiceOf(r, `body.agents.${i}`)));
   const idOf = new Map(rows.map((r) => [r.name.toLowerCase(), r.id]));
   const groupId = doc.group ? newEventId() : null;
   await ctx.db.transaction(async (tx) => {

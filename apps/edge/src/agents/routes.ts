@@ -45,12 +45,14 @@ const createAgentRoute = createRoute({
   path: "/",
   tags,
   summary: "Create an agent in the caller's account",
+  description:
+    "Once a live executor has reported (`GET /v1/providers`), a provider none serves (nor would with the caller's own key) or a model outside the ones named for it is a `422` naming the field.",
   security,
   middleware: [requireJson],
   request: jsonBody(AgentInput),
   responses: {
     201: { ...json(AgentView, "The agent."), headers: z.object({ location: z.string() }) },
-    ...problems(400, 401, 403, 409, 413, 429),
+    ...problems(400, 401, 403, 409, 413, 422, 429),
   },
 });
 
@@ -85,13 +87,14 @@ const patchRoute = createRoute({
   path: "/{id}",
   tags,
   summary: "Change an agent",
-  description: "Only the fields given change. A turn already running keeps the agent as it found it.",
+  description:
+    "Only the fields given change. A turn already running keeps the agent as it found it. A changed provider or model is checked as at create (`422`); an unchanged one never is.",
   security,
   middleware: [requireJson],
   request: { params: AgentIdParam, ...jsonBody(AgentPatch) },
   responses: {
     200: json(AgentView, "The agent as changed."),
-    ...problems(400, 401, 403, 404, 409, 413, 429),
+    ...problems(400, 401, 403, 404, 409, 413, 422, 429),
   },
 });
 

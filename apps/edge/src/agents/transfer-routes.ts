@@ -36,7 +36,7 @@ export function transferRoutes(ctx: EdgeContext) {
     request: { body: { required: true, content: { "application/yaml": { schema: document } } } },
     responses: {
       201: json(ImportedView, "What was created."),
-      ...problems(400, 401, 403, 409, 413, 429),
+      ...problems(400, 401, 403, 409, 413, 422, 429),
     },
   });
   const app = router();

@@ -2,6 +2,7 @@ import { type Principal, requireScope } from "@conclave/auth";
 import { agents, eq } from "@conclave/db";
 import { AppError, type FieldIssue } from "@conclave/errors";
 import type { EdgeContext } from "../context.js";
+import { type ProviderCheck, providerCheck } from "../providers/check-providers.js";
 import type { Tx } from "../tx.js";
 import { agentView, assertNoIssues, promptBudgetIssue } from "./agent-row.js";
 import { assertNameFreeInGroups } from "./name-clash.js";
@@ -18,6 +19,8 @@ export async function patchAgent(
   id: string,
   input: AgentPatch,
   prefix = "body",
+  /** Checks a changed provider or model against what live executors serve. */
+  check?: ProviderCheck,
 ): Promise<AgentView> {
   const current = await lockOwnAgent(tx, accountId, id);
   const provider = input.provider ?? current.provider;
@@ -31,6 +34,9 @@ export async function patchAgent(
   if (provider !== "scripted" && model === "scripted")
     issues.push({ path: `${prefix}.model`, message: `required for provider ${provider}` });
   assertNoIssues(issues);
+  // An unchanged choice stays allowed: an agent whose provider went away may still be renamed or disabled.
+  if (check && (provider !== current.provider || model !== current.model))
+    await check([{ provider, model, at: prefix }]);
   if (input.name !== undefined && input.name.toLowerCase() !== current.name.toLowerCase())
     await assertNameFreeInGroups(tx, id, input.name, `${prefix}.name`);
   const { scripted, memory, ...fields } = input;
@@ -64,5 +70,6 @@ export async function updateAgent({
   input: AgentPatch;
 }): Promise<AgentView> {
   requireScope(principal, "write");
-  return ctx.db.transaction((tx) => patchAgent(tx, principal.accountId, id, input));
+  const check = providerCheck(ctx, principal.accountId);
+  return ctx.db.transaction((tx) => patchAgent(tx, principal.accountId, id, input, "body", check));
 }

@@ -2,9 +2,10 @@ import { type Principal, requireScope } from "@conclave/auth";
 import { agents, and, eq, groupAgents, groupMembers, groups, inArray } from "@conclave/db";
 import { AppError } from "@conclave/errors";
 import { newEventId } from "@conclave/subjects";
-import { assertNoIssues, newAgentRow, promptBudgetIssue } from "../agents/agent-row.js";
+import { assertNoIssues, choiceOf, newAgentRow, promptBudgetIssue } from "../agents/agent-row.js";
 import { insertAgents } from "../agents/create-agent.js";
 import type { EdgeContext } from "../context.js";
+import { providerCheck } from "../providers/check-providers.js";
 import { loadGroupView } from "./group-view.js";
 import { duplicateNames } from "./roster.js";
 import type { CreateGroupInput, GroupView } from "./schemas.js";
@@ -47,6 +48,7 @@ export async function createGroup({
     ...(await summarizerIssue(ctx.db, principal.accountId, input.settings.memory?.summarizerAgentId)),
   ]);
   const rows = input.agents.map((a) => newAgentRow(principal.accountId, a));
+  await providerCheck(ctx, principal.accountId)(rows.map((r, i) => choiceOf(r, `body.agents.${i}`)));
   const groupId = newEventId();
   const seated = [...rows.map((r) => r.id), ...input.agentIds];
   await ctx.db.transaction(async (tx) => {

@@ -87,7 +87,7 @@ export function groupRoutes(ctx: EdgeContext) {
     request: jsonBody(createGroupBody(ctx.config.MAX_AGENTS_PER_GROUP)),
     responses: {
       201: { ...json(GroupView, "The group."), headers: z.object({ location: z.string() }) },
-      ...problems(400, 401, 403, 404, 409, 413, 429),
+      ...problems(400, 401, 403, 404, 409, 413, 422, 429),
     },
   });
   const forkRoute = createRoute({

@@ -33,7 +33,7 @@ const WHY = {
   404: "Not found, or not the caller's (the same answer either way).",
   409: "Conflicts with the current state.",
   413: "The body is over the size limit.",
-  422: "Well-formed but refused as a whole (an Idempotency-Key already used for another request).",
+  422: "Well-formed but refused as a whole (an Idempotency-Key already used for another request; a provider or model no live executor serves, naming the field).",
   429: "Rate limited; see `Retry-After`.",
   503: "A dependency is unreachable; retry later.",
 } as const;
