@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { api } from "../api/client.js";
 import type { Agent, ProviderCatalog } from "../api/types.js";
+import { FormError, SaveRow } from "../components/form-feedback.js";
 import { Link } from "../components/link.js";
 import { ProviderFields, ProviderIssueText } from "../components/provider-fields.js";
 import { errorText, useApi } from "../components/use-api.js";
@@ -106,21 +107,8 @@ export function AgentPage({ agentId }: { agentId: string }) {
           />{" "}
           Enabled
         </label>
-        <div className="row">
-          <button type="submit" className="primary" disabled={issue?.blocking}>
-            Save
-          </button>
-          {saved && (
-            <span className="muted small" role="status">
-              Saved
-            </span>
-          )}
-        </div>
-        {error && (
-          <p className="error small" role="alert">
-            {error}
-          </p>
-        )}
+        <SaveRow saved={saved} disabled={issue?.blocking} />
+        <FormError error={error} />
       </form>
     </section>
   );

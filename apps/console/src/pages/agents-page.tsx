@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.js";
 import type { Agent, ProviderCatalog, Templates } from "../api/types.js";
+import { FormError } from "../components/form-feedback.js";
 import { Link } from "../components/link.js";
 import { ProviderFields, ProviderIssueText } from "../components/provider-fields.js";
 import { errorText, useApi } from "../components/use-api.js";
@@ -176,11 +177,7 @@ function Wizard({ catalog }: { catalog: ProviderCatalog | undefined }) {
           </div>
         </div>
       )}
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
     </form>
   );
 }

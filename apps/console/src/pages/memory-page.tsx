@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.js";
 import type { Group } from "../api/types.js";
+import { FormError, SaveRow } from "../components/form-feedback.js";
 import { errorText, useApi } from "../components/use-api.js";
 import { GroupTabs } from "./group-tabs.js";
 
@@ -107,21 +108,8 @@ function BlockEditor({ groupId, block, onSaved }: { groupId: string; block?: Blo
         Text
       </label>
       <textarea id={id} rows={3} value={value} onChange={(e) => setValue(e.target.value)} />
-      <div className="row">
-        <button type="submit" className="primary small">
-          Save
-        </button>
-        {saved && (
-          <span className="muted small" role="status">
-            Saved
-          </span>
-        )}
-      </div>
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <SaveRow saved={saved} small />
+      <FormError error={error} />
     </form>
   );
 }

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { api } from "../api/client.js";
 import { BarChart } from "../components/bar-chart.js";
+import { FormError } from "../components/form-feedback.js";
 import { errorText, useApi } from "../components/use-api.js";
 
 interface Totals {
@@ -166,11 +167,7 @@ function BudgetForm({ onSaved }: { onSaved(): void }) {
           Save budget
         </button>
       </div>
-      {error && (
-        <p className="error small" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
     </form>
   );
 }
