@@ -36,11 +36,15 @@ const FAMILIES: Family[] = [
 ];
 const KINDS = ["non-JSON", "schema-invalid"] as const;
 
-/** The durable consumers that read each family: each must dead-letter the poison once. */
+/**
+ * The durable consumers that read each family: each must dead-letter the poison once. The
+ * orchestrator acks its own announcements (turn.completed among them) unread, so only the
+ * recorder reads those, and the orchestrator must not terminate them.
+ */
 const READERS: Record<Family, string[]> = {
   "message.posted": ["orchestrator", "recorder"],
   "agent.replied": ["orchestrator", "recorder"],
-  "turn.completed": ["orchestrator", "recorder"],
+  "turn.completed": ["recorder"],
   "work.llm": ["executor-llm"],
   "work.tool": ["executor-tool"],
   "work.timer": ["orchestrator-timers"],
@@ -149,6 +153,8 @@ describe("dead letters of the poison", () => {
       // Give redeliveries time to show: a terminated message must not come back.
       await new Promise((r) => setTimeout(r, 2000));
       expect(terminations(at.seq, readers)).toEqual(Object.fromEntries(readers.map((r) => [r, 1])));
+      if (!readers.includes("orchestrator"))
+        expect(terminations(at.seq, ["orchestrator"])).toEqual({ orchestrator: 0 });
     },
   );
 });
