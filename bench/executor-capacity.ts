@@ -26,6 +26,8 @@ export interface ExecutorCapacity {
   inFlight: number;
   /** The provider's own median time per call (the 200 ms, unless it fell behind). */
   providerMsPerCall: number;
+  /** TCP connections the executor opened to the provider over the whole run. */
+  connections: number;
   /** The executor process's CPU (user + system) per answered call over the steady part. */
   cpuMsPerCall: number;
   /** The executor process's share of one core over the steady part. */
@@ -189,7 +191,7 @@ export async function measureExecutorCapacity(o: ExecutorCapacityOptions): Promi
     // The same monotonic clock V8 stamps a CPU profile's samples with: the steady part of a profile.
     if (o.nodeArgs?.includes("--cpu-prof"))
       process.stderr.write(`  steady part in the profile's clock: ${from.micros}..${to.micros} µs\n`);
-    const seen = await provider.calls();
+    const { calls: seen, connections } = await provider.calls();
     const steady = seen.filter((c) => c.end >= from.at && c.start <= to.at);
     const seconds = (to.at - from.at) / 1000;
     const callsPerSec = (to.answered - from.answered) / seconds;
@@ -202,6 +204,7 @@ export async function measureExecutorCapacity(o: ExecutorCapacityOptions): Promi
       seconds,
       callsPerSec,
       inFlight,
+      connections,
       providerMsPerCall: median(steady.map((c) => c.end - c.start)),
       cpuMsPerCall: (to.cpu - from.cpu) / Math.max(1, to.answered - from.answered),
       cpuCores: (to.cpu - from.cpu) / (to.at - from.at),
@@ -241,7 +244,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       ...(flags.profile ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${flags.profile}`] } : {}),
     });
     process.stderr.write(
-      `concurrency ${concurrency}: ${r.answered}/${calls} answered (${r.failed} failed), steady part ${r.seconds.toFixed(1)} s\n`,
+      `concurrency ${concurrency}: ${r.answered}/${calls} answered (${r.failed} failed) over ${r.connections} connections, steady part ${r.seconds.toFixed(1)} s\n`,
     );
     rows.push(
       [

@@ -16,7 +16,9 @@ export interface ProviderCall {
 }
 
 type ToChild = { kind: "calls" } | { kind: "stop" };
-type FromChild = { kind: "listening"; baseUrl: string } | { kind: "calls"; calls: ProviderCall[] };
+type FromChild =
+  | { kind: "listening"; baseUrl: string }
+  | { kind: "calls"; calls: ProviderCall[]; connections: number };
 
 const WORDS = ["one", " two", " three", " four", " five"];
 const chunk = (body: object) => `data: ${JSON.stringify(body)}\n\n`;
@@ -36,8 +38,9 @@ const USAGE_CHUNK = chunk({
   usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 },
 });
 
-function serve(latencyMs: number): Promise<{ baseUrl: string; calls: ProviderCall[] }> {
+function serve(latencyMs: number): Promise<{ baseUrl: string; calls: ProviderCall[]; connections(): number }> {
   const calls: ProviderCall[] = [];
+  let connections = 0;
   const server = createServer((req, res) => {
     const start = Date.now();
     req.resume();
@@ -57,11 +60,16 @@ function serve(latencyMs: number): Promise<{ baseUrl: string; calls: ProviderCal
       }, latencyMs / WORDS.length);
     });
   });
+  server.on("connection", () => connections++);
   server.keepAliveTimeout = 60_000;
   server.maxRequestsPerSocket = 0;
   return new Promise((resolve) =>
     server.listen(0, "127.0.0.1", () =>
-      resolve({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, calls }),
+      resolve({
+        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+        calls,
+        connections: () => connections,
+      }),
     ),
   );
 }
@@ -70,7 +78,8 @@ function serve(latencyMs: number): Promise<{ baseUrl: string; calls: ProviderCal
 export interface ProviderProcess {
   baseUrl: string;
   pid: number;
-  calls(): Promise<ProviderCall[]>;
+  /** Every call it answered, and the TCP connections they came over. */
+  calls(): Promise<{ calls: ProviderCall[]; connections: number }>;
   stop(): Promise<void>;
 }
 
@@ -101,7 +110,7 @@ export async function startProviderProcess(latencyMs: number): Promise<ProviderP
       const reply = next("calls");
       send({ kind: "calls" });
       const m = await reply;
-      return m.kind === "calls" ? m.calls : [];
+      return m.kind === "calls" ? m : { calls: [], connections: 0 };
     },
     async stop() {
       const exited = new Promise((r) => child.once("exit", r));
@@ -113,10 +122,10 @@ export async function startProviderProcess(latencyMs: number): Promise<ProviderP
 
 // The child: serve until told to stop, answering the parent's questions over IPC.
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.send) {
-  const { baseUrl, calls } = await serve(Number(process.argv[2] ?? 200));
+  const { baseUrl, calls, connections } = await serve(Number(process.argv[2] ?? 200));
   const reply = (m: FromChild) => process.send?.(m);
   process.on("message", (m: ToChild) => {
-    if (m.kind === "calls") reply({ kind: "calls", calls });
+    if (m.kind === "calls") reply({ kind: "calls", calls, connections: connections() });
     else process.exit(0);
   });
   reply({ kind: "listening", baseUrl });

@@ -29,6 +29,8 @@ export interface RunLlmCallDeps {
   resolve: (agent: AgentSnapshot) => Promise<LlmProvider | undefined>;
   /** Sends one token delta to live subscribers (core NATS: fire and forget, never persisted). */
   publishDelta: (delta: TokenDelta) => void;
+  /** Sends the deltas `publishDelta` still holds (when it batches them), before the call's outcome. */
+  flushDeltas?: (() => void) | undefined;
   tools: ToolRegistry;
   timeoutMs: number;
   maxAttempts: number;
@@ -253,6 +255,7 @@ export async function runLlmCall(
           } else if (ev.type === "tool_call") calls.push(toStorable(ev.call));
           else if (ev.type === "done") done = ev;
         }
+        deps.flushDeltas?.();
         if (done && span.isRecording()) span.setAttributes(usageAttributes(done));
         return { content, calls, done };
       },
