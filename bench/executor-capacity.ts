@@ -228,12 +228,20 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       concurrency: { type: "string", default: "256,1024,2048" },
       latency: { type: "string", default: "200" },
       accounts: { type: "string", default: "16" },
+      /** Extra executor settings, `NAME=value,NAME=value` (e.g. `BUDGET_UNCOVERED_CACHE_MS=2000`). */
+      env: { type: "string", default: "" },
       /** A folder for the executor's CPU profile (`--cpu-prof`). */
       profile: { type: "string" },
     },
   });
   const calls = Number(flags.calls);
   const latencyMs = Number(flags.latency);
+  const env = Object.fromEntries(
+    (flags.env ?? "")
+      .split(",")
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+  );
   const rows: string[] = [];
   for (const concurrency of (flags.concurrency ?? "").split(",").map(Number)) {
     const r = await measureExecutorCapacity({
@@ -241,6 +249,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       concurrency,
       latencyMs,
       accounts: Number(flags.accounts),
+      env,
       ...(flags.profile ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${flags.profile}`] } : {}),
     });
     process.stderr.write(
