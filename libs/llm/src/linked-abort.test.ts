@@ -23,6 +23,15 @@ describe("linkedAbort", () => {
     expect(b.signal.aborted).toBe(false);
   });
 
+  it("aborts every child still following one parent, none that stopped", () => {
+    const parent = new AbortController();
+    const kids = Array.from({ length: 5 }, () => linkedAbort({ parent: parent.signal }));
+    kids[1]?.dispose();
+    kids[3]?.dispose();
+    parent.abort("stop");
+    expect(kids.map((k) => k.signal.aborted)).toEqual([true, false, true, false, true]);
+  });
+
   it("times out with a TimeoutError by default", async () => {
     const a = linkedAbort({ timeoutMs: 1 });
     await new Promise((r) => setTimeout(r, 20));

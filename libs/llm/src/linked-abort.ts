@@ -10,7 +10,7 @@ export interface LinkedAbort {
  * `AbortSignal.any([parent, AbortSignal.timeout(ms)])` without their cost: in Node 20 each keeps
  * weak references and a finalizer per call on the long-lived parent (the process's shutdown
  * signal), which a thousand calls in flight turn into a good part of the garbage collector's work.
- * Here it is one listener and one timer, both removed when the call is over.
+ * Here it is one timer and an entry in the parent's set, both removed when the call is over.
  */
 export function linkedAbort(o: {
   parent?: AbortSignal | undefined;
@@ -19,9 +19,9 @@ export function linkedAbort(o: {
 }): LinkedAbort {
   const controller = new AbortController();
   const { parent } = o;
-  const onParent = () => controller.abort(parent?.reason);
+  let unfollow: (() => void) | undefined;
   if (parent?.aborted) controller.abort(parent.reason);
-  else parent?.addEventListener("abort", onParent, { once: true });
+  else if (parent) unfollow = follow(parent, () => controller.abort(parent.reason));
   const timer =
     o.timeoutMs === undefined
       ? undefined
@@ -38,7 +38,34 @@ export function linkedAbort(o: {
     abort: (reason) => controller.abort(reason),
     dispose() {
       clearTimeout(timer);
-      parent?.removeEventListener("abort", onParent);
+      unfollow?.();
     },
   };
+}
+
+const followers = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Runs `onAbort` when `parent` aborts, until the returned function is called. One listener per
+ * parent and a set of followers: an EventTarget checks each new listener against all it has, which
+ * with a thousand calls on one shutdown signal made every add and remove a walk of a thousand.
+ */
+function follow(parent: AbortSignal, onAbort: () => void): () => void {
+  let set = followers.get(parent);
+  if (!set) {
+    const all = new Set<() => void>();
+    set = all;
+    followers.set(parent, all);
+    parent.addEventListener(
+      "abort",
+      () => {
+        for (const f of [...all]) f();
+        all.clear();
+      },
+      { once: true },
+    );
+  }
+  const own = set;
+  own.add(onAbort);
+  return () => own.delete(onAbort);
 }
