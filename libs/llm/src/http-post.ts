@@ -16,8 +16,10 @@ export type HttpPost = (
 ) => Promise<HttpResponse>;
 
 // Every idle socket is kept (the default keeps 256 and closes the rest), so calls in flight that
-// ebb and flow by hundreds do not reconnect each time; the server's keep-alive timeout ends them.
-const AGENT = { keepAlive: true, scheduling: "lifo", maxFreeSockets: 65_536 } as const;
+// ebb and flow by hundreds do not reconnect each time. An idle one is closed after 4 s, before a
+// server's own keep-alive timeout (Node's default is 5 s) could close it under a new request; a
+// socket in use is not timed out by it.
+const AGENT = { keepAlive: true, scheduling: "lifo", maxFreeSockets: 65_536, timeout: 4000 } as const;
 
 /**
  * POSTs over `node:http`/`node:https` with keep-alive agents (no cap on sockets: the executor's
