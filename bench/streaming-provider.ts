@@ -38,7 +38,9 @@ const USAGE_CHUNK = chunk({
   usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 },
 });
 
-function serve(latencyMs: number): Promise<{ baseUrl: string; calls: ProviderCall[]; connections(): number }> {
+function serve(
+  latencyMs: number,
+): Promise<{ baseUrl: string; calls: ProviderCall[]; connections(): number }> {
   const calls: ProviderCall[] = [];
   let connections = 0;
   const server = createServer((req, res) => {
