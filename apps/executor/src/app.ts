@@ -14,12 +14,13 @@ import type { Logger } from "@conclave/log";
 import { createMemoryStore } from "@conclave/memory";
 import { type AppMetrics, createAppMetrics, type HealthCheck } from "@conclave/metrics";
 import type { Service } from "@conclave/runtime";
-import { CONSUMERS, type Envelope, names as namesOf, type TokenDelta } from "@conclave/subjects";
+import { CONSUMERS, type Envelope, names as namesOf } from "@conclave/subjects";
 import { createProviderResolver, type ProviderResolver } from "./account-providers.js";
 import { watchBudgetChanges } from "./budget-changes.js";
 import { createBudgetGate } from "./budget-gate.js";
 import type { ExecutorConfig } from "./config.js";
 import { createDatasetStore } from "./dataset-store.js";
+import { createDeltaPublisher } from "./delta-publisher.js";
 import { createFairAdmission } from "./fair-admission.js";
 import { executorHealth } from "./health.js";
 import { createHistoryStore } from "./history-store.js";
@@ -130,12 +131,13 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           })
         : undefined;
       if (budgets) budgetNotices = await watchBudgetChanges({ nc, names, log, forget: budgets.forget });
-      const publishDelta = (d: TokenDelta) => nc.publish(names.deltaSubject(d.groupId), JSON.stringify(d));
+      const deltas = createDeltaPublisher(nc, names);
       const llmDeps = {
         js,
         names,
         resolve: resolver.forAgent,
-        publishDelta,
+        publishDelta: deltas.publish,
+        flushDeltas: deltas.flush,
         tools,
         timeoutMs: config.LLM_TIMEOUT_MS,
         maxAttempts: config.LLM_MAX_ATTEMPTS,

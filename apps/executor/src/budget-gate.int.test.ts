@@ -203,6 +203,25 @@ describe("budget gate, on PGlite and PostgreSQL", () => {
       });
       expect(await periodOf(h, otherBudget)).toMatchObject({ reserved: 1 });
     });
+
+    it(`${kind}: calls asked about at once, in one statement, each get only the budgets covering it`, async () => {
+      const h = both.handles[kind];
+      const gate = createBudgetGate(h.db, TTL);
+      const [a1, a2, g1, g2, g3] = [newEventId(), newEventId(), newEventId(), newEventId(), newEventId()];
+      await addBudget(h, { scope: "account", scopeId: a1, unit: "tokens", cap: 100 });
+      await addBudget(h, { scope: "group", scopeId: g2, unit: "tokens", cap: 100 });
+      const ask = (accountId: string | null, groupId: string, n: number) =>
+        gate.reserve({ workId: newEventId(), accountId, groupId, at: AT, most: tokens(n) });
+      const answers = await Promise.all([
+        ask(a1, g1, 10), // the account's budget
+        ask(a2, g1, 500), // none: another account in the same group
+        ask(a2, g2, 10), // the group's budget
+        ask(null, g3, 500), // none: no account, an uncovered group
+        ask(null, g2, 500), // the group's budget, over its cap
+        ask(a1, g2, 10), // both
+      ]);
+      expect(answers.map((r) => (r.ok ? r.budgets : "refused"))).toEqual([1, 0, 1, 0, "refused", 2]);
+    });
   }
 });
 

@@ -1,5 +1,6 @@
 import { type Db, queryRows, sql } from "@conclave/db";
 import type { BudgetExceeded, BudgetWarning } from "@conclave/subjects";
+import { type BudgetRow, createCoveringLookup } from "./budget-lookup.js";
 
 /** What one LLM call may use at most, or did use: tokens, and money when its model has a price. */
 export interface Charge {
@@ -35,16 +36,6 @@ export interface BudgetGate {
   forget(): void;
 }
 
-interface BudgetRow {
-  id: string;
-  scope: "account" | "group";
-  scope_id: string;
-  unit: "tokens" | "money";
-  period: "day" | "month";
-  cap: string;
-  warn_at: string;
-}
-
 interface PeriodRow {
   spent: string;
   reserved: string;
@@ -76,6 +67,7 @@ export function createBudgetGate(
   options: { reservationTtlMs: number; currency: string; uncoveredTtlMs?: number },
 ): BudgetGate {
   const uncoveredTtlMs = options.uncoveredTtlMs ?? 0;
+  const covers = createCoveringLookup(db);
   // Key → until (ms). Bounded: a burst of new groups clears it rather than growing without end.
   const uncovered = new Map<string, number>();
   const UNCOVERED_MAX = 10_000;
@@ -99,13 +91,7 @@ export function createBudgetGate(
       if ((uncovered.get(key) ?? 0) > Date.now()) return { ok: true, budgets: 0 };
       const asked = generation;
       // Ordered by id, so two calls lock the periods they share in the same order (no deadlock).
-      const covering = await queryRows<BudgetRow>(
-        db,
-        sql`select id, scope, scope_id, unit, period, cap, warn_at from budgets
-            where (scope = 'group' and scope_id = ${groupId})
-               or (scope = 'account' and scope_id = ${accountId ?? groupId} and ${accountId !== null})
-            order by id`,
-      );
+      const covering = await covers(groupId, accountId);
       if (covering.length === 0) {
         // Not if a budget changed while the question was out: the answer may predate it.
         if (uncoveredTtlMs > 0 && asked === generation) {

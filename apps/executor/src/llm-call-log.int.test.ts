@@ -48,6 +48,29 @@ describe.each(["postgres", "pglite"] as const)("the LLM call log on %s", (driver
     expect(lines).toEqual([]);
   });
 
+  it("stores every field as it was given, and stamps the time it was recorded", async () => {
+    const { db } = dbs.handles[driver];
+    const { log } = capturingLogger();
+    const full = call({
+      accountId: newEventId(),
+      askId: "ask-1",
+      cachedTokens: 2,
+      cost: "0.00012345",
+      currency: "USD",
+      priceId: newEventId(),
+      outcome: "failed",
+      reply: null,
+      error: "boom",
+    });
+    await createLlmCallLog(db, log).record(full);
+    const [row] = await db.select().from(llmCalls).where(eq(llmCalls.id, full.id));
+    const { recordedAt, startedAt, endedAt, ...rest } = row ?? { recordedAt: "" };
+    const { startedAt: s0, endedAt: e0, ...given } = full;
+    expect(rest).toEqual(given);
+    expect([startedAt, endedAt].map((t) => new Date(String(t)).toISOString())).toEqual([s0, e0]);
+    expect(Number.isNaN(new Date(String(recordedAt)).getTime())).toBe(false);
+  });
+
   it("writes records that arrive together in shared inserts, one bad row losing no other", async () => {
     const { db } = dbs.handles[driver];
     const { log, lines } = capturingLogger();

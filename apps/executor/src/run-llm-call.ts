@@ -1,6 +1,6 @@
 import { type JetStreamClient, type MessageMeta, publishEnvelope } from "@conclave/bus";
 import { describeError, isAppError } from "@conclave/errors";
-import type { LlmProvider, StreamDone, ToolCall } from "@conclave/llm";
+import { type LlmProvider, linkedAbort, type StreamDone, type ToolCall } from "@conclave/llm";
 import { countTokens } from "@conclave/memory";
 import {
   type AgentSnapshot,
@@ -29,6 +29,8 @@ export interface RunLlmCallDeps {
   resolve: (agent: AgentSnapshot) => Promise<LlmProvider | undefined>;
   /** Sends one token delta to live subscribers (core NATS: fire and forget, never persisted). */
   publishDelta: (delta: TokenDelta) => void;
+  /** Sends the deltas `publishDelta` still holds (when it batches them), before the call's outcome. */
+  flushDeltas?: (() => void) | undefined;
   tools: ToolRegistry;
   timeoutMs: number;
   maxAttempts: number;
@@ -213,6 +215,8 @@ export async function runLlmCall(
     }
   }
   const t0 = Date.now();
+  // The call's whole time, or the consumer's shutdown, whichever ends first.
+  const callAbort = linkedAbort({ parent: meta.signal, timeoutMs: deps.timeoutMs });
   try {
     // A summary is plain text for the group's memory: no tools, nothing streamed to the room.
     const tools = summarize ? [] : deps.tools.definitions(agent.allowedTools);
@@ -234,7 +238,7 @@ export async function runLlmCall(
           purpose: ask?.purpose ?? "reply",
           ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
           ...(agent.maxTokens !== undefined ? { maxOutputTokens: agent.maxTokens } : {}),
-          signal: AbortSignal.any([AbortSignal.timeout(deps.timeoutMs), meta.signal]),
+          signal: callAbort.signal,
         })) {
           if (ev.type === "text") {
             // Model output may hold NUL, which no history can store: it becomes U+FFFD, live and recorded
@@ -253,6 +257,8 @@ export async function runLlmCall(
           } else if (ev.type === "tool_call") calls.push(toStorable(ev.call));
           else if (ev.type === "done") done = ev;
         }
+        callAbort.dispose();
+        deps.flushDeltas?.();
         if (done && span.isRecording()) span.setAttributes(usageAttributes(done));
         return { content, calls, done };
       },
@@ -344,6 +350,7 @@ export async function runLlmCall(
     );
     meta.log.debug({ agentId: agent.id, latencyMs: Date.now() - t0, usage: done?.usage }, "agent replied");
   } catch (e) {
+    callAbort.dispose();
     const permanent = isAppError(e) && e.permanent;
     if (!permanent && meta.deliveryCount < deps.maxAttempts) throw e;
     meta.log.warn({ agentId: agent.id, err: describeError(e), attempts: meta.deliveryCount }, "agent failed");

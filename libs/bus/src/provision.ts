@@ -111,7 +111,9 @@ export function consumerConfigs(n: Names, o: Required<ProvisionOptions>) {
         ...common,
         durable_name: CONSUMERS.executorLlm,
         filter_subject: n.workSubject("llm"),
-        max_ack_pending: 1000,
+        // LLM calls mostly wait on the provider: one executor alone may hold a thousand and more
+        // (its slots and as many waiting, fair admission), so this caps the pool, not a replica.
+        max_ack_pending: 20_000,
       },
     },
     {

@@ -16,6 +16,8 @@ export {
   GRACEFUL_PROVIDER,
 } from "./fallback-chain.js";
 export { createGoogleProvider, type GoogleOptions } from "./google.js";
+export { createHttpPost, type HttpPost, type HttpResponse } from "./http-post.js";
+export { type LinkedAbort, linkedAbort } from "./linked-abort.js";
 export type { AssistantMessage, ChatMessage, ToolResultMessage, UserMessage } from "./message.js";
 export { createOpenAiCompatibleProvider, type OpenAiCompatibleOptions } from "./openai-compatible.js";
 export type {

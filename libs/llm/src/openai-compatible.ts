@@ -1,5 +1,6 @@
 import { describeError, isAppError } from "@conclave/errors";
 import { providerFromStream } from "./collect-stream.js";
+import { createHttpPost, type HttpPost } from "./http-post.js";
 import { asArray, asNumber, asString, isRecord } from "./json-guards.js";
 import type { ChatMessage } from "./message.js";
 import type { CompletionRequest, FinishReason, LlmProvider, StreamEvent, Usage } from "./provider.js";
@@ -23,20 +24,21 @@ export interface OpenAiCompatibleOptions {
   /** `max_tokens` when the request sets none; unset leaves it to the server. */
   maxOutputTokens?: number;
   headers?: Record<string, string>;
-  fetch?: typeof fetch;
+  /** How requests are sent (default: `node:http` with keep-alive, see `createHttpPost`). */
+  post?: HttpPost;
 }
 
 /**
  * Any server speaking OpenAI's Chat Completions API (Ollama, vLLM, LM Studio, llama.cpp, …):
- * `POST {baseUrl}/chat/completions` with `stream: true`, read as Server-Sent Events, with plain
- * `fetch` and no retries of its own.
+ * `POST {baseUrl}/chat/completions` with `stream: true`, read as Server-Sent Events, over plain
+ * HTTP and no retries of its own.
  */
 export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions): LlmProvider {
   const name = options.name ?? "openai-compatible";
   const base = new URL(options.baseUrl);
   if (base.pathname === "/" || base.pathname === "") base.pathname = "/v1";
   const url = `${base.toString().replace(/\/+$/, "")}/chat/completions`;
-  const doFetch = options.fetch ?? fetch;
+  const post = options.post ?? defaultPost();
 
   async function* stream(request: CompletionRequest): AsyncGenerator<StreamEvent> {
     const model = resolveModel(name, request, options.defaultModel);
@@ -59,8 +61,7 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
     };
     const signal = request.signal;
     try {
-      const response = await doFetch(url, {
-        method: "POST",
+      const response = await post(url, {
         headers: {
           "content-type": "application/json",
           accept: "text/event-stream",
@@ -74,7 +75,6 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
         const text = await response.text().catch(() => "");
         throw httpFailure(name, response.status, errorDetail(text), { headers: response.headers });
       }
-      if (!response.body) throw transportFailure(name, "the response has no body");
 
       let servedModel = model;
       let usage: Usage = { inputTokens: 0, outputTokens: 0, cachedTokens: 0 };
@@ -149,6 +149,13 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions)
   }
 
   return providerFromStream(name, stream);
+}
+
+let shared: HttpPost | undefined;
+/** One keep-alive pool per process, shared by every provider instance (accounts' own ones too). */
+function defaultPost(): HttpPost {
+  shared ??= createHttpPost();
+  return shared;
 }
 
 function toWireMessages(system: string, messages: readonly ChatMessage[]): Record<string, unknown>[] {

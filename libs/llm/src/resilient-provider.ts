@@ -8,6 +8,7 @@ import {
   createCircuitBreaker,
 } from "./circuit-breaker.js";
 import { collectStream } from "./collect-stream.js";
+import { linkedAbort } from "./linked-abort.js";
 import type { CompletionRequest, LlmProvider, StreamEvent } from "./provider.js";
 import { abortFailure, ProviderFailure, retryAfterOf, transportFailure } from "./provider-failure.js";
 
@@ -75,7 +76,11 @@ export function withResilience(inner: LlmProvider, options: ResilienceOptions = 
     });
   };
 
-  const classify = (e: unknown, caller: AbortSignal | undefined, deadline: AbortSignal): AppError => {
+  const classify = (
+    e: unknown,
+    caller: AbortSignal | undefined,
+    deadline: { aborted: boolean },
+  ): AppError => {
     if (caller?.aborted) return abortFailure(name, caller);
     if (deadline.aborted)
       return new AppError("timeout", `${name}: no answer within ${timeoutMs} ms`, { cause: e });
@@ -90,12 +95,22 @@ export function withResilience(inner: LlmProvider, options: ResilienceOptions = 
       if (caller?.aborted) throw abortFailure(name, caller);
       const permit = breaker.tryAcquire();
       if (!permit) throw circuitOpen(breaker);
-      const deadline = new AbortController();
-      const timer = setTimeout(
-        () => deadline.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError")),
+      // Aborted by the caller or at the deadline; only the deadline's own timer is a timeout.
+      let timedOut = false;
+      const attemptAbort = linkedAbort({
+        parent: caller,
         timeoutMs,
-      );
-      const signal = caller ? AbortSignal.any([caller, deadline.signal]) : deadline.signal;
+        timeoutReason: () => {
+          timedOut = true;
+          return new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError");
+        },
+      });
+      const deadline = {
+        get aborted() {
+          return timedOut;
+        },
+      };
+      const signal = attemptAbort.signal;
       let yielded = false;
       let settled = false;
       let waitMs = 0;
@@ -115,7 +130,7 @@ export function withResilience(inner: LlmProvider, options: ResilienceOptions = 
       } catch (e) {
         if (settled) throw e;
         settled = true;
-        const failure = classify(e, caller, deadline.signal);
+        const failure = classify(e, caller, deadline);
         if (caller?.aborted) {
           permit.release();
           throw failure;
@@ -129,7 +144,7 @@ export function withResilience(inner: LlmProvider, options: ResilienceOptions = 
         if (asked !== undefined && asked > maxRetryAfterMs) throw failure;
         waitMs = asked ?? fullJitterDelay(attempt, backoff);
       } finally {
-        clearTimeout(timer);
+        attemptAbort.dispose();
         // The consumer stopped early: the call has no verdict.
         if (!settled) permit.release();
       }
