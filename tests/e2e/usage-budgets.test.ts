@@ -268,6 +268,7 @@ describe("budgets that hold", () => {
 
     // The usage API shows the budget with its period.
     const usage = await sys.get("/v1/usage", user.accessToken);
+    expect(usage.status, JSON.stringify(usage.body)).toBe(200);
     expect((usage.body as { budgets: unknown[] }).budgets).toEqual([
       expect.objectContaining({
         id: budgetId,
