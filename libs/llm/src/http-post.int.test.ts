@@ -76,6 +76,21 @@ describe("createHttpPost", () => {
     await expect(text(res2.body)).rejects.toThrow();
   });
 
+  it("waits out a pause longer than the idle-socket timeout: a model that thinks before it answers", async () => {
+    server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write("data: a\n\n");
+        setTimeout(() => res.end("data: [DONE]\n\n"), 5000);
+      });
+    });
+    await new Promise<void>((r) => server?.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+    const res = await createHttpPost()(url, { headers: {}, body: "{}" });
+    expect(await text(res.body)).toBe("data: a\n\ndata: [DONE]\n\n");
+  }, 20_000);
+
   it("rejects when nothing listens", async () => {
     const { url } = await serve([]);
     server?.close();
