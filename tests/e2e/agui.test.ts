@@ -157,6 +157,7 @@ describe("POST /v1/groups/:id/agui", () => {
       "TEXT_MESSAGE_START",
       "TEXT_MESSAGE_CONTENT",
       "TEXT_MESSAGE_END",
+      "MESSAGES_SNAPSHOT",
       "RUN_FINISHED",
     ]);
     const started = events[0] as BaseEvent & { threadId: string; runId: string };
@@ -185,8 +186,14 @@ describe("POST /v1/groups/:id/agui", () => {
     expect(state.status).toBe("completed");
     expect(state.strategy).toBe("round_robin");
     expect(state.speakers.map((s) => s.agentName)).toEqual(["Ada", "Bob"]);
-    // The agent's messages are the client's too, under their recorded ids.
+    // The agent's messages are the client's too, under their recorded ids; the closing
+    // MESSAGES_SNAPSHOT keeps the client's own message and gives each reply whole.
     expect(agent.messages.filter((m) => m.role === "assistant").map((m) => m.id)).toEqual([...got.keys()]);
+    expect(agent.messages.map((m) => [m.role, m.content])).toEqual([
+      ["user", "ship or wait?"],
+      ["assistant", "Ada thinks we should ship it today"],
+      ["assistant", "Bob would rather wait a week"],
+    ]);
   });
 
   it("gives a debate's ballots and tally as state deltas that add up to the recorded vote", async () => {
@@ -253,7 +260,9 @@ describe("POST /v1/groups/:id/agui", () => {
       })
     ).body as { id: string; agents: { id: string }[] };
     await sql`update agents set tools = ${sql.json(["calculator"])} where id = ${created.agents[0]?.id ?? ""}`;
-    const { events } = await runWithClient(created.id, "what is 6 * 7?");
+    const { agent, events } = await runWithClient(created.id, "what is 6 * 7?");
+    // The closing snapshot holds the call, its result and the answer after the client's question.
+    expect(agent.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant"]);
     expect(shape(events)).toEqual([
       "RUN_STARTED",
       "STATE_SNAPSHOT",
@@ -264,6 +273,7 @@ describe("POST /v1/groups/:id/agui", () => {
       "TEXT_MESSAGE_START",
       "TEXT_MESSAGE_CONTENT",
       "TEXT_MESSAGE_END",
+      "MESSAGES_SNAPSHOT",
       "RUN_FINISHED",
     ]);
     const call = events.find((e) => e.type === "TOOL_CALL_START") as BaseEvent & {
@@ -321,6 +331,7 @@ describe("POST /v1/groups/:id/agui", () => {
       "TEXT_MESSAGE_START",
       "TEXT_MESSAGE_CONTENT",
       "TEXT_MESSAGE_END",
+      "MESSAGES_SNAPSHOT",
       "RUN_FINISHED",
     ]);
     expect([...texts(events).values()].map((m) => m.text)).toEqual([

@@ -85,6 +85,7 @@ export async function runAgUi({
       },
       await agentNames(ctx, groupId),
       resume,
+      body.messages,
     );
     const queue: Output[] = [];
     let finished = false;

@@ -164,4 +164,25 @@ describe("the AG-UI run translator", () => {
     expect(t.accessLost("again")).toEqual([]);
     expect(t.delta(deltas[0] as (typeof deltas)[number])).toEqual([]);
   });
+
+  it("ends the run with a MESSAGES_SNAPSHOT: the input's messages, ids kept, then each reply whole", () => {
+    const input = [{ id: "client-1", role: "user" as const, content: "count with me" }];
+    const t = createRunTranslator(ids, names, undefined, input);
+    const out = [...t.start()];
+    for (const [seq, e] of history) out.push(...t.event(seq, e));
+    const types = out.map((o) => o.event.type);
+    expect(types.slice(-2)).toEqual(["MESSAGES_SNAPSHOT", "RUN_FINISHED"]);
+    const snap = out.at(-2)?.event as { messages: { id: string; role: string; content?: string }[] };
+    expect(snap.messages.map((m) => [m.id, m.role, m.content])).toEqual([
+      ["client-1", "user", "count with me"],
+      [workOutcomeId(workA), "assistant", "one two three"],
+      [workOutcomeId(workB), "assistant", "four five"],
+    ]);
+    // A stream resumed before the end sends the same snapshot, built from the events it read again.
+    const resumed = createRunTranslator(ids, names, parseCursor(out[2]?.id ?? ""), input);
+    resumed.start();
+    const again: Output[] = [];
+    for (const [seq, e] of history) again.push(...resumed.event(seq, e));
+    expect(again.find((o) => o.event.type === "MESSAGES_SNAPSHOT")?.event).toEqual(snap);
+  });
 });

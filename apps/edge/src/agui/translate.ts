@@ -1,4 +1,4 @@
-import { type Event, EventType } from "@ag-ui/core";
+import { type Event, EventType, type Message } from "@ag-ui/core";
 import { assertNever } from "@conclave/errors";
 import { type AnyEnvelope, isConvEvent, type TokenDelta, workOutcomeId } from "@conclave/subjects";
 import { type Cursor, formatCursor } from "./cursor.js";
@@ -52,6 +52,8 @@ export function createRunTranslator(
   ids: RunIds,
   agentNames: ReadonlyMap<string, string>,
   resume?: Cursor,
+  /** The run input's messages: the MESSAGES_SNAPSHOT at the run's end starts with them, ids kept. */
+  input: readonly Message[] = [],
 ): RunTranslator {
   const names = new Map(agentNames);
   const state: RunState = initialRunState(ids);
@@ -69,6 +71,10 @@ export function createRunTranslator(
   const passed = new Set<string>();
   const joinedLate = new Set<string>();
   let done = false;
+  // The run's messages as the turn recorded them: the input's, then each reply, tool call and result.
+  const messages: Message[] = input.filter((m) => m.role !== "activity");
+  const snapshot = (): Event =>
+    ({ type: EventType.MESSAGES_SNAPSHOT, messages: structuredClone(messages) }) as Event;
 
   const cursor = (): Cursor => {
     const marks = new Map<string, number | "ended">();
@@ -215,9 +221,27 @@ export function createRunTranslator(
           return step(seq, none, delta(patcher.speakerSelected(e.payload)));
         case "agent.replied":
           names.set(e.payload.agentId, e.payload.agentName);
+          messages.push({
+            id: e.id,
+            role: "assistant",
+            content: e.payload.content,
+            name: e.payload.agentName,
+          });
           return step(seq, (emit) => finish(e.id, e.payload.agentId, e.payload.content, emit), []);
         case "agent.tool_requested": {
           const p = e.payload;
+          const name = names.get(p.agentId);
+          messages.push({
+            id: e.id,
+            role: "assistant",
+            ...(p.content ? { content: p.content } : {}),
+            ...(name ? { name } : {}),
+            toolCalls: p.calls.map((c) => ({
+              id: c.key,
+              type: "function" as const,
+              function: { name: c.name, arguments: JSON.stringify(c.args) },
+            })),
+          });
           const calls = p.calls.flatMap((c) => [
             {
               type: EventType.TOOL_CALL_START,
@@ -233,6 +257,7 @@ export function createRunTranslator(
         case "tool.completed": {
           const p = e.payload;
           const result = p.ok ? (p.result ?? null) : { error: p.error ?? { code: "failed", message: "" } };
+          messages.push({ id: e.id, role: "tool", toolCallId: p.key, content: JSON.stringify(result) });
           return step(seq, none, [
             {
               type: EventType.TOOL_CALL_RESULT,
@@ -276,7 +301,7 @@ export function createRunTranslator(
             outcome: { type: "success" },
             result: { turnId: ids.turnId, replyIds: e.payload.replyIds },
           } as Event;
-          return step(seq, finishAll, [...delta(patcher.ended("completed")), finished]);
+          return step(seq, finishAll, [...delta(patcher.ended("completed")), snapshot(), finished]);
         }
         case "turn.failed": {
           done = true;
@@ -285,7 +310,7 @@ export function createRunTranslator(
             message: e.payload.detail || e.payload.reason,
             code: e.payload.reason,
           } as Event;
-          return step(seq, finishAll, [...delta(patcher.ended("failed", e.payload)), failed]);
+          return step(seq, finishAll, [...delta(patcher.ended("failed", e.payload)), snapshot(), failed]);
         }
         case "message.posted":
         case "memory.updated":
