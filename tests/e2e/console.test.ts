@@ -328,10 +328,15 @@ describe("the console", () => {
       await waitFor(async () => (await completedTurns()) === i + 1, "the turn's end");
     }
     const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)] ?? 0;
+    // A figure for the record, not a bound (speed lives in the bench): what the test asserts is
+    // that each answer was painted while it streamed, beginning with the reply's first words.
     console.log(
       `POST to first token painted: median ${median.toFixed(0)} ms over ${times.length} turns (${times.map((t) => t.toFixed(0)).join(", ")})`,
     );
-    expect(median).toBeLessThan(5000);
+    expect(times.every((t) => t > 0)).toBe(true);
+    const first = (await watched()).seen[0] ?? "";
+    expect(first.length).toBeGreaterThan(0);
+    expect("one two three four five six".startsWith(first.trim())).toBe(true);
   });
 
   it("makes a widget key, shows its embed code and a live preview, and revokes it", async () => {
