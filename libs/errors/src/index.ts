@@ -1,4 +1,5 @@
 export { describeError, type LoggedError, loggableError } from "./describe-error.js";
+export { followAbort } from "./follow-abort.js";
 
 /** The closed set of error codes; transports map each to a status or an ack decision in one place. */
 export type ErrorCode =

@@ -1,3 +1,5 @@
+import { followAbort } from "@conclave/errors";
+
 /** A signal that aborts on its own, after a time, or when its parent does; `dispose` ends all three. */
 export interface LinkedAbort {
   readonly signal: AbortSignal;
@@ -21,7 +23,7 @@ export function linkedAbort(o: {
   const { parent } = o;
   let unfollow: (() => void) | undefined;
   if (parent?.aborted) controller.abort(parent.reason);
-  else if (parent) unfollow = follow(parent, () => controller.abort(parent.reason));
+  else if (parent) unfollow = followAbort(parent, () => controller.abort(parent.reason));
   const timer =
     o.timeoutMs === undefined
       ? undefined
@@ -41,31 +43,4 @@ export function linkedAbort(o: {
       unfollow?.();
     },
   };
-}
-
-const followers = new WeakMap<AbortSignal, Set<() => void>>();
-
-/**
- * Runs `onAbort` when `parent` aborts, until the returned function is called. One listener per
- * parent and a set of followers: an EventTarget checks each new listener against all it has, which
- * with a thousand calls on one shutdown signal made every add and remove a walk of a thousand.
- */
-function follow(parent: AbortSignal, onAbort: () => void): () => void {
-  let set = followers.get(parent);
-  if (!set) {
-    const all = new Set<() => void>();
-    set = all;
-    followers.set(parent, all);
-    parent.addEventListener(
-      "abort",
-      () => {
-        for (const f of [...all]) f();
-        all.clear();
-      },
-      { once: true },
-    );
-  }
-  const own = set;
-  own.add(onAbort);
-  return () => own.delete(onAbort);
 }

@@ -1,4 +1,4 @@
-import { AppError } from "@conclave/errors";
+import { AppError, followAbort } from "@conclave/errors";
 
 /**
  * At most `slots` holders at once, and at most `perKey` of them with one key (an account), so one
@@ -81,7 +81,7 @@ export function createFairSemaphore(o: { slots: number; perKey: number }): FairS
           take(key);
           return resolve(releaser(key));
         }
-        let unwatch = () => false;
+        let unwatch = () => {};
         const w: Waiter = {
           order: order++,
           grant: () => {
@@ -101,36 +101,9 @@ export function createFairSemaphore(o: { slots: number; perKey: number }): FairS
         const list = waiting.get(key);
         if (list) list.push(w);
         else waiting.set(key, [w]);
-        unwatch = watch(signal, onAbort);
+        unwatch = followAbort(signal, onAbort);
       }),
   };
-}
-
-const watchers = new WeakMap<AbortSignal, Set<() => void>>();
-
-/**
- * Runs `onAbort` when `signal` aborts, until the returned function is called: one listener per
- * signal and a set, since an EventTarget checks each new listener against all it has (a thousand
- * items waiting on one consumer's shutdown signal made each wait a walk of a thousand).
- */
-function watch(signal: AbortSignal, onAbort: () => void): () => boolean {
-  let set = watchers.get(signal);
-  if (!set) {
-    const all = new Set<() => void>();
-    set = all;
-    watchers.set(signal, all);
-    signal.addEventListener(
-      "abort",
-      () => {
-        for (const f of [...all]) f();
-        all.clear();
-      },
-      { once: true },
-    );
-  }
-  const own = set;
-  own.add(onAbort);
-  return () => own.delete(onAbort);
 }
 
 function reason(signal: AbortSignal): unknown {
