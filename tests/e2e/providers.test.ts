@@ -128,14 +128,23 @@ async function turn(groupId: string) {
 
 describe("providers", () => {
   it("streams a scripted answer as deltas live, then persists the whole answer with its usage", async () => {
+    // Words 60 ms apart, well past the executor's 20 ms delta window: each goes out as it comes.
     const { replied, deltas } = await turn(
-      await groupWith("scripted", { replies: ["alpha beta gamma delta"] }),
+      await groupWith("scripted", { replies: ["alpha beta gamma delta"], tokenDelayMs: 60 }),
     );
     expect(replied.event?.payload.content).toBe("alpha beta gamma delta");
     expect(deltas.map((d) => d.index)).toEqual(deltas.map((_, i) => i));
     expect(deltas.map((d) => d.text).join("")).toBe("alpha beta gamma delta");
     expect(deltas.length).toBeGreaterThan(1);
     expect(replied.event?.payload.usage).toMatchObject({ outputTokens: expect.any(Number) });
+  });
+
+  it("sends the words that come at once as one delta", async () => {
+    const { replied, deltas } = await turn(
+      await groupWith("scripted", { replies: ["all of these words come in one go"] }),
+    );
+    expect(replied.event?.payload.content).toBe("all of these words come in one go");
+    expect(deltas.map((d) => [d.index, d.text])).toEqual([[0, "all of these words come in one go"]]);
   });
 
   it("answers through an OpenAI-compatible server, with its model and token counts", async () => {
@@ -146,7 +155,9 @@ describe("providers", () => {
       model: "local-1",
       usage: { inputTokens: 11, outputTokens: 3 },
     });
-    expect(deltas.map((d) => d.text)).toEqual(["Hello", " from", " the model"]);
+    // The three chunks come in one burst: they may go out as fewer deltas, numbered without a gap.
+    expect(deltas.map((d) => d.text).join("")).toBe("Hello from the model");
+    expect(deltas.map((d) => d.index)).toEqual(deltas.map((_, i) => i));
     const request = seen.at(-1);
     expect(request?.path).toBe("/v1/chat/completions");
     expect(request?.body).toMatchObject({ model: "local-1", stream: true });

@@ -9,9 +9,13 @@ let sql: postgres.Sql;
 
 beforeAll(async () => {
   // Three executors share the work; prices are read on every call, so a price set now applies now.
+  // Each executor reuses "no budget covers this" for a minute: only the notice a budget change
+  // sends can end it in time, so every test here runs on that path.
+  // The tests poll a dozen turns at once as one user: the default per-user limit would answer 429.
   sys = await startSystem({
     executors: 3,
-    envFor: { executor: { PRICES_CACHE_MS: "0" } },
+    env: { RATE_LIMIT_PER_MINUTE: "100000", RATE_LIMIT_BURST: "10000" },
+    envFor: { executor: { PRICES_CACHE_MS: "0", BUDGET_UNCOVERED_CACHE_MS: "60000" } },
     readyTimeoutMs: 180_000,
   });
   sql = postgres(sys.db.url, { max: 2 });
@@ -300,6 +304,30 @@ describe("budgets that hold", () => {
     expect(body.byDay.reduce((n, d) => n + d.turns, 0)).toBe(body.total.turns);
     expect(body.total.durationP95Ms).toBeGreaterThanOrEqual(0);
   }, 180_000);
+
+  it("applies a budget set through the API to the next calls, though the executors had found none covering the group", async () => {
+    const user = await sys.register();
+    const agent = { name: "Ada", maxTokens: 40, scripted: { replies: ["nobody counts this yet"] } };
+    const groupId = await groupOf(user, [agent]);
+    const turn = async () => {
+      const res = await sys.post(`/v1/groups/${groupId}/messages`, { content: "go" }, user.accessToken);
+      expect(res.status).toBe(202);
+      return turnEnd(user, groupId, (res.body as { turnId: string }).turnId);
+    };
+    // Calls no budget covers: the executors that ran them remember that for a minute.
+    for (let i = 0; i < 4; i++) expect((await turn()).status).toBe("completed");
+    const put = await sys.request("PUT", "/v1/budgets", {
+      token: user.accessToken,
+      body: { scope: "group", scopeId: groupId, unit: "tokens", period: "day", cap: 1 },
+    });
+    expect(put.status).toBe(201);
+    // Whichever executor takes them, the next calls see the new cap.
+    for (let i = 0; i < 4; i++) {
+      const ended = await turn();
+      expect(ended.status).toBe("failed");
+      expect(ended.reason).toMatch(/^budget: Ada: the group's day tokens budget of 1 would be exceeded$/);
+    }
+  });
 
   it("charges a call once when its executor dies after the call and before its ack", async () => {
     const user = await sys.register();

@@ -139,8 +139,8 @@ beforeAll(async () => {
   const created = await sys.post("/v1/groups", {
     name: "Northwind help desk",
     agents: [
-      { name: "Ada", scripted: { replies: [REPLIES.Ada] } },
-      { name: "Brook", scripted: { replies: [REPLIES.Brook] } },
+      { name: "Ada", scripted: { replies: [REPLIES.Ada], tokenDelayMs: 40 } },
+      { name: "Brook", scripted: { replies: [REPLIES.Brook], tokenDelayMs: 40 } },
     ],
   });
   expect(created.status, JSON.stringify(created.body)).toBe(201);

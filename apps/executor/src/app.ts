@@ -52,6 +52,7 @@ export interface ExecutorDeps {
     | "BUDGET_DEFAULT_MAX_OUTPUT_TOKENS"
     | "PRICES_CACHE_MS"
     | "PRICE_CURRENCY"
+    | "DELTA_WINDOW_MS"
   > &
     ProviderConfig &
     OfferConfig &
@@ -131,13 +132,12 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           })
         : undefined;
       if (budgets) budgetNotices = await watchBudgetChanges({ nc, names, log, forget: budgets.forget });
-      const deltas = createDeltaPublisher(nc, names);
+      const deltas = createDeltaPublisher(nc, names, { windowMs: config.DELTA_WINDOW_MS });
       const llmDeps = {
         js,
         names,
         resolve: resolver.forAgent,
-        publishDelta: deltas.publish,
-        flushDeltas: deltas.flush,
+        deltas,
         tools,
         timeoutMs: config.LLM_TIMEOUT_MS,
         maxAttempts: config.LLM_MAX_ATTEMPTS,

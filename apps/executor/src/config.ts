@@ -111,9 +111,15 @@ const schema = z.object({
   BUDGET_RESERVATION_TTL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(900_000),
   /**
    * How long "no budget covers this group and account" is reused before asking PostgreSQL again; a
-   * budget set through the API ends it at once (a notice on NATS), this bounds a lost notice. 0: ask every call.
+   * budget set through the API ends it at once (a notice on NATS, heard before any later work item),
+   * this bounds a lost notice or a budget written into the database by hand. 0: ask every call.
    */
-  BUDGET_UNCOVERED_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  BUDGET_UNCOVERED_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  /**
+   * A call's streamed text goes out as about one token delta per this many ms (its first piece at
+   * once): what arrives meanwhile is sent together. 0: one delta per loop turn.
+   */
+  DELTA_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(20),
   /** The output part of a call's reservation when its agent sets no `maxTokens`. */
   BUDGET_DEFAULT_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(1).max(200_000).default(4096),
   /** How long the executor reuses a model's rows of the price table. */

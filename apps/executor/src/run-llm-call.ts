@@ -10,7 +10,6 @@ import {
   type Names,
   REPLACEMENT_CHARACTER,
   SUMMARY_ASK_ID,
-  type TokenDelta,
   toStorable,
   workOutcomeId,
 } from "@conclave/subjects";
@@ -18,6 +17,7 @@ import { inSpan, SpanKind } from "@conclave/telemetry";
 import { type ToolRegistry, toolCallKey } from "@conclave/tools";
 import type { BudgetGate, Charge } from "./budget-gate.js";
 import { chatAttributes, usageAttributes } from "./chat-span.js";
+import type { DeltaPublisher } from "./delta-publisher.js";
 import type { LlmCallLog } from "./llm-call-log.js";
 import type { LlmCallObservation } from "./metrics.js";
 import { costOf, type PriceBook } from "./price-book.js";
@@ -27,10 +27,8 @@ export interface RunLlmCallDeps {
   names: Names;
   /** Who answers this agent (its owner's credential, else the executor's own provider). */
   resolve: (agent: AgentSnapshot) => Promise<LlmProvider | undefined>;
-  /** Sends one token delta to live subscribers (core NATS: fire and forget, never persisted). */
-  publishDelta: (delta: TokenDelta) => void;
-  /** Sends the deltas `publishDelta` still holds (when it batches them), before the call's outcome. */
-  flushDeltas?: (() => void) | undefined;
+  /** Streams a piece of the answer to live subscribers (core NATS: fire and forget, never persisted). */
+  deltas: Pick<DeltaPublisher, "publish" | "end">;
   tools: ToolRegistry;
   timeoutMs: number;
   maxAttempts: number;
@@ -226,39 +224,41 @@ export async function runLlmCall(
       { kind: SpanKind.CLIENT, attributes: chatAttributes(agent, provider.name) },
       async (span) => {
         let content = "";
-        let index = 0;
         let done: StreamDone | undefined;
         const calls: ToolCall[] = [];
-        for await (const ev of provider.stream({
-          agent,
-          messages: work.payload.messages,
-          ...(tools.length > 0 ? { tools } : {}),
-          turnIndex: work.payload.turnIndex,
-          askIndex: ask?.index ?? 0,
-          purpose: ask?.purpose ?? "reply",
-          ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
-          ...(agent.maxTokens !== undefined ? { maxOutputTokens: agent.maxTokens } : {}),
-          signal: callAbort.signal,
-        })) {
-          if (ev.type === "text") {
-            // Model output may hold NUL, which no history can store: it becomes U+FFFD, live and recorded
-            // alike. Unpaired surrogates are replaced on the whole answer (a pair may span two deltas).
-            const delta = ev.delta.replaceAll("\u0000", REPLACEMENT_CHARACTER);
-            content += delta;
-            if (!summarize)
-              deps.publishDelta({
-                groupId: work.groupId,
-                turnId: work.turnId,
-                agentId: agent.id,
-                workId: work.id,
-                index: index++,
-                text: delta,
-              });
-          } else if (ev.type === "tool_call") calls.push(toStorable(ev.call));
-          else if (ev.type === "done") done = ev;
+        try {
+          for await (const ev of provider.stream({
+            agent,
+            messages: work.payload.messages,
+            ...(tools.length > 0 ? { tools } : {}),
+            turnIndex: work.payload.turnIndex,
+            askIndex: ask?.index ?? 0,
+            purpose: ask?.purpose ?? "reply",
+            ...(agent.temperature !== undefined ? { temperature: agent.temperature } : {}),
+            ...(agent.maxTokens !== undefined ? { maxOutputTokens: agent.maxTokens } : {}),
+            signal: callAbort.signal,
+          })) {
+            if (ev.type === "text") {
+              // Model output may hold NUL, which no history can store: it becomes U+FFFD, live and recorded
+              // alike. Unpaired surrogates are replaced on the whole answer (a pair may span two deltas).
+              const delta = ev.delta.replaceAll("\u0000", REPLACEMENT_CHARACTER);
+              content += delta;
+              if (!summarize)
+                deps.deltas.publish({
+                  groupId: work.groupId,
+                  turnId: work.turnId,
+                  agentId: agent.id,
+                  workId: work.id,
+                  text: delta,
+                });
+            } else if (ev.type === "tool_call") calls.push(toStorable(ev.call));
+            else if (ev.type === "done") done = ev;
+          }
+        } finally {
+          // What the call streamed goes out before its outcome (or its failure) is published.
+          deps.deltas.end(work.id);
         }
         callAbort.dispose();
-        deps.flushDeltas?.();
         if (done && span.isRecording()) span.setAttributes(usageAttributes(done));
         return { content, calls, done };
       },
