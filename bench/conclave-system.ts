@@ -8,6 +8,7 @@ import {
   type TestSystem,
 } from "@conclave/testing";
 import { countCpu, type ServerPids } from "./cpu-usage.js";
+import { buildApps } from "./production-build.js";
 import { type TurnArrivals, TurnWatcher } from "./turn-watcher.js";
 
 export interface SystemLatency {
@@ -64,6 +65,7 @@ export async function startBenchSystem(
     pgSettings?: Record<string, string>;
   } = {},
 ): Promise<BenchSystem> {
+  buildApps();
   let nats: OwnNatsServer | undefined;
   let pg: OwnPostgres | undefined;
   try {
@@ -74,6 +76,7 @@ export async function startBenchSystem(
     });
     const [postmaster] = await pg.pids();
     const sys = await startSystem({
+      built: true,
       natsUrl: nats.url,
       pgAdminUrl: pg.url,
       ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),

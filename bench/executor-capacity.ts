@@ -12,6 +12,7 @@ import { jetstream, provision, publishEnvelope } from "@conclave/bus";
 import { deriveEventId, makeEnvelope, newEventId } from "@conclave/subjects";
 import { AppProcess, createTestDatabase, openTestBus, type TestDatabase, testEnv } from "@conclave/testing";
 import { cpuMs } from "./cpu-usage.js";
+import { buildApps } from "./production-build.js";
 import { type ProviderCall, startProviderProcess } from "./streaming-provider.js";
 
 export interface ExecutorCapacity {
@@ -77,6 +78,7 @@ export async function measureExecutorCapacity(o: ExecutorCapacityOptions): Promi
   const { calls, concurrency, latencyMs } = o;
   const accounts = o.accounts ?? 16;
   const provider = await startProviderProcess(latencyMs);
+  buildApps();
   const bus = await openTestBus();
   const names = bus.names;
   let db: TestDatabase | undefined;
@@ -97,6 +99,7 @@ export async function measureExecutorCapacity(o: ExecutorCapacityOptions): Promi
         ...o.env,
       },
       o.nodeArgs ?? [],
+      true,
     );
     await executor.waitForLog("executor ops listening");
     const pid = executor.pid;

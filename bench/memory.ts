@@ -24,6 +24,7 @@ import {
 import { emptyMemory, type MemoryRecord, makeEnvelope, newEventId } from "@conclave/subjects";
 import { startSystem, type TestSystem } from "@conclave/testing";
 import { countCpu } from "./cpu-usage.js";
+import { buildApps } from "./production-build.js";
 import { median, summarize } from "./stats.js";
 import { TurnWatcher } from "./turn-watcher.js";
 
@@ -204,7 +205,11 @@ async function runCase(
 
 async function runOnce(run: number): Promise<Record<string, Sample>> {
   progress(`[run ${run}/${runs}] starting the system`);
-  const sys = await startSystem({ env: { RATE_LIMIT_PER_MINUTE: "1000000", RATE_LIMIT_BURST: "100000" } });
+  buildApps();
+  const sys = await startSystem({
+    built: true,
+    env: { RATE_LIMIT_PER_MINUTE: "1000000", RATE_LIMIT_BURST: "100000" },
+  });
   try {
     const watcher = await TurnWatcher.open(sys.streamUrl, sys.user.accessToken);
     // Warm every process up first, and start each run at another case: the first group of a fresh

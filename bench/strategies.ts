@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { startSystem, type TestSystem } from "@conclave/testing";
 import { measureBaselineLatency } from "./jetstream-baseline.js";
+import { buildApps } from "./production-build.js";
 import { median, summarize } from "./stats.js";
 import { TurnWatcher } from "./turn-watcher.js";
 
@@ -102,7 +103,11 @@ interface Sample {
 
 async function runOnce(run: number): Promise<{ byStrategy: Record<string, Sample>; jetstreamMs: number }> {
   progress(`[run ${run}/${runs}] starting the system`);
-  const sys = await startSystem({ env: { RATE_LIMIT_PER_MINUTE: "1000000", RATE_LIMIT_BURST: "100000" } });
+  buildApps();
+  const sys = await startSystem({
+    built: true,
+    env: { RATE_LIMIT_PER_MINUTE: "1000000", RATE_LIMIT_BURST: "100000" },
+  });
   try {
     const watcher = await TurnWatcher.open(sys.streamUrl, sys.user.accessToken);
     const out: Record<string, Sample> = {};
