@@ -157,8 +157,11 @@ describe.each(["postgres", "pglite"])("recordEvent on %s", (kind) => {
     const rows = await db().select().from(events).where(eq(events.groupId, t.groupId));
     expect(rows.map((r) => Number(r.seq)).sort()).toEqual([1, 2, 3]);
     expect(await db().select().from(messages).where(eq(messages.groupId, t.groupId))).toHaveLength(1);
+    // The turn's three events in one batch make one row with what each of them says.
     const [turn] = await db().select().from(turns).where(eq(turns.id, t.turnId));
-    expect(turn?.status).toBe("completed");
+    expect(turn).toMatchObject({ status: "completed", groupId: t.groupId, reason: null });
+    expect(turn?.strategy).not.toBeNull();
+    expect([turn?.postedAt, turn?.startedAt, turn?.endedAt].every((at) => at !== null)).toBe(true);
     // Again, as a whole batch redelivered: nothing new.
     expect(
       await recordEvents(db(), [
@@ -177,6 +180,34 @@ describe.each(["postgres", "pglite"])("recordEvent on %s", (kind) => {
     expect(turn?.status).toBe("completed");
     expect(turn?.startedAt).not.toBeNull();
     expect(turn?.endedAt).not.toBeNull();
+  });
+
+  it("keeps a failed turn failed, with its reason, whatever comes in later batches", async () => {
+    const t = turnEvents();
+    const failed = makeEnvelope({
+      groupId: t.groupId,
+      turnId: t.turnId,
+      actor: SYSTEM_ACTOR,
+      id: deriveEventId(t.turnId, "f"),
+      type: "turn.failed",
+      causationId: t.messageId,
+      payload: {
+        messageId: t.messageId,
+        reason: "timeout",
+        detail: "took too long",
+        replyIds: [],
+        durationMs: 9,
+      },
+    });
+    const e = (x: unknown) => x as AnyConvEnvelope;
+    await recordEvents(db(), [
+      { event: e(t.started), seq: 2 },
+      { event: e(failed), seq: 3 },
+    ]);
+    await recordEvents(db(), [{ event: e(t.posted), seq: 1 }]);
+    const [turn] = await db().select().from(turns).where(eq(turns.id, t.turnId));
+    expect(turn).toMatchObject({ status: "failed", reason: "timeout: took too long", strategy: "broadcast" });
+    expect([turn?.postedAt, turn?.startedAt, turn?.endedAt].every((at) => at !== null)).toBe(true);
   });
 
   it("rolls the whole event back when a projection fails", async () => {

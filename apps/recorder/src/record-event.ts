@@ -2,8 +2,6 @@ import { type Db, eq, events, messages, queryRows, sql, turns, voteBallots, vote
 import { assertNever } from "@conclave/errors";
 import { type AnyConvEnvelope, toStorable } from "@conclave/subjects";
 
-const ENDED = sql`${turns.status} in ('completed', 'failed')`;
-
 /**
  * Projects one event into PostgreSQL in one transaction. The event row's id is the idempotency
  * key: a redelivered or re-published event inserts nothing and changes nothing.
@@ -35,15 +33,17 @@ export async function recordEvents(
     const fresh = new Set(inserted.map((r) => `${r.id}@${r.seq}`));
     const isFresh = batch.map(() => false);
     const said: MessageRow[] = [];
+    const turnRows = new Map<string, TurnRow>();
     const projections: Promise<void>[] = [];
     for (const { i, e, seq } of items) {
       if (!fresh.delete(`${e.id}@${seq}`)) continue;
       isFresh[i] = true;
       const message = messageRow(e, seq);
       if (message) said.push(message);
-      projections.push(project(tx, e));
+      if (!foldTurn(turnRows, e)) projections.push(project(tx, e));
     }
     if (said.length > 0) projections.push(insertMessages(tx, said));
+    if (turnRows.size > 0) projections.push(upsertTurns(tx, [...turnRows.values()]));
     // Sent together (pipelined on the transaction's connection), not one round trip each: every
     // projection is one statement and they commute (each event sets only what it knows, as when
     // events arrive out of order after a redelivery), so their order on the server does not matter.
@@ -153,66 +153,102 @@ function messageRow(e: AnyConvEnvelope, seq: number): MessageRow | null {
   return null;
 }
 
-/** A new event's projections other than its event and messages rows. */
-async function project(tx: Tx, e: AnyConvEnvelope): Promise<void> {
+/**
+ * A turn's row as the batch's events for it say: its message's `posted_at`, `turn.started`'s
+ * strategy and `started_at`, and its end (status, reason, `ended_at`), whichever the batch holds.
+ */
+interface TurnRow {
+  id: string;
+  group_id: string;
+  message_id: string;
+  posted_at: string | null;
+  started_at: string | null;
+  strategy: string | null;
+  /** Set with `ended_at` when the batch holds the turn's end. */
+  status: "completed" | "failed" | null;
+  reason: string | null;
+  ended_at: string | null;
+}
+
+/**
+ * Folds a turn's event into its row for the batch (events come in seq order, so a later one
+ * wins as it would alone); false for an event that is not about a turn's row.
+ */
+function foldTurn(rows: Map<string, TurnRow>, e: AnyConvEnvelope): boolean {
+  if (
+    e.type !== "message.posted" &&
+    e.type !== "turn.started" &&
+    e.type !== "turn.completed" &&
+    e.type !== "turn.failed"
+  )
+    return false;
   const turnId = e.turnId;
+  if (!turnId) return true;
+  let row = rows.get(turnId);
+  if (!row) {
+    row = {
+      id: turnId,
+      group_id: e.groupId,
+      message_id: e.payload.messageId,
+      posted_at: null,
+      started_at: null,
+      strategy: null,
+      status: null,
+      reason: null,
+      ended_at: null,
+    };
+    rows.set(turnId, row);
+  }
+  if (e.type === "message.posted") row.posted_at = e.at;
+  else if (e.type === "turn.started") {
+    row.started_at = e.at;
+    row.strategy = e.payload.strategy;
+  } else {
+    row.status = e.type === "turn.completed" ? "completed" : "failed";
+    row.reason = e.type === "turn.failed" ? `${e.payload.reason}: ${e.payload.detail}` : null;
+    row.ended_at = e.at;
+  }
+  return true;
+}
+
+/**
+ * The batch's turns in one statement, as `insertEvents` does: a new row takes the furthest status
+ * its events reached (queued, running, or its end); an existing one takes what the batch adds. It
+ * commutes with any other batch, as events arrive out of order after a redelivery: an end stays
+ * an end whatever `turn.started` comes after it, and a message's arrival changes only `posted_at`.
+ */
+async function upsertTurns(tx: Tx, rows: readonly TurnRow[]): Promise<void> {
+  await tx.execute(
+    sql`insert into ${turns} as t (id, group_id, message_id, status, strategy, reason, posted_at, started_at, ended_at)
+        select id, group_id, message_id,
+          coalesce(status, case when started_at is not null then 'running' else 'queued' end),
+          strategy, reason, posted_at, started_at, ended_at
+        from json_to_recordset(${JSON.stringify(rows)}::json) as r(id uuid, group_id uuid, message_id uuid,
+          status text, strategy text, reason text, posted_at timestamptz, started_at timestamptz, ended_at timestamptz)
+        on conflict (id) do update set
+          posted_at = coalesce(excluded.posted_at, t.posted_at),
+          started_at = coalesce(excluded.started_at, t.started_at),
+          strategy = coalesce(excluded.strategy, t.strategy),
+          status = case
+            when excluded.ended_at is not null then excluded.status
+            when t.status in ('completed', 'failed') then t.status
+            when excluded.started_at is not null then 'running'
+            else t.status end,
+          reason = case when excluded.ended_at is not null then excluded.reason else t.reason end,
+          ended_at = coalesce(excluded.ended_at, t.ended_at)`,
+  );
+}
+
+/** A new event's projections other than its event, messages and turns rows. */
+async function project(tx: Tx, e: AnyConvEnvelope): Promise<void> {
   switch (e.type) {
     case "message.posted":
-      if (turnId) {
-        await tx
-          .insert(turns)
-          .values({
-            id: turnId,
-            groupId: e.groupId,
-            messageId: e.payload.messageId,
-            status: "queued",
-            postedAt: e.at,
-          })
-          .onConflictDoUpdate({ target: turns.id, set: { postedAt: e.at } });
-      }
-      return;
+    case "turn.started":
+    case "turn.completed":
+    case "turn.failed":
+    // Turns are folded per batch (foldTurn, upsertTurns).
     case "agent.replied":
       return;
-    case "turn.started":
-      if (turnId) {
-        await tx
-          .insert(turns)
-          .values({
-            id: turnId,
-            groupId: e.groupId,
-            messageId: e.payload.messageId,
-            status: "running",
-            strategy: e.payload.strategy,
-            startedAt: e.at,
-          })
-          .onConflictDoUpdate({
-            target: turns.id,
-            set: {
-              startedAt: e.at,
-              strategy: e.payload.strategy,
-              status: sql`case when ${ENDED} then ${turns.status} else 'running' end`,
-            },
-          });
-      }
-      return;
-    case "turn.completed":
-    case "turn.failed": {
-      if (!turnId) return;
-      const status = e.type === "turn.completed" ? "completed" : "failed";
-      const reason = e.type === "turn.failed" ? `${e.payload.reason}: ${e.payload.detail}` : null;
-      await tx
-        .insert(turns)
-        .values({
-          id: turnId,
-          groupId: e.groupId,
-          messageId: e.payload.messageId,
-          status,
-          reason,
-          endedAt: e.at,
-        })
-        .onConflictDoUpdate({ target: turns.id, set: { status, reason, endedAt: e.at } });
-      return;
-    }
     case "vote.opened": {
       const opened = {
         question: e.payload.question,
