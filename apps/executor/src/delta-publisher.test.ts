@@ -104,13 +104,4 @@ describe("createDeltaPublisher", () => {
       [1, "b"],
     ]);
   });
-
-  it("flush sends everything held, whatever its window", () => {
-    const r = recorder();
-    const p = createDeltaPublisher(r.nc, n, { windowMs: 1000 });
-    p.publish(piece("g", "w1", "a"));
-    p.publish(piece("g", "w2", "b"));
-    p.flush();
-    expect(r.sent.map((d) => d.text)).toEqual(["a", "b"]);
-  });
 });

@@ -8,10 +8,11 @@ export type DeltaText = Omit<TokenDelta, "index">;
 /** Sends token deltas to live subscribers (core NATS: fire and forget, never persisted). */
 export interface DeltaPublisher {
   publish(delta: DeltaText): void;
-  /** Sends what a call still holds, at once, and forgets the call: its deltas go out before its outcome. */
+  /**
+   * Sends what a call still holds, at once, and forgets the call: its deltas go out before its
+   * outcome. Every call ends this way, also when it fails or its executor stops.
+   */
   end(workId: string): void;
-  /** Sends everything held now (shutdown). */
-  flush(): void;
 }
 
 interface Call {
@@ -96,14 +97,6 @@ export function createDeltaPublisher(
       if (!c) return;
       calls.delete(workId);
       send(c, performance.now());
-    },
-    flush() {
-      sendAll(soon);
-      sendAll(later);
-      soon = [];
-      later = [];
-      if (timer) clearTimeout(timer);
-      timer = undefined;
     },
   };
 }

@@ -28,7 +28,7 @@ export interface RunLlmCallDeps {
   /** Who answers this agent (its owner's credential, else the executor's own provider). */
   resolve: (agent: AgentSnapshot) => Promise<LlmProvider | undefined>;
   /** Streams a piece of the answer to live subscribers (core NATS: fire and forget, never persisted). */
-  deltas: Pick<DeltaPublisher, "publish" | "end">;
+  deltas: DeltaPublisher;
   tools: ToolRegistry;
   timeoutMs: number;
   maxAttempts: number;
