@@ -104,4 +104,25 @@ describe("createDeltaPublisher", () => {
       [1, "b"],
     ]);
   });
+
+  it("loses a delta the connection refuses, and never throws (a timer or a call's end sends it)", async () => {
+    let refuse = true;
+    const sent: string[] = [];
+    const p = createDeltaPublisher(
+      {
+        publish: (_s: string, data?: unknown) => {
+          if (refuse) throw new Error("connection draining");
+          sent.push(JSON.parse(String(data)).text);
+        },
+      },
+      n,
+      { windowMs: 0 },
+    );
+    p.publish(piece("g", "w", "lost"));
+    expect(() => p.end("w")).not.toThrow();
+    refuse = false;
+    p.publish(piece("g", "w2", "kept"));
+    await nextLoopTurn();
+    expect(sent).toEqual(["kept"]);
+  });
 });

@@ -55,7 +55,12 @@ export function createDeltaPublisher(
     const delta: TokenDelta = { ...c.base, index: c.next++, text: c.text };
     c.text = "";
     c.sentAt = now;
-    nc.publish(names.deltaSubject(delta.groupId), JSON.stringify(delta));
+    try {
+      nc.publish(names.deltaSubject(delta.groupId), JSON.stringify(delta));
+    } catch {
+      // Fire and forget: a delta lost to a closing connection is one a live watcher misses, and
+      // the answer itself still goes out whole; nothing here may throw out of a timer or a call's end.
+    }
   };
   const sendAll = (list: Call[]) => {
     const now = performance.now();
