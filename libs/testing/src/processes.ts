@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -139,8 +139,25 @@ export class AppProcess {
       () => this.lines.find((l) => l.includes(text)),
       timeoutMs,
     ).catch((e: Error) => {
-      throw new Error(`${e.message}\n--- ${this.app} log ---\n${this.lines.slice(-30).join("\n")}`);
+      throw new Error(
+        `${e.message} (${this.state()})\n--- ${this.app} log ---\n${this.lines.slice(-30).join("\n")}`,
+      );
     });
+  }
+
+  /** Whether the process runs, how it ended, and what CPU it used: a start that never logged is told apart from a slow one. */
+  private state(): string {
+    const { pid } = this.proc;
+    if (!this.running)
+      return `pid ${pid} exited with ${this.proc.exitCode ?? this.proc.signalCode}, ${this.lines.length} lines logged`;
+    try {
+      // utime and stime are fields 14 and 15, after the parenthesised command name (clock ticks of 10 ms).
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      const cpuMs = (Number(fields[11]) + Number(fields[12])) * 10;
+      return `pid ${pid} running, state ${fields[0]}, ${cpuMs} ms of CPU used, ${this.lines.length} lines logged`;
+    } catch {
+      return `pid ${pid} running, ${this.lines.length} lines logged`;
+    }
   }
 
   async waitForExit(timeoutMs = 15_000): Promise<number | null> {
