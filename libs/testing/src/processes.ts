@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { testEnv } from "./env.js";
 import { waitUntil } from "./wait.js";
@@ -81,6 +82,8 @@ export class AppProcess {
   readonly lines: string[] = [];
   private proc: ChildProcess;
   private exit: Promise<number | null>;
+  /** The running process's output has ended (it exited and every line it wrote is in `lines`). */
+  private outputEnded = false;
   constructor(
     readonly app: AppName,
     private readonly env: Record<string, string>,
@@ -118,6 +121,10 @@ export class AppProcess {
     const exit = new Promise<number | null>((resolve) =>
       proc.once("exit", (code, signal) => resolve(code ?? (signal ? -1 : null))),
     );
+    this.outputEnded = false;
+    proc.once("close", () => {
+      if (this.proc === proc) this.outputEnded = true;
+    });
     return [proc, exit];
   }
 
@@ -134,15 +141,31 @@ export class AppProcess {
    * each process compiles its TypeScript, and with the load several times the cores that took over 30 s.
    */
   async waitForLog(text: string, timeoutMs = 60_000): Promise<string> {
-    return waitUntil(
-      `${this.app} to log "${text}"`,
-      () => this.lines.find((l) => l.includes(text)),
-      timeoutMs,
-    ).catch((e: Error) => {
-      throw new Error(
-        `${e.message} (${this.state()})\n--- ${this.app} log ---\n${this.lines.slice(-30).join("\n")}`,
-      );
-    });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.lines.find((l) => l.includes(text));
+      if (line !== undefined) return line;
+      // A process that is gone logs nothing more: say so now rather than at the deadline.
+      const why = this.outputEnded
+        ? `${this.app} exited before it logged "${text}"`
+        : Date.now() >= deadline
+          ? `timed out after ${timeoutMs} ms waiting for ${this.app} to log "${text}"`
+          : undefined;
+      if (why)
+        throw new Error(
+          `${why} (${this.state()})\n--- ${this.app} log ---\n${this.lines.slice(-30).join("\n")}`,
+        );
+      await sleep(50);
+    }
+  }
+
+  /** The port of an `EADDRINUSE` the app logged (another process took it first), if it did. */
+  portInUse(): number | undefined {
+    for (const l of this.lines) {
+      const m = /EADDRINUSE: address already in use [^"\s]*:(\d+)/.exec(l);
+      if (m) return Number(m[1]);
+    }
+    return undefined;
   }
 
   /** Whether the process runs, how it ended, and what CPU it used: a start that never logged is told apart from a slow one. */

@@ -118,7 +118,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       : {};
     const own: Record<string, string> = { ...base, ...auth, ...options.envFor?.[name], ...env };
     // Every process its own ops port (metrics and health), known to the test (`app.opsUrl`).
-    own[OPS_PORT_VAR[name]] ??= String(await freePort());
+    const opsVar = OPS_PORT_VAR[name];
+    const opsChosenHere = own[opsVar] === undefined;
+    own[opsVar] ??= String(await freePort());
     // The first edge and fanout take the base ports; every further one a port of its own.
     if (name === "edge") {
       if (edgeUrls.length > 0 && env.EDGE_PORT === undefined) own.EDGE_PORT = String(await freePort());
@@ -131,8 +133,18 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     }
     const p = new AppProcess(name, own, options.nodeArgs, options.built);
     apps.push(p);
-    await p.waitForLog(READY_LOG[name], options.readyTimeoutMs);
-    return p;
+    // A port found free may be taken by another process before the app binds it (any outgoing
+    // connection on the machine can get it): the ops port chosen here is chosen again, twice at most.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await p.waitForLog(READY_LOG[name], options.readyTimeoutMs);
+        return p;
+      } catch (e) {
+        const taken = p.running ? undefined : p.portInUse();
+        if (attempt >= 3 || !opsChosenHere || taken === undefined || String(taken) !== own[opsVar]) throw e;
+        p.restart({ [opsVar]: String(await freePort()) });
+      }
+    }
   };
   const count = (name: AppName, fallback = 1) => options.replicas?.[name] ?? fallback;
   const plan: AppName[] = [
