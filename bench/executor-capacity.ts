@@ -10,14 +10,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { jetstream, provision, publishEnvelope } from "@conclave/bus";
 import { deriveEventId, makeEnvelope, newEventId } from "@conclave/subjects";
-import {
-  AppProcess,
-  cpuMs,
-  createTestDatabase,
-  openTestBus,
-  type TestDatabase,
-  testEnv,
-} from "@conclave/testing";
+import { AppProcess, createTestDatabase, openTestBus, type TestDatabase, testEnv } from "@conclave/testing";
+import { cpuMs } from "./cpu-usage.js";
 import { buildApps } from "./production-build.js";
 import { type ProviderCall, startProviderProcess } from "./streaming-provider.js";
 

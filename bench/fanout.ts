@@ -24,7 +24,6 @@ import { accounts, groupMembers, groups, openDb } from "@conclave/db";
 import { makeEnvelope, newEventId } from "@conclave/subjects";
 import {
   AppProcess,
-  cpuMs,
   createTestDatabase,
   freePort,
   openTestBus,
@@ -33,6 +32,7 @@ import {
   uniqueNamespace,
   waitUntil,
 } from "@conclave/testing";
+import { cpuMs } from "./cpu-usage.js";
 import type { ClientSet, FromWorker, ToWorker } from "./fanout-clients.js";
 import { median, summarize } from "./stats.js";
 

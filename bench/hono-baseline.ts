@@ -10,7 +10,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { connectBus, jetstreamManager, PROVISION_DEFAULTS, streamConfigs } from "@conclave/bus";
 import { names as namesOf } from "@conclave/subjects";
-import { cpuMs, quietLogger, REPO_ROOT, testEnv, uniqueNamespace, waitUntil } from "@conclave/testing";
+import { quietLogger, REPO_ROOT, testEnv, uniqueNamespace, waitUntil } from "@conclave/testing";
+import { cpuMs } from "./cpu-usage.js";
 import { type Summary, summarize } from "./stats.js";
 
 /** A POST endpoint served by a process of its own, whose CPU is counted. */

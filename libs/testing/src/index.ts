@@ -1,5 +1,4 @@
 export { blockOffHost, launchBrowser, launchBrowserContext, type OwnBrowser } from "./browser.js";
-export { CLK_TCK, cpuMs } from "./cpu-time.js";
 export { type BothDatabases, createTestDatabase, openBothDatabases, type TestDatabase } from "./database.js";
 export { testEnv } from "./env.js";
 export { readGroupEvents } from "./group-events.js";

@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { cpuMs } from "./cpu-time.js";
 import { testEnv } from "./env.js";
 import { waitUntil } from "./wait.js";
 
@@ -174,8 +173,14 @@ export class AppProcess {
     const { pid } = this.proc;
     if (!this.running)
       return `pid ${pid} exited with ${this.proc.exitCode ?? this.proc.signalCode}, ${this.lines.length} lines logged`;
-    const used = pid === undefined ? undefined : cpuMs(pid);
-    return `pid ${pid} running, ${used === undefined ? "" : `${used} ms of CPU used, `}${this.lines.length} lines logged`;
+    try {
+      // utime and stime are fields 14 and 15, after the parenthesised command name (clock ticks of 10 ms).
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      const cpuMs = (Number(fields[11]) + Number(fields[12])) * 10;
+      return `pid ${pid} running, state ${fields[0]}, ${cpuMs} ms of CPU used, ${this.lines.length} lines logged`;
+    } catch {
+      return `pid ${pid} running, ${this.lines.length} lines logged`;
+    }
   }
 
   async waitForExit(timeoutMs = 15_000): Promise<number | null> {
